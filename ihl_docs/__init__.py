@@ -1,0 +1,70 @@
+"""ihl_docs: documenting suspected violations of international humanitarian law."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from .config import PROJECT_ROOT, flask_settings, load_config
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _template_folder() -> str:
+    checkout = PROJECT_ROOT / "templates"
+    return str(checkout if checkout.is_dir() else PACKAGE_DIR / "templates")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: configuration, database, blueprints, errors, CLI."""
+    instance = os.environ.get("IHL_INSTANCE_DIR") or str(PROJECT_ROOT / "instance")
+    app = Flask(__name__, instance_path=instance, template_folder=_template_folder(),
+                static_folder="static")
+    config = load_config(Path(app.instance_path), overrides=test_config)
+    app.config.update(flask_settings(config))
+    app.config.update(config)
+
+    register_database(app)
+    register_security(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_database(app: Flask) -> None:
+    from .db import close_session, make_engine
+
+    app.extensions["ihl_engine"] = make_engine(app.config["DATABASE_URL"])
+    app.teardown_appcontext(close_session)
+
+
+def register_security(app: Flask) -> None:
+    from .auth.login import init_login
+    from .security import init_security
+
+    init_login(app)
+    init_security(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .api import bp as api_bp
+    from .auth.views import bp as auth_bp
+    from .cases.views import bp as cases_bp
+    from .incidents.views import bp as incidents_bp
+    from .users.views import bp as users_bp
+
+    for bp in (auth_bp, cases_bp, incidents_bp, users_bp, api_bp):
+        app.register_blueprint(bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .web import init_errorhandlers
+
+    init_errorhandlers(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from .web import init_template_helpers
+
+    init_template_helpers(app)

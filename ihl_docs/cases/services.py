@@ -1,0 +1,155 @@
+"""Cases, their parties and their members."""
+
+from sqlmodel import Session, select
+
+from ..audit import services as audit
+from ..auth.access import can_create_case, can_edit_case
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from ..models import Case, CaseCreate, CaseMember, CaseRead, CaseUpdate, Incident, Party, PartyIn, User
+
+
+def create_case(session: Session, data: CaseCreate, *, actor: User) -> Case:
+    """Open a case; its creator becomes its first member."""
+    if not can_create_case(actor):
+        raise Forbidden("Only investigators and administrators open cases.")
+    if session.exec(select(Case).where(Case.ref == data.ref)).first():
+        raise Conflict(f"A case with the reference {data.ref} already exists.",
+                       {"ref": "already in use"})
+    _check_parties(data.parties)
+    case = Case(ref=data.ref, title=data.title.strip(), summary=data.summary,
+                conflict_classification=data.conflict_classification, created_by_id=actor.id)
+    session.add(case)
+    session.flush()
+    audit.record(session, actor=actor.email, action="create", entity="case", entity_id=case.ref,
+                 case_ref=case.ref, after=case_snapshot(session, case, data.parties))
+    _set_parties(session, case, data.parties)
+    _add_member(session, case, actor, actor=actor)
+    return case
+
+
+def update_case(session: Session, case: Case, data: CaseUpdate, *, expected_version: int,
+                actor: User) -> Case:
+    if not can_edit_case(session, actor, case):
+        raise Forbidden("Your role does not allow changing this case.")
+    session.refresh(case, with_for_update=True)
+    if case.version != expected_version:
+        raise StaleVersion(
+            f"Case {case.ref} was changed by someone else since you opened it "
+            f"(your version {expected_version}, now {case.version}).",
+            case.version, audit.changes_since(session, "case", case.ref, expected_version),
+        )
+    _check_parties(data.parties)
+    _check_parties_in_use(session, case, data.parties)
+    before = case_snapshot(session, case)
+    case.title, case.summary = data.title.strip(), data.summary
+    case.conflict_classification = data.conflict_classification
+    _set_parties(session, case, data.parties)
+    after = case_snapshot(session, case, data.parties)
+    if after == before:
+        return case
+    case.version += 1
+    session.add(case)
+    session.flush()
+    after["version"] = case.version
+    audit.record(session, actor=actor.email, action="update", entity="case", entity_id=case.ref,
+                 case_ref=case.ref, before=before, after=after)
+    return case
+
+
+def _check_parties(parties: list[PartyIn]) -> None:
+    names = [p.name.casefold() for p in parties]
+    duplicates = sorted({p.name for p in parties if names.count(p.name.casefold()) > 1})
+    if duplicates:
+        message = f"Each party is named once; repeated: {', '.join(duplicates)}."
+        raise InvalidInput(message, {"parties": message})
+
+
+def _check_parties_in_use(session: Session, case: Case, parties: list[PartyIn]) -> None:
+    keep = {p.name for p in parties}
+    for party in session.exec(select(Party).where(Party.case_id == case.id)).all():
+        if party.name in keep:
+            continue
+        used = session.exec(select(Incident.ref).where(Incident.responsible_party_id == party.id)
+                            ).first()
+        if used:
+            message = (f"The party {party.name} is named as responsible in incident {used}; "
+                       f"change that incident first.")
+            raise InvalidInput(message, {"parties": message})
+
+
+def _set_parties(session: Session, case: Case, parties: list[PartyIn]) -> None:
+    """Make the case's parties exactly `parties`, keeping rows (and their ids) by name."""
+    existing = {p.name: p for p in session.exec(select(Party).where(Party.case_id == case.id))}
+    for data in parties:
+        party = existing.pop(data.name, None) or Party(case_id=case.id, name=data.name,
+                                                       kind=data.kind)
+        party.kind, party.state_code = data.kind, data.state_code
+        session.add(party)
+    for party in existing.values():
+        session.delete(party)
+    session.flush()
+
+
+def case_snapshot(session: Session, case: Case, parties: list[PartyIn] | None = None) -> dict:
+    snap = audit.snapshot(case)
+    if parties is None:
+        rows = session.exec(select(Party).where(Party.case_id == case.id).order_by(Party.name))
+        parties = [PartyIn(name=p.name, kind=p.kind, state_code=p.state_code) for p in rows]
+    snap["parties"] = [audit.jsonable(p.model_dump()) for p in sorted(parties, key=lambda p: p.name)]
+    return snap
+
+
+def add_member(session: Session, case: Case, email: str, *, actor: User) -> User:
+    """Let a user into a case, with the rights of their role."""
+    if not can_edit_case(session, actor, case):
+        raise Forbidden("Only administrators and the case's investigators add members.")
+    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if user is None or not user.is_active:
+        raise NotFound(f"No active account with the e-mail {email.strip()}.",
+                       {"email": "no such account"})
+    if session.get(CaseMember, (case.id, user.id)):
+        raise Conflict(f"{user.email} is already a member of {case.ref}.",
+                       {"email": "already a member"})
+    _add_member(session, case, user, actor=actor)
+    return user
+
+
+def _add_member(session: Session, case: Case, user: User, *, actor: User) -> None:
+    session.add(CaseMember(case_id=case.id, user_id=user.id, added_by_id=actor.id))
+    session.flush()
+    audit.record(session, actor=actor.email, action="add_member", entity="case_member",
+                 entity_id=f"{case.ref}:{user.email}", case_ref=case.ref,
+                 after={"case": case.ref, "user": user.email, "role": user.role})
+
+
+def members(session: Session, case: Case) -> list[User]:
+    return list(session.exec(
+        select(User).join(CaseMember, CaseMember.user_id == User.id)
+        .where(CaseMember.case_id == case.id).order_by(User.email)
+    ))
+
+
+def parties(session: Session, case: Case) -> list[Party]:
+    return list(session.exec(select(Party).where(Party.case_id == case.id).order_by(Party.name)))
+
+
+def get_case(session: Session, ref: str) -> Case:
+    case = session.exec(select(Case).where(Case.ref == ref)).first()
+    if case is None:
+        raise NotFound(f"No case {ref}.")
+    return case
+
+
+def case_read(session: Session, case: Case) -> CaseRead:
+    """The case as the API shows it."""
+    incident_refs = session.exec(select(Incident.ref).where(Incident.case_id == case.id)
+                                 .order_by(Incident.id)).all()
+    return CaseRead(
+        ref=case.ref, title=case.title, summary=case.summary,
+        conflict_classification=case.conflict_classification, status=case.status,
+        parties=[{"name": p.name, "kind": p.kind, "state_code": p.state_code}
+                 for p in parties(session, case)],
+        members=[u.email for u in members(session, case)],
+        incidents=list(incident_refs), evidence=[], version=case.version,
+        created_at=case.created_at,
+    )

@@ -1,0 +1,152 @@
+"""The `ihl` command: a Flask CLI group bound to create_app."""
+
+import json
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlmodel import select
+
+from . import create_app
+from .db import get_session
+from .errors import DomainError
+from .models import Role, User
+
+DEFAULT_ADMIN_EMAIL = "admin@example.org"
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False,
+             add_version_option=False, load_dotenv=False)
+def cli():
+    """ihl_docs: documentation of suspected violations of international humanitarian law."""
+
+
+def _commit_or_fail(action):
+    """Run `action(session)` and commit; a refused operation becomes one clear line, exit 1."""
+    session = get_session()
+    try:
+        result = action(session)
+        session.commit()
+        return result
+    except DomainError as exc:
+        session.rollback()
+        raise click.ClickException(exc.message) from None
+
+
+@cli.command("init")
+@click.option("--admin-email", default=DEFAULT_ADMIN_EMAIL, show_default=True,
+              help="The first administrator's e-mail, used only if there is no account yet.")
+@with_appcontext
+def init_command(admin_email):
+    """Create or upgrade the schema; on a database with no account, create an administrator."""
+    from .auth import services as auth
+    from .schema import upgrade
+
+    before, after = upgrade(current_app.extensions["ihl_engine"])
+    if before == after:
+        click.echo(f"Schema is up to date (revision {after}).")
+    else:
+        click.echo(f"Schema upgraded from {before or 'nothing'} to revision {after}.")
+
+    def first_admin(session):
+        if session.exec(select(User).limit(1)).first() is not None:
+            return None
+        password = auth.generate_password()
+        auth.create_user(session, admin_email, Role.admin, password, name="Administrator",
+                         actor="ihl init", must_change_password=True)
+        return password
+
+    password = _commit_or_fail(first_admin)
+    if password:
+        click.echo(f"Created the administrator {admin_email}.")
+        click.echo(f"One-time password (change it at first log-in): {password}")
+
+
+@cli.group("users")
+def users_group():
+    """Manage accounts."""
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--name", default="", help="The person's name as shown in the application.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def users_create(email, role, name, password_stdin):
+    """Create an account."""
+    from .auth import services as auth
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        raise click.UsageError("No terminal to ask for the password: use --password-stdin.")
+    user = _commit_or_fail(
+        lambda s: auth.create_user(s, email, role, password, name=name, actor="ihl users create")
+    )
+    click.echo(f"Created {user.email} ({user.role}).")
+
+
+@cli.group("tokens")
+def tokens_group():
+    """Manage API tokens."""
+
+
+@tokens_group.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for.")
+@with_appcontext
+def tokens_create(email, name):
+    """Print a new API token for a user (shown once; only its hash is kept)."""
+    from .auth import services as auth
+
+    token = _commit_or_fail(lambda s: auth.create_token(s, email, name=name,
+                                                        actor="ihl tokens create"))
+    click.echo(f"API token for {email.strip().lower()} (shown once):")
+    click.echo(token)
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+def serve_command(host, port, workers):
+    """Run the web application with gunicorn."""
+    from .server import run_gunicorn
+
+    run_gunicorn(host, port, workers)
+
+
+@cli.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@with_appcontext
+def verify_command(as_json):
+    """Recompute the audit chain; print each problem; exit 1 if there is any."""
+    from .verification import verify_all
+
+    report = verify_all(get_session())
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        for problem in report["problems"]:
+            click.echo(problem)
+        click.echo(f"Checked {report['audit_entries']} audit entries: "
+                   + ("intact." if report["ok"] else f"{len(report['problems'])} problem(s)."))
+    sys.exit(0 if report["ok"] else 1)
+
+
+def main():
+    """Entry point of the `ihl` console script."""
+    try:
+        cli.main(prog_name="ihl")
+    except OperationalError as exc:
+        click.echo(f"Error: the database could not be used ({exc.orig.__class__.__name__}). "
+                   "Is IHL_DATABASE_URL right, and has `ihl init` been run?", err=True)
+        sys.exit(1)
+    except SQLAlchemyError as exc:
+        click.echo(f"Error: database error ({exc.__class__.__name__}).", err=True)
+        sys.exit(1)

@@ -1,0 +1,61 @@
+"""Configuration: defaults, overridden by IHL_* environment variables, then by test_config."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Return the instance's secret key, generating and keeping it on first use."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+def load_config(instance_path: Path, environ=os.environ, overrides: dict | None = None) -> dict:
+    """Build the configuration mapping from defaults, IHL_* variables and `overrides`."""
+    env = {k[4:]: v for k, v in environ.items() if k.startswith("IHL_")}
+    config = {
+        "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{instance_path / 'ihl.sqlite3'}"),
+        "EVIDENCE_DIR": env.get("EVIDENCE_DIR", str(PROJECT_ROOT / "evidence")),
+        "QUEUE_URL": env.get("QUEUE_URL", ""),
+        "MAX_UPLOAD_MB": int(env.get("MAX_UPLOAD_MB", "4096")),
+        "SECURE_COOKIES": _flag(env.get("SECURE_COOKIES", "0")),
+        "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "10")),
+        "LOGIN_LOCKOUT_MINUTES": int(env.get("LOGIN_LOCKOUT_MINUTES", "15")),
+        "SESSION_HOURS": min(int(env.get("SESSION_HOURS", "12")), 12),
+        "PAGE_SIZE": 25,
+    }
+    config.update(overrides or {})
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = env.get("SECRET_KEY") or _secret_key(instance_path)
+    return config
+
+
+def flask_settings(config: dict) -> dict:
+    """Derive Flask's own settings from ours."""
+    return {
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": config["SECURE_COOKIES"],
+        "SESSION_COOKIE_NAME": "ihl_session",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=config["SESSION_HOURS"]),
+        "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+        "MAX_CONTENT_LENGTH": config["MAX_UPLOAD_MB"] * 1024 * 1024 + 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": config["SESSION_HOURS"] * 3600,
+        "WTF_CSRF_SSL_STRICT": config["SECURE_COOKIES"],
+        "JSON_SORT_KEYS": False,
+    }

@@ -1,0 +1,214 @@
+"""Incidents: filing, editing with optimistic locking, the review workflow, search."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, func, or_, select
+
+from ..audit import services as audit
+from ..auth.access import TRANSITIONS, can_edit_case, is_member
+from ..dbtypes import utcnow
+from ..errors import Forbidden, InvalidInput, NotFound, StaleVersion
+from ..models import (Case, Incident, IncidentCreate, IncidentRead, Party, User,
+                      WorkflowStatus, _valid_state_code)
+
+EDITABLE_FIELDS = [f for f in IncidentCreate.model_fields if f != "responsible_party"]
+
+
+def incident_problems(values: dict, now: datetime) -> dict[str, str]:
+    """Rules that span fields; field -> message for each one broken."""
+    problems = {}
+    start, end = values.get("occurred_from"), values.get("occurred_to")
+    if start and start > now:
+        problems["occurred_from"] = "The start cannot be in the future."
+    if end and end > now:
+        problems["occurred_to"] = "The end cannot be in the future."
+    if start and end and end < start:
+        problems["occurred_to"] = "The end cannot be before the start."
+    for kind in ("killed", "injured"):
+        low, high = values.get(f"{kind}_min"), values.get(f"{kind}_max")
+        if low is not None and high is not None and low > high:
+            problems[f"{kind}_max"] = f"The maximum {kind} cannot be below the minimum."
+        total = high if high is not None else low
+        children = values.get(f"children_{kind}")
+        if children is not None and total is not None and children > total:
+            problems[f"children_{kind}"] = f"Children {kind} cannot exceed the total {kind}."
+    if (values.get("latitude") is None) != (values.get("longitude") is None):
+        missing = "longitude" if values.get("longitude") is None else "latitude"
+        problems[missing] = "Give both latitude and longitude, or neither."
+    try:
+        _valid_state_code(values.get("country"))
+    except ValueError:
+        problems["country"] = "Use the ISO 3166-1 alpha-3 code of the country (e.g. ARM)."
+    return problems
+
+
+def _party_id(session: Session, case: Case, name: str | None) -> int | None:
+    if not name:
+        return None
+    party = session.exec(select(Party).where(Party.case_id == case.id, Party.name == name)).first()
+    if party is None:
+        message = f"{name} is not one of this case's parties."
+        raise InvalidInput(message, {"responsible_party": message})
+    return party.id
+
+
+def _check(values: dict) -> None:
+    problems = incident_problems(values, utcnow())
+    if problems:
+        raise InvalidInput("Some fields need correcting.", problems)
+
+
+def create_incident(session: Session, case: Case, data: IncidentCreate, *, actor: User) -> Incident:
+    """File an incident in a case, as a draft."""
+    if not can_edit_case(session, actor, case):
+        raise Forbidden("Your role does not allow filing incidents in this case.")
+    values = data.model_dump(exclude={"responsible_party"})
+    _check(values)
+    values["country"] = _valid_state_code(values.get("country"))
+    party_id = _party_id(session, case, data.responsible_party)
+    session.refresh(case, with_for_update=True)
+    case.incident_counter += 1
+    incident = Incident(**values, case_id=case.id, responsible_party_id=party_id,
+                        ref=f"{case.ref}-I{case.incident_counter:03d}", created_by_id=actor.id)
+    session.add_all([case, incident])
+    session.flush()
+    audit.record(session, actor=actor.email, action="create", entity="incident",
+                 entity_id=incident.ref, case_ref=case.ref,
+                 after=incident_snapshot(session, incident))
+    return incident
+
+
+def update_incident(session: Session, incident: Incident, changes: dict, *, expected_version: int,
+                    actor: User) -> Incident:
+    """Apply field changes to an incident if nobody changed it since `expected_version`."""
+    case = session.get(Case, incident.case_id)
+    if not can_edit_case(session, actor, case):
+        raise Forbidden("Your role does not allow editing incidents in this case.")
+    session.refresh(incident, with_for_update=True)
+    if incident.version != expected_version:
+        raise StaleVersion(
+            f"Incident {incident.ref} was changed by someone else since you opened it "
+            f"(your version {expected_version}, now {incident.version}). Nothing was saved.",
+            incident.version,
+            audit.changes_since(session, "incident", incident.ref, expected_version),
+        )
+    if incident.workflow_status == WorkflowStatus.approved:
+        raise Forbidden("This incident is approved; a lawyer must reopen it before it is edited.")
+    before = incident_snapshot(session, incident)
+    values = {f: getattr(incident, f) for f in EDITABLE_FIELDS}
+    values.update({k: v for k, v in changes.items() if k in EDITABLE_FIELDS})
+    _check(values)
+    values["country"] = _valid_state_code(values.get("country"))
+    if "responsible_party" in changes:
+        incident.responsible_party_id = _party_id(session, case, changes["responsible_party"])
+    for name, value in values.items():
+        setattr(incident, name, value)
+    after = incident_snapshot(session, incident)
+    if audit.changed_fields(before, after) == {}:
+        return incident
+    incident.version += 1
+    incident.updated_at = utcnow()
+    session.add(incident)
+    session.flush()
+    audit.record(session, actor=actor.email, action="update", entity="incident",
+                 entity_id=incident.ref, case_ref=case.ref, before=before,
+                 after=incident_snapshot(session, incident))
+    return incident
+
+
+def change_status(session: Session, incident: Incident, to: str, *, expected_version: int,
+                  actor: User) -> Incident:
+    """Move an incident along draft -> submitted -> in legal review -> approved."""
+    case = session.get(Case, incident.case_id)
+    session.refresh(incident, with_for_update=True)
+    if incident.version != expected_version:
+        raise StaleVersion(
+            f"Incident {incident.ref} was changed by someone else since you opened it.",
+            incident.version,
+            audit.changes_since(session, "incident", incident.ref, expected_version),
+        )
+    roles = TRANSITIONS.get((incident.workflow_status, to))
+    if roles is None:
+        raise InvalidInput(f"An incident cannot go from {incident.workflow_status} to {to}.",
+                           {"workflow_status": "not a permitted step"})
+    member = actor.role == "admin" or is_member(session, actor, case)
+    if actor.role not in roles or not member:
+        raise Forbidden(f"Your role may not move an incident to {to}.")
+    before = incident_snapshot(session, incident)
+    incident.workflow_status = to
+    incident.version += 1
+    incident.updated_at = utcnow()
+    session.add(incident)
+    session.flush()
+    audit.record(session, actor=actor.email, action="status_change", entity="incident",
+                 entity_id=incident.ref, case_ref=case.ref, before=before,
+                 after=incident_snapshot(session, incident))
+    return incident
+
+
+def incident_snapshot(session: Session, incident: Incident) -> dict:
+    snap = audit.snapshot(incident)
+    snap["responsible_party"] = _party_name(session, incident)
+    return snap
+
+
+def _party_name(session: Session, incident: Incident) -> str | None:
+    if incident.responsible_party_id is None:
+        return None
+    party = session.get(Party, incident.responsible_party_id)
+    return party.name if party else None
+
+
+def incident_read(session: Session, incident: Incident) -> IncidentRead:
+    case = session.get(Case, incident.case_id)
+    data = {f: getattr(incident, f) for f in IncidentRead.model_fields
+            if hasattr(incident, f) and f not in {"case_ref", "responsible_party"}}
+    return IncidentRead.model_construct(**data, case_ref=case.ref,
+                                        responsible_party=_party_name(session, incident))
+
+
+def get_incident(session: Session, ref: str) -> Incident:
+    incident = session.exec(select(Incident).where(Incident.ref == ref)).first()
+    if incident is None:
+        raise NotFound(f"No incident {ref}.")
+    return incident
+
+
+@dataclass
+class IncidentFilter:
+    incident_type: str | None = None
+    verification_status: str | None = None
+    workflow_status: str | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    q: str | None = None
+    case_ids: list[int] | None = field(default=None)
+
+
+def search_incidents(session: Session, case: Case | None, flt: IncidentFilter, *,
+                     offset: int = 0, limit: int = 25) -> tuple[list[Incident], int]:
+    """Incidents matching the filter, newest first; returns (page, total)."""
+    query = select(Incident)
+    if case is not None:
+        query = query.where(Incident.case_id == case.id)
+    if flt.case_ids is not None:
+        query = query.where(Incident.case_id.in_(flt.case_ids))
+    for name in ("incident_type", "verification_status", "workflow_status"):
+        value = getattr(flt, name)
+        if value:
+            query = query.where(getattr(Incident, name) == value)
+    if flt.date_from:
+        query = query.where(func.coalesce(Incident.occurred_to, Incident.occurred_from)
+                            >= flt.date_from)
+    if flt.date_to:
+        query = query.where(Incident.occurred_from <= flt.date_to)
+    if flt.q:
+        pattern = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(*(getattr(Incident, c).ilike(pattern, escape="\\")
+                                  for c in ("title", "place_name", "narrative", "ref"))))
+    total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(Incident.occurred_from.desc(), Incident.id.desc())
+                        .offset(offset).limit(limit)).all()
+    return list(rows), total

@@ -1,0 +1,363 @@
+"""Every table of ihl_docs, and the enumerations its fields take."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Optional
+
+import pycountry
+import sqlalchemy as sa
+from pydantic import AwareDatetime, BaseModel, create_model, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from sqlmodel import Field, SQLModel
+
+from .dbtypes import JSONList, UTCDateTime, utcnow
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Role(StrEnum):
+    admin = "admin"
+    investigator = "investigator"
+    legal = "legal"
+    auditor = "auditor"
+
+
+class CaseStatus(StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class ConflictClassification(StrEnum):
+    international = "international"
+    non_international = "non-international"
+    both = "both"
+    undetermined = "undetermined"
+
+
+class PartyKind(StrEnum):
+    state = "state"
+    non_state = "non-state"
+
+
+class IncidentType(StrEnum):
+    shelling = "shelling"
+    air_strike = "air_strike"
+    drone_strike = "drone_strike"
+    cluster_munition = "cluster_munition"
+    rocket = "rocket"
+    landmine = "landmine"
+    attack_on_medical_care = "attack_on_medical_care"
+    attack_on_infrastructure = "attack_on_infrastructure"
+    displacement = "displacement"
+    ill_treatment = "ill_treatment"
+    other = "other"
+
+
+class DatePrecision(StrEnum):
+    exact = "exact"
+    day = "day"
+    month = "month"
+    approximate = "approximate"
+
+
+class VerificationStatus(StrEnum):
+    unverified = "unverified"
+    partly_verified = "partly_verified"
+    verified = "verified"
+    disputed = "disputed"
+
+
+class WorkflowStatus(StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+    in_legal_review = "in_legal_review"
+    approved = "approved"
+
+
+class CivilianObject(StrEnum):
+    residential = "residential"
+    medical = "medical"
+    school = "school"
+    place_of_worship = "place_of_worship"
+    cultural_property = "cultural_property"
+    water = "water"
+    power = "power"
+    market = "market"
+    shelter = "shelter"
+    other = "other"
+
+
+MAX_COUNT = 10_000_000
+
+
+def label(value: str) -> str:
+    """How an enumerated value reads on a page: 'in_legal_review' -> 'In legal review'."""
+    text = str(value).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def _enum(size: int = 32):
+    return sa.String(size)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(sa_type=sa.String(254), unique=True, index=True)
+    name: str = Field(default="", sa_type=sa.String(200))
+    role: str = Field(sa_type=_enum(16))
+    password_hash: str = Field(sa_type=sa.String(255))
+    is_active: bool = Field(default=True)
+    must_change_password: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+
+class LoginSession(SQLModel, table=True):
+    """A server-side login session: logging out or expiry ends it for good."""
+
+    __tablename__ = "login_session"
+
+    id: str = Field(primary_key=True, sa_type=sa.String(64))  # sha256 of the cookie's token
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed log-in attempts per account name (known or not), keyed by a keyed hash."""
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(primary_key=True, sa_type=sa.String(64))
+    failures: int = Field(default=0)
+    first_failure_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    locked_until: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    name: str = Field(default="", sa_type=sa.String(200))
+    token_hash: str = Field(sa_type=sa.String(64), unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+
+
+def _valid_state_code(code: Optional[str]) -> Optional[str]:
+    if code is None or code == "":
+        return None
+    code = code.strip().upper()
+    if pycountry.countries.get(alpha_3=code) is None:
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-3 country code")
+    return code
+
+
+class CaseBase(SQLModel):
+    title: str = Field(min_length=1, max_length=300, sa_type=sa.String(300))
+    summary: str = Field(default="", max_length=50_000, sa_type=sa.Text)
+    conflict_classification: ConflictClassification = Field(
+        default=ConflictClassification.undetermined, sa_type=_enum(20)
+    )
+
+
+class Case(CaseBase, table=True):
+    __tablename__ = "case"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ref: str = Field(sa_type=sa.String(40), unique=True, index=True)
+    status: CaseStatus = Field(default=CaseStatus.open, sa_type=_enum(16))
+    incident_counter: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    version: int = Field(default=1)
+
+
+class CaseMember(SQLModel, table=True):
+    __tablename__ = "case_member"
+
+    case_id: int = Field(foreign_key="case.id", primary_key=True)
+    user_id: int = Field(foreign_key="user.id", primary_key=True, index=True)
+    added_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    added_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
+
+
+class PartyBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200, sa_type=sa.String(200))
+    kind: PartyKind = Field(sa_type=_enum(16))
+    state_code: Optional[str] = Field(default=None, max_length=3, sa_type=sa.String(3))
+
+
+class Party(PartyBase, table=True):
+    __tablename__ = "party"
+    __table_args__ = (sa.UniqueConstraint("case_id", "name", name="uq_party_case_id_name"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+
+
+class PartyIn(PartyBase):
+    @field_validator("name")
+    @classmethod
+    def _strip_name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the name must not be blank")
+        return value.strip()
+
+    @field_validator("state_code", mode="before")
+    @classmethod
+    def _state_code(cls, value):
+        return _valid_state_code(value) if isinstance(value, str) or value is None else value
+
+    @model_validator(mode="after")
+    def _state_code_matches_kind(self):
+        if self.kind == PartyKind.state and not self.state_code:
+            raise ValueError("state_code: a state party needs its ISO 3166-1 alpha-3 code")
+        if self.kind == PartyKind.non_state and self.state_code:
+            raise ValueError("state_code: a non-state party has no state code")
+        return self
+
+
+CASE_REF_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,38}[A-Z0-9]$"
+
+
+class CaseCreate(CaseBase):
+    ref: str = Field(regex=CASE_REF_PATTERN, description="e.g. NK-2020-001: capitals, digits, hyphens")
+    parties: list[PartyIn] = Field(default_factory=list, max_length=50)
+
+    @field_validator("ref", mode="before")
+    @classmethod
+    def _upper_ref(cls, value):
+        return value.strip().upper() if isinstance(value, str) else value
+
+
+class CaseUpdate(CaseBase):
+    parties: list[PartyIn] = Field(default_factory=list, max_length=50)
+
+
+class PartyRead(PartyBase):
+    pass
+
+
+class CaseRead(CaseBase):
+    ref: str
+    status: CaseStatus
+    parties: list[PartyRead]
+    members: list[str]
+    incidents: list[str]
+    evidence: list[str]
+    version: int
+    created_at: datetime
+
+
+class IncidentBase(SQLModel):
+    title: str = Field(min_length=1, max_length=300, sa_type=sa.String(300))
+    incident_type: IncidentType = Field(sa_type=_enum(32), index=True)
+    occurred_from: AwareDatetime = Field(sa_type=UTCDateTime, index=True)
+    occurred_to: Optional[AwareDatetime] = Field(default=None, sa_type=UTCDateTime)
+    date_precision: DatePrecision = Field(default=DatePrecision.day, sa_type=_enum(16))
+    place_name: str = Field(default="", max_length=300, sa_type=sa.String(300))
+    admin_area: str = Field(default="", max_length=300, sa_type=sa.String(300))
+    country: Optional[str] = Field(default=None, max_length=3, sa_type=sa.String(3))
+    latitude: Optional[float] = Field(default=None, ge=-90, le=90)
+    longitude: Optional[float] = Field(default=None, ge=-180, le=180)
+    location_precision_m: Optional[int] = Field(default=None, ge=0, le=1_000_000)
+    weapon_type: str = Field(default="", max_length=300, sa_type=sa.String(300))
+    munition_details: str = Field(default="", max_length=20_000, sa_type=sa.Text)
+    narrative: str = Field(default="", max_length=200_000, sa_type=sa.Text)
+    killed_min: Optional[int] = Field(default=None, ge=0, le=MAX_COUNT)
+    killed_max: Optional[int] = Field(default=None, ge=0, le=MAX_COUNT)
+    injured_min: Optional[int] = Field(default=None, ge=0, le=MAX_COUNT)
+    injured_max: Optional[int] = Field(default=None, ge=0, le=MAX_COUNT)
+    children_killed: Optional[int] = Field(default=None, ge=0, le=MAX_COUNT)
+    children_injured: Optional[int] = Field(default=None, ge=0, le=MAX_COUNT)
+    civilian_objects: list[CivilianObject] = Field(default_factory=list, sa_type=JSONList)
+    military_objective_notes: str = Field(default="", max_length=20_000, sa_type=sa.Text)
+    verification_status: VerificationStatus = Field(
+        default=VerificationStatus.unverified, sa_type=_enum(20)
+    )
+
+
+class Incident(IncidentBase, table=True):
+    __tablename__ = "incident"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ref: str = Field(sa_type=sa.String(60), unique=True, index=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    responsible_party_id: Optional[int] = Field(default=None, foreign_key="party.id")
+    workflow_status: WorkflowStatus = Field(
+        default=WorkflowStatus.draft, sa_type=_enum(20), index=True
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+
+class IncidentCreate(IncidentBase):
+    responsible_party: Optional[str] = Field(
+        default=None, max_length=200, description="the name of one of the case's parties"
+    )
+
+    @field_validator("country", mode="before")
+    @classmethod
+    def _country(cls, value):
+        return _valid_state_code(value) if isinstance(value, str) or value is None else value
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the title must not be blank")
+        return value.strip()
+
+
+def _all_optional(model: type[SQLModel], name: str) -> type[BaseModel]:
+    """The same fields and rules as `model`, each optional: the body of a PATCH."""
+    fields = {
+        field: (Optional[info.annotation], FieldInfo.merge_field_infos(info, default=None))
+        for field, info in model.model_fields.items()
+    }
+    return create_model(name, __base__=BaseModel, **fields)
+
+
+IncidentUpdate = _all_optional(IncidentCreate, "IncidentUpdate")
+IncidentUpdate.model_config["extra"] = "forbid"
+IncidentUpdate.model_rebuild(force=True)
+
+
+class IncidentRead(IncidentBase):
+    ref: str
+    case_ref: str
+    responsible_party: Optional[str]
+    workflow_status: WorkflowStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class AuditEntry(SQLModel, table=True):
+    """One link of the tamper-evident chain: hash = SHA-256(canonical entry + prev_hash)."""
+
+    __tablename__ = "audit_entry"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(sa_type=sa.String(300))
+    action: str = Field(sa_type=sa.String(40))
+    entity: str = Field(sa_type=sa.String(40), index=True)
+    entity_id: str = Field(sa_type=sa.String(120), index=True)
+    case_ref: Optional[str] = Field(default=None, sa_type=sa.String(40), index=True)
+    change: str = Field(sa_type=sa.Text)  # canonical JSON {"before": ..., "after": ...}
+    prev_hash: str = Field(sa_type=sa.String(64))
+    hash: str = Field(sa_type=sa.String(64), unique=True)

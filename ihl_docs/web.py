@@ -1,0 +1,97 @@
+"""What every page shares: error pages, and helpers the templates use."""
+
+from flask import flash, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from .errors import DomainError
+from .models import label
+
+ERROR_TEXT = {
+    400: "The request could not be understood.",
+    401: "Please log in.",
+    403: "Your role or case membership does not allow this.",
+    404: "There is nothing here, or nothing you may see.",
+    405: "This action is not available here.",
+    413: "The upload is larger than this instance accepts.",
+    415: "This kind of content is not accepted here.",
+    429: "Too many attempts; please wait a moment.",
+    500: "Something went wrong on our side. Nothing was saved.",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str, fields: dict | None = None):
+    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+    return jsonify(body), status
+
+
+def init_errorhandlers(app) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        if wants_json():
+            return json_error(400, "csrf", "The form's security token is missing or expired.")
+        return render_template("errors/error.html", status=400,
+                               message="The form has expired or did not come from this site. "
+                                       "Please reload the page and try again."), 400
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        if wants_json():
+            return json_error(exc.status, exc.code, exc.message, exc.fields)
+        return render_template("errors/error.html", status=exc.status,
+                               message=exc.message), exc.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        message = ERROR_TEXT.get(status, exc.description or "")
+        if status == 413:
+            limit = app.config["MAX_UPLOAD_MB"]
+            message = f"The upload is larger than the {limit} MiB this instance accepts."
+        if wants_json():
+            response, code = json_error(status, exc.name.lower().replace(" ", "_"), message)
+            return response, code
+        return render_template("errors/error.html", status=status, message=message), status
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return http_error(exc)
+        app.logger.exception("Unhandled error on %s %s", request.method, request.url_rule)
+        if wants_json():
+            return json_error(500, "internal", ERROR_TEXT[500])
+        return render_template("errors/error.html", status=500, message=ERROR_TEXT[500]), 500
+
+
+def form_errors_from(form, exc: DomainError) -> None:
+    """Put a domain error's per-field messages next to the form's fields (or flash them)."""
+    unplaced = []
+    for name, message in exc.fields.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + [message]
+        else:
+            unplaced.append(message)
+    if not exc.fields or unplaced:
+        flash(" ".join(unplaced) or exc.message, "error")
+
+
+def init_template_helpers(app) -> None:
+    app.jinja_env.filters["label"] = label
+    app.jinja_env.globals["ERROR_TEXT"] = ERROR_TEXT
+
+    @app.template_filter("when")
+    def when(value, precision: str = "exact"):
+        if value is None:
+            return ""
+        if precision == "month":
+            return value.strftime("%Y-%m")
+        if precision in {"day", "approximate"}:
+            text = value.strftime("%Y-%m-%d")
+            return Markup("c. ") + text if precision == "approximate" else text
+        return value.strftime("%Y-%m-%d %H:%M UTC")

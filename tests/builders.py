@@ -1,0 +1,59 @@
+"""Builders for test data: each creates through the real services and commits."""
+
+import itertools
+from datetime import datetime, timezone
+
+from ihl_docs.auth import services as auth
+from ihl_docs.cases import services as cases
+from ihl_docs.incidents import services as incidents
+from ihl_docs.models import CaseCreate, IncidentCreate
+
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count(1)
+
+
+def make_user(db, role="investigator", email=None, password=PASSWORD, name=""):
+    email = email or f"{role}{next(_counter)}@example.org"
+    user = auth.create_user(db, email, role, password, name=name, actor="test")
+    db.commit()
+    return user
+
+
+def make_case(db, actor, ref=None, **fields):
+    data = {"ref": ref or f"TC-{next(_counter):04d}", "title": "Shelling of the old town",
+            "conflict_classification": "international",
+            "parties": [{"name": "State A armed forces", "kind": "state", "state_code": "ARM"},
+                        {"name": "Group B", "kind": "non-state"}]}
+    data.update(fields)
+    case = cases.create_case(db, CaseCreate.model_validate(data), actor=actor)
+    db.commit()
+    return case
+
+
+def incident_data(**fields) -> dict:
+    data = {
+        "title": "Rocket strike on market",
+        "incident_type": "rocket",
+        "occurred_from": datetime(2020, 10, 4, 9, 30, tzinfo=timezone.utc),
+        "date_precision": "exact",
+        "place_name": "Old town market",
+        "country": "ARM",
+        "latitude": 39.8,
+        "longitude": 46.75,
+        "killed_min": 2, "killed_max": 4, "children_killed": 1,
+        "civilian_objects": ["market"],
+    }
+    data.update(fields)
+    return data
+
+
+def make_incident(db, case, actor, **fields):
+    incident = incidents.create_incident(db, case, IncidentCreate.model_validate(
+        incident_data(**fields)), actor=actor)
+    db.commit()
+    return incident
+
+
+def login(client, user_or_email, password=PASSWORD):
+    email = getattr(user_or_email, "email", user_or_email)
+    return client.post("/login", data={"email": email, "password": password})
