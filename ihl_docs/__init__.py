@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
+    register_commands(app)
     return app
 
 
@@ -68,3 +69,9 @@ def register_template_helpers(app: Flask) -> None:
     from .web import init_template_helpers
 
     init_template_helpers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import init_app
+
+    init_app(app)

@@ -113,11 +113,11 @@ def runner(app):
 
 @pytest.fixture
 def db(app):
-    """A writing session on the test's database, inside an application context."""
-    with app.app_context():
-        session = open_session(app.extensions["ihl_engine"], write=True)
-        yield session
-        session.close()
+    """A writing session on the test's database. No application context is held open, so
+    each request of the test client gets its own (and its own `g`), as in production."""
+    session = open_session(app.extensions["ihl_engine"], write=True)
+    yield session
+    session.close()
 
 
 def pytest_collection_modifyitems(config, items):

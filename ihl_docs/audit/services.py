@@ -123,6 +123,7 @@ def iter_entries(session: Session, batch: int = 5000):
     while True:
         rows = session.exec(
             select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
+            .execution_options(populate_existing=True)  # what is stored now, not a cached row
         ).all()
         if not rows:
             return

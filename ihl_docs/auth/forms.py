@@ -11,7 +11,9 @@ class LoginForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     new_password = PasswordField(
-        "New password", validators=[DataRequired(), Length(min=12, max=1000)],
+        "New password",
+        validators=[DataRequired(), Length(min=12, max=1000,
+                                           message="Use at least 12 characters (at most 1000).")],
         description="At least 12 characters. A passphrase of several words is easiest to keep.",
     )
     confirm = PasswordField(

@@ -1,0 +1,46 @@
+# The two commands of the README:
+#   make run    set up and start ihl_docs on SQLite and the filesystem evidence store
+#   make test   set up and run the whole test suite (SQLite; and PostgreSQL too when
+#               IHL_TEST_DATABASE_URL names a server)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: run test test-sqlite test-postgres browser bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/ihl init
+	$(BIN)/ihl serve --host $(HOST) --port $(PORT)
+
+# Browser tests drive the system Chromium; install it when it is missing and we may.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Chromium for the browser tests (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "No $(CHROMIUM) and no root to install it: browser tests will be skipped."; \
+	  fi; \
+	fi
+
+test: $(STAMP) browser
+	env -u IHL_TEST_DATABASE_URL $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	@if [ -n "$$IHL_TEST_DATABASE_URL" ]; then \
+	  echo "--- the same suite on PostgreSQL ($$IHL_TEST_DATABASE_URL)"; \
+	  $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS); \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache
