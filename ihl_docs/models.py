@@ -2,11 +2,12 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Optional
+from typing import Annotated, Optional
 
 import pycountry
 import sqlalchemy as sa
-from pydantic import AwareDatetime, BaseModel, create_model, field_validator, model_validator
+from pydantic import (AwareDatetime, BaseModel, StringConstraints, create_model, field_validator,
+                      model_validator)
 from pydantic.fields import FieldInfo
 from sqlmodel import Field, SQLModel
 
@@ -232,7 +233,9 @@ CASE_REF_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,38}[A-Z0-9]$"
 
 
 class CaseCreate(CaseBase):
-    ref: str = Field(regex=CASE_REF_PATTERN, description="e.g. NK-2020-001: capitals, digits, hyphens")
+    ref: Annotated[str, StringConstraints(pattern=CASE_REF_PATTERN)] = Field(
+        description="e.g. NK-2020-001: 3 to 40 capital letters, digits and hyphens"
+    )
     parties: list[PartyIn] = Field(default_factory=list, max_length=50)
 
     @field_validator("ref", mode="before")
