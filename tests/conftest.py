@@ -124,3 +124,41 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords and not Path("/usr/bin/chromium").exists():
             item.add_marker(pytest.mark.skip(reason="no /usr/bin/chromium"))
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture
+def live_server(app_config, tmp_path, monkeypatch):
+    """The application with CSRF on, served on a free loopback port from a thread."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    monkeypatch.setenv("IHL_INSTANCE_DIR", str(tmp_path / "live-instance"))
+    application = create_app({**app_config, "WTF_CSRF_ENABLED": True, "TESTING": False})
+    server = make_server("127.0.0.1", 0, application, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"url": f"http://127.0.0.1:{server.server_port}", "app": application}
+    server.shutdown()
+    thread.join(10)
+    application.extensions["ihl_engine"].dispose()
+
+
+@pytest.fixture
+def page(tmp_path):
+    """A headless Chromium page (the system browser, driven by Playwright)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        context.set_default_timeout(15_000)
+        yield context.new_page()
+        context.close()
+        browser.close()
