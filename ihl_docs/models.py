@@ -171,6 +171,13 @@ class CaseBase(SQLModel):
         default=ConflictClassification.undetermined, sa_type=_enum(20)
     )
 
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the title must not be blank")
+        return value.strip()
+
 
 class Case(CaseBase, table=True):
     __tablename__ = "case"

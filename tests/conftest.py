@@ -33,7 +33,7 @@ def fast_password_hashing(monkeypatch):
 
 def _pg_worker_url(worker: str) -> str:
     """A schema of its own per xdist worker, so parallel workers never share tables."""
-    schema = f"ihl_test_{worker}"
+    schema = f"ihl_test_{worker}_{os.getpid()}"
     admin = sa.create_engine(make_engine(PG_URL).url)
     with admin.begin() as conn:
         conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
@@ -41,6 +41,14 @@ def _pg_worker_url(worker: str) -> str:
     admin.dispose()
     sep = "&" if "?" in PG_URL else "?"
     return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def _drop_schema(url: str) -> None:
+    schema = url.rsplit("%3D", 1)[1]
+    admin = sa.create_engine(make_engine(PG_URL).url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +60,7 @@ def database_template(tmp_path_factory, worker_id):
         upgrade(engine)
         yield {"url": url, "engine": engine}
         engine.dispose()
+        _drop_schema(url)
         return
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     engine = make_engine(f"sqlite:///{path}")

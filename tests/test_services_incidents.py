@@ -189,3 +189,13 @@ def test_search_filters(db):
     assert titles(date_from=datetime(2020, 10, 10, tzinfo=timezone.utc)) == ["Rocket at market"]
     assert titles(date_to=datetime(2020, 10, 10, tzinfo=timezone.utc)) == ["Shelling of hospital"]
     assert titles(workflow_status="approved") == []
+
+
+def test_civilian_objects_are_kept_in_one_order(db):
+    user = make_user(db)
+    incident = make_incident(db, make_case(db, user), user,
+                             civilian_objects=["school", "residential", "school"])
+    assert incident.civilian_objects == ["residential", "school"]
+    incidents.update_incident(db, incident, {"civilian_objects": ["school", "residential"]},
+                              expected_version=1, actor=user)
+    assert incident.version == 1

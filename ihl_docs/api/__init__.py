@@ -1,5 +1,31 @@
-"""The JSON API under /api/v1 (being built)."""
+"""The JSON API under /api/v1: bearer tokens, the routes of routes.py, the OpenAPI document.
+
+No cookie is read or set here, so the API is exempt from CSRF protection.
+"""
 
 from flask import Blueprint
 
+from ..security import csrf
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+@bp.after_request
+def no_store(response):
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _register() -> None:
+    from .auth import CookielessApiSessions
+    from .errors import init_errorhandlers
+    from .routes import register_routes
+
+    register_routes(bp)
+    init_errorhandlers(bp)
+    bp.record_once(lambda state: setattr(state.app, "session_interface", CookielessApiSessions(
+        state.app.session_interface, bp.url_prefix)))
+
+
+_register()

@@ -1,7 +1,18 @@
-"""Case pages (being built)."""
+"""Case pages: the list, opening a case, its page, editing it, adding members."""
 
-from flask import Blueprint, render_template
-from flask_login import login_required
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlmodel import func, select
+
+from ..auth.access import can_create_case, can_edit_case, case_for, visible_cases
+from ..db import get_session
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from ..forms_support import COUNTRIES, stale_conflict, validated, with_full_messages
+from ..incidents.services import IncidentFilter, search_incidents
+from ..models import Case, CaseCreate, CaseUpdate, Incident
+from ..web import form_errors_from
+from . import services
+from .forms import CaseEditForm, CaseForm, MemberForm
 
 bp = Blueprint("cases", __name__)
 
@@ -9,4 +20,107 @@ bp = Blueprint("cases", __name__)
 @bp.route("/")
 @login_required
 def index():
-    return render_template("cases/index.html", cases=[])
+    db, user = get_session(), current_user.user
+    cases = db.exec(visible_cases(db, user).order_by(Case.ref)).all()
+    counts = dict(db.exec(select(Incident.case_id, func.count()).group_by(Incident.case_id)).all())
+    return render_template("cases/index.html", cases=cases, counts=counts,
+                           can_create=can_create_case(user))
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@login_required
+def new():
+    db, user = get_session(), current_user.user
+    if not can_create_case(user):
+        raise Forbidden("Only investigators and administrators open cases.")
+    form = CaseForm()
+    status = 422
+    if form.is_submitted() and (data := _checked(form, CaseCreate)):
+        try:
+            case = services.create_case(db, data, actor=user)
+        except (InvalidInput, Conflict) as exc:
+            db.rollback()
+            form_errors_from(form, with_full_messages(exc))
+            status = exc.status
+        else:
+            db.commit()
+            flash(f"Case {case.ref} opened. You are its first member.", "success")
+            return redirect(url_for("cases.detail", ref=case.ref))
+    return _form_page(form, None, status if form.is_submitted() else 200)
+
+
+@bp.route("/cases/<ref>")
+@login_required
+def detail(ref):
+    db = get_session()
+    return _detail_page(case_for(db, current_user.user, ref), MemberForm())
+
+
+@bp.route("/cases/<ref>/edit", methods=["GET", "POST"])
+@login_required
+def edit(ref):
+    db, user = get_session(), current_user.user
+    case = case_for(db, user, ref, write=True)
+    initial = CaseEditForm.initial(case, services.parties(db, case))
+    form = CaseEditForm(data=None if request.method == "POST" else initial)
+    if len(form.parties) - len(initial["parties"]) < 2:
+        form.parties.append_entry()
+    status, conflict = 422, None
+    if form.is_submitted() and (data := _checked(form, CaseUpdate)):
+        try:
+            services.update_case(db, case, data, expected_version=form.version.data, actor=user)
+        except StaleVersion as exc:
+            db.rollback()
+            conflict, status = stale_conflict(form, exc), exc.status
+        except InvalidInput as exc:
+            db.rollback()
+            form_errors_from(form, exc)
+        else:
+            db.commit()
+            flash(f"Case {case.ref} saved.", "success")
+            return redirect(url_for("cases.detail", ref=case.ref))
+    return _form_page(form, case, status if form.is_submitted() else 200, conflict)
+
+
+@bp.route("/cases/<ref>/members", methods=["POST"])
+@login_required
+def add_member(ref):
+    db, user = get_session(), current_user.user
+    case = case_for(db, user, ref, write=True)
+    form = MemberForm()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            member = services.add_member(db, case, form.email.data, actor=user)
+        except (NotFound, Conflict) as exc:
+            db.rollback()
+            form_errors_from(form, with_full_messages(exc))
+            status = exc.status
+        else:
+            db.commit()
+            flash(f"{member.email} is now a member of {case.ref}.", "success")
+            return redirect(url_for("cases.detail", ref=case.ref) + "#members")
+    return _detail_page(case, form), status
+
+
+def _checked(form, model):
+    """The form's own checks, then the model's; the data only if both passed."""
+    form_ok = form.validate()
+    data = validated(form, model, form.case_data())
+    return data if form_ok else None
+
+
+def _form_page(form, case, status, conflict=None):
+    return render_template("cases/form.html", form=form, case=case, conflict=conflict,
+                           countries=COUNTRIES), status
+
+
+def _detail_page(case, member_form):
+    db, user = get_session(), current_user.user
+    limit = current_app.config["PAGE_SIZE"]
+    incidents, total = search_incidents(db, case, IncidentFilter(), limit=limit)
+    return render_template(
+        "cases/detail.html", case=case, parties=services.parties(db, case),
+        members=services.members(db, case), incidents=incidents, incident_total=total,
+        can_edit=can_edit_case(db, user, case), member_form=member_form,
+    )

@@ -10,7 +10,7 @@ from ..audit import services as audit
 from ..auth.access import TRANSITIONS, can_edit_case, is_member
 from ..dbtypes import utcnow
 from ..errors import Forbidden, InvalidInput, NotFound, StaleVersion
-from ..models import (Case, Incident, IncidentCreate, IncidentRead, Party, User,
+from ..models import (Case, CivilianObject, Incident, IncidentCreate, IncidentRead, Party, User,
                       WorkflowStatus, _valid_state_code)
 
 EDITABLE_FIELDS = [f for f in IncidentCreate.model_fields if f != "responsible_party"]
@@ -58,6 +58,10 @@ def _check(values: dict) -> None:
     problems = incident_problems(values, utcnow())
     if problems:
         raise InvalidInput("Some fields need correcting.", problems)
+    values["country"] = _valid_state_code(values.get("country"))
+    # One spelling of the same set, whichever order it came in: re-saving is not a change.
+    chosen = {str(v) for v in values.get("civilian_objects") or []}
+    values["civilian_objects"] = [o.value for o in CivilianObject if o.value in chosen]
 
 
 def create_incident(session: Session, case: Case, data: IncidentCreate, *, actor: User) -> Incident:
@@ -66,7 +70,6 @@ def create_incident(session: Session, case: Case, data: IncidentCreate, *, actor
         raise Forbidden("Your role does not allow filing incidents in this case.")
     values = data.model_dump(exclude={"responsible_party"})
     _check(values)
-    values["country"] = _valid_state_code(values.get("country"))
     party_id = _party_id(session, case, data.responsible_party)
     session.refresh(case, with_for_update=True)
     case.incident_counter += 1
@@ -100,7 +103,6 @@ def update_incident(session: Session, incident: Incident, changes: dict, *, expe
     values = {f: getattr(incident, f) for f in EDITABLE_FIELDS}
     values.update({k: v for k, v in changes.items() if k in EDITABLE_FIELDS})
     _check(values)
-    values["country"] = _valid_state_code(values.get("country"))
     if "responsible_party" in changes:
         incident.responsible_party_id = _party_id(session, case, changes["responsible_party"])
     for name, value in values.items():

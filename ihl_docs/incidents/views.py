@@ -1,12 +1,244 @@
-"""Incident pages (being built)."""
+"""Incident pages: lists with filters, filing, the incident's page, editing, workflow steps."""
 
-from flask import Blueprint
-from flask_login import login_required
+from dataclasses import dataclass, field
+from math import ceil
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlmodel import select
+
+from ..audit import services as audit
+from ..auth.access import (READ_ALL_ROLES, allowed_transitions, can_edit_case, case_for,
+                           visible_cases)
+from ..cases.services import parties
+from ..db import get_session
+from ..dbtypes import utcnow
+from ..errors import InvalidInput, NotFound, StaleVersion
+from ..forms_support import (COUNTRIES, add_errors, day_end, day_start, display_value,
+                             stale_conflict, validated)
+from ..models import AuditEntry, Case, IncidentCreate, WorkflowStatus, label
+from ..web import form_errors_from
+from . import services
+from .forms import FIELD_LABELS, IncidentEditForm, IncidentFilterForm, IncidentForm, StatusForm
 
 bp = Blueprint("incidents", __name__)
+
+# Audit snapshot fields that are bookkeeping, not facts a reader needs in the history.
+HISTORY_SKIP = {"id", "case_id", "responsible_party_id", "version", "updated_at", "created_at",
+                "created_by_id"}
 
 
 @bp.route("/incidents")
 @login_required
 def search():
-    return "incidents"
+    return _list_page(None)
+
+
+@bp.route("/cases/<ref>/incidents")
+@login_required
+def case_incidents(ref):
+    return _list_page(case_for(get_session(), current_user.user, ref))
+
+
+@bp.route("/cases/<ref>/incidents/new", methods=["GET", "POST"])
+@login_required
+def new(ref):
+    db, user = get_session(), current_user.user
+    case = case_for(db, user, ref, write=True)
+    form = IncidentForm(parties=parties(db, case))
+    if form.is_submitted() and (data := _checked(form)):
+        try:
+            incident = services.create_incident(db, case, data, actor=user)
+        except InvalidInput as exc:
+            db.rollback()
+            form_errors_from(form, exc)
+        else:
+            db.commit()
+            flash(f"Incident {incident.ref} filed as a draft.", "success")
+            return redirect(url_for("incidents.detail", ref=incident.ref))
+    return _form_page(form, case, None, 422 if form.is_submitted() else 200)
+
+
+@bp.route("/incidents/<ref>")
+@login_required
+def detail(ref):
+    incident, case = _incident_for(ref)
+    return _detail_page(incident, case)
+
+
+@bp.route("/incidents/<ref>/edit", methods=["GET", "POST"])
+@login_required
+def edit(ref):
+    db, user = get_session(), current_user.user
+    incident, case = _incident_for(ref, write=True)
+    initial = None
+    if request.method != "POST":
+        initial = IncidentForm.initial(incident, services.incident_read(db, incident)
+                                       .responsible_party)
+    form = IncidentEditForm(data=initial, parties=parties(db, case))
+    status, conflict = 422, None
+    if form.is_submitted() and (data := _checked(form)):
+        try:
+            services.update_incident(db, incident, data.model_dump(),
+                                     expected_version=form.version.data, actor=user)
+        except StaleVersion as exc:
+            db.rollback()
+            conflict, status = stale_conflict(form, exc), exc.status
+        except InvalidInput as exc:
+            db.rollback()
+            form_errors_from(form, exc)
+        else:
+            db.commit()
+            flash(f"Incident {incident.ref} saved.", "success")
+            return redirect(url_for("incidents.detail", ref=incident.ref))
+    return _form_page(form, case, incident, status if form.is_submitted() else 200, conflict)
+
+
+@bp.route("/incidents/<ref>/status", methods=["POST"])
+@login_required
+def change_status(ref):
+    db, user = get_session(), current_user.user
+    incident, case = _incident_for(ref)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("The request did not say which step to take; reload the page.")
+    try:
+        services.change_status(db, incident, form.to.data, expected_version=form.version.data,
+                               actor=user)
+    except StaleVersion as exc:
+        db.rollback()
+        conflict = {"message": exc.message, "rows": _change_rows(exc.changes)}
+        return _detail_page(services.get_incident(db, ref), case, conflict), exc.status
+    db.commit()
+    flash(f"Incident {ref} is now: {label(form.to.data)}.", "success")
+    return redirect(url_for("incidents.detail", ref=ref))
+
+
+def _incident_for(ref: str, *, write: bool = False):
+    """The incident and its case if the user may see them; otherwise 'not found', whatever the
+    reason, so that another case's incidents are not revealed."""
+    db = get_session()
+    try:
+        incident = services.get_incident(db, ref)
+        case = case_for(db, current_user.user, db.get(Case, incident.case_id).ref, write=write)
+    except NotFound:
+        raise NotFound(f"No incident {ref} that you can see.") from None
+    return incident, case
+
+
+def _checked(form):
+    """The form's own checks, then IncidentCreate's; the data only if both passed.
+
+    On a refusal the rules that span fields are checked too, so that one round shows every
+    message (the service checks them again on saving).
+    """
+    form_ok = form.validate()
+    values = form.incident_data()
+    data = validated(form, IncidentCreate, values)
+    if form_ok and data:
+        return data
+    trusted = {name: value for name, value in values.items() if not form[name].errors}
+    add_errors(form, services.incident_problems(trusted, utcnow()))
+    return None
+
+
+def _form_page(form, case, incident, status, conflict=None):
+    return render_template("incidents/form.html", form=form, case=case, incident=incident,
+                           conflict=conflict, countries=COUNTRIES), status
+
+
+def _detail_page(incident, case, conflict=None):
+    db, user = get_session(), current_user.user
+    editable = (can_edit_case(db, user, case)
+                and incident.workflow_status != WorkflowStatus.approved)
+    return render_template(
+        "incidents/detail.html", incident=incident, case=case,
+        facts=services.incident_read(db, incident), history=_history(db, incident.ref),
+        transitions=allowed_transitions(db, user, case, incident.workflow_status),
+        can_edit=editable, conflict=conflict,
+    )
+
+
+def _change_rows(changes: list[dict]) -> list[dict]:
+    """Changed fields as rows to show, in words, bookkeeping fields left out."""
+    return [{"field": FIELD_LABELS.get(c["field"], label(c["field"])), "by": c["by"],
+             "from": display_value(c["field"], c["from"]),
+             "to": display_value(c["field"], c["to"]), "at": display_value("at", c["at"])}
+            for c in changes if c["field"] not in HISTORY_SKIP]
+
+
+def _history(db, ref: str) -> list[dict]:
+    """The incident's audit entries, oldest first, each with the fields it changed."""
+    entries = db.exec(select(AuditEntry).where(AuditEntry.entity == "incident",
+                                               AuditEntry.entity_id == ref)
+                      .order_by(AuditEntry.seq)).all()
+    history = []
+    for entry in entries:
+        change = audit.entry_document(entry)["change"]
+        fields = audit.changed_fields(change.get("before"), change.get("after"))
+        rows = [] if entry.action == "create" else _change_rows(
+            [{"field": f, "from": old, "to": new, "by": entry.actor, "at": None}
+             for f, (old, new) in fields.items()])
+        history.append({"seq": entry.seq, "at": entry.occurred_at, "actor": entry.actor,
+                        "action": entry.action, "rows": rows})
+    return history
+
+
+# A page number beyond this is taken as "the last page" (and keeps OFFSET within range).
+MAX_PAGE = 100_000
+
+
+@dataclass
+class Pager:
+    page: int
+    pages: int
+    total: int
+    links: list = field(default_factory=list)
+    prev_url: str | None = None
+    next_url: str | None = None
+
+
+def _list_page(case):
+    db, user = get_session(), current_user.user
+    form = IncidentFilterForm(request.args)
+    form.validate()
+    flt = services.IncidentFilter(
+        incident_type=form.valid("incident_type"),
+        verification_status=form.valid("verification_status"),
+        workflow_status=form.valid("workflow_status"),
+        date_from=day_start(form.valid("date_from")), date_to=day_end(form.valid("date_to")),
+        q=form.valid("q"),
+    )
+    if case is None and user.role not in READ_ALL_ROLES:
+        flt.case_ids = list(db.exec(visible_cases(db, user).with_only_columns(Case.id)).all())
+    size = current_app.config["PAGE_SIZE"]
+    page = min(form.valid("page") or 1, MAX_PAGE)
+    rows, total = services.search_incidents(db, case, flt, offset=(page - 1) * size, limit=size)
+    pages = max(1, ceil(total / size))
+    if page > pages:
+        page = pages
+        rows, total = services.search_incidents(db, case, flt, offset=(page - 1) * size,
+                                                limit=size)
+    case_refs = None if case else {c.id: c.ref for c in db.exec(
+        select(Case).where(Case.id.in_({r.case_id for r in rows})))}
+    return render_template("incidents/list.html", case=case, form=form, incidents=rows,
+                           case_refs=case_refs, pager=_pager(form, page, pages, total))
+
+
+def _pager(form, page: int, pages: int, total: int) -> Pager:
+    """Links to nearby pages, the first and the last, keeping the list's filters."""
+    args = {f.name: request.args.getlist(f.name) for f in form
+            if f.name != "page" and f.name in request.args}
+
+    def url(number):
+        return url_for(request.endpoint, **request.view_args, **args, page=number)
+
+    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    links, previous = [], 0
+    for number in shown:
+        if number - previous > 1:
+            links.append((None, None))
+        links.append((number, url(number)))
+        previous = number
+    return Pager(page, pages, total, links,
+                 url(page - 1) if page > 1 else None, url(page + 1) if page < pages else None)

@@ -1,0 +1,54 @@
+"""Cases through the API: list, open, show, add members."""
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from ..auth.access import can_create_case, case_for, visible_cases
+from ..cases import services as cases
+from ..db import get_session
+from ..errors import Forbidden
+from ..models import Case
+from . import inputs
+from .auth import api_user
+from .pages import page
+from .schemas import MemberRead
+
+
+def list_cases():
+    """The cases the user may see, by ref."""
+    params = inputs.query()
+    session = get_session()
+    visible = visible_cases(session, api_user())
+    total = session.exec(select(sa.func.count()).select_from(visible.subquery())).one()
+    rows = session.exec(visible.order_by(Case.ref).offset(params.offset).limit(params.limit))
+    return page([cases.case_read(session, case) for case in rows], total, params)
+
+
+def create_case():
+    """Open a case; the user becomes its first member."""
+    user = api_user()
+    if not can_create_case(user):
+        raise Forbidden("Only investigators and administrators open cases.")
+    session = get_session()
+    case = cases.create_case(session, inputs.body(), actor=user)
+    result = cases.case_read(session, case)
+    session.commit()
+    return result
+
+
+def show_case(ref: str):
+    """The case with its incident and evidence refs."""
+    session = get_session()
+    case = case_for(session, api_user(), inputs.checked_ref(ref, "case"))
+    return cases.case_read(session, case)
+
+
+def add_case_member(ref: str):
+    """Let another user into the case, with the rights of their role."""
+    session, user = get_session(), api_user()
+    case = case_for(session, user, inputs.checked_ref(ref, "case"), write=True)
+    member = cases.add_member(session, case, inputs.body().email, actor=user)
+    result = MemberRead(case_ref=case.ref, email=member.email, name=member.name,
+                        role=member.role)
+    session.commit()
+    return result

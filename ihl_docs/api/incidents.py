@@ -1,0 +1,94 @@
+"""Incidents through the API: list and file within a case, show, edit, move through review."""
+
+from pydantic import ValidationError
+from sqlmodel import Session, select
+
+from ..auth.access import can_edit_case, can_read_case, case_for
+from ..db import get_session
+from ..errors import Forbidden, NotFound
+from ..incidents import services as incidents
+from ..models import Case, Incident, Role, User
+from . import inputs
+from .auth import api_user
+from .errors import field_messages, invalid
+from .pages import page
+from .schemas import IncidentCreate
+
+
+def list_case_incidents(ref: str):
+    """The case's incidents, newest first, filtered like the web list."""
+    session = get_session()
+    case = case_for(session, api_user(), inputs.checked_ref(ref, "case"))
+    params = inputs.query()
+    filters = incidents.IncidentFilter(
+        incident_type=params.incident_type, verification_status=params.verification_status,
+        workflow_status=params.workflow_status, q=params.q,
+        date_from=params.date_from, date_to=params.date_to)
+    rows, total = incidents.search_incidents(session, case, filters, offset=params.offset,
+                                             limit=params.limit)
+    return page([incidents.incident_read(session, row) for row in rows], total, params)
+
+
+def create_case_incident(ref: str):
+    """File an incident in the case, as a draft."""
+    session, user = get_session(), api_user()
+    case = case_for(session, user, inputs.checked_ref(ref, "case"), write=True)
+    incident = incidents.create_incident(session, case, inputs.body(), actor=user)
+    result = incidents.incident_read(session, incident)
+    session.commit()
+    return result
+
+
+def show_incident(ref: str):
+    session = get_session()
+    return incidents.incident_read(session, incident_for(session, api_user(), ref))
+
+
+def update_incident(ref: str):
+    """Change some fields of an incident, if it is still at the version the client edited."""
+    session, user = get_session(), api_user()
+    incident = incident_for(session, user, ref, write=True)
+    version = inputs.if_match_version()
+    changes = inputs.body().model_dump(exclude_unset=True)
+    incidents.update_incident(session, incident, _checked_changes(session, incident, changes),
+                              expected_version=version, actor=user)
+    result = incidents.incident_read(session, incident)
+    session.commit()
+    return result
+
+
+def change_incident_status(ref: str):
+    """Move an incident along draft -> submitted -> in legal review -> approved."""
+    session, user = get_session(), api_user()
+    incident = incident_for(session, user, ref)
+    if user.role == Role.auditor:
+        raise Forbidden("Auditors read; they change nothing.")
+    version = inputs.if_match_version()
+    incidents.change_status(session, incident, inputs.body().workflow_status,
+                            expected_version=version, actor=user)
+    result = incidents.incident_read(session, incident)
+    session.commit()
+    return result
+
+
+def incident_for(session: Session, user: User, ref: str, *, write: bool = False) -> Incident:
+    """The incident if the user may see it (404 otherwise) and, with write=True, edit it (403)."""
+    inputs.checked_ref(ref, "incident")
+    incident = session.exec(select(Incident).where(Incident.ref == ref)).first()
+    case = session.get(Case, incident.case_id) if incident else None
+    if case is None or not can_read_case(session, user, case):
+        raise NotFound(f"No incident {ref} that you can see.")
+    if write and not can_edit_case(session, user, case):
+        raise Forbidden("Your role does not allow editing incidents in this case.")
+    return incident
+
+
+def _checked_changes(session: Session, incident: Incident, changes: dict) -> dict:
+    """The changes, checked by the rules of a whole incident (no nulls where a value is due)."""
+    current = incidents.incident_read(session, incident)
+    merged = {name: getattr(current, name) for name in IncidentCreate.model_fields}
+    try:
+        whole = IncidentCreate.model_validate({**merged, **changes})
+    except ValidationError as exc:
+        raise invalid(field_messages(exc)) from None
+    return {name: getattr(whole, name) for name in changes}

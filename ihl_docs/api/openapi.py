@@ -1,0 +1,136 @@
+"""The OpenAPI 3.1 document, written from the route table and the models that validate."""
+
+from functools import cache
+
+from pydantic.json_schema import models_json_schema
+
+from .inputs import IF_MATCH
+from .schemas import Error
+
+SCHEMA_REF = "#/components/schemas/{model}"
+ANSWERS = {
+    400: "Malformed JSON or If-Match header",
+    401: "No valid API token",
+    403: "Your role or case membership does not allow this",
+    404: "Nothing with that ref that you can see",
+    409: "A duplicate, or a stale If-Match version (nothing was changed)",
+    413: "The body is too large",
+    415: "The body is not JSON",
+    422: "Invalid input; `fields` names each field with its problem",
+    428: "If-Match is missing",
+}
+REF_PARAMETER = {
+    "name": "ref", "in": "path", "required": True,
+    "description": "the record's reference, e.g. NK-2020-001 or NK-2020-001-I001",
+    "schema": {"type": "string"},
+}
+IF_MATCH_PARAMETER = {
+    "name": "If-Match", "in": "header", "required": True,
+    "description": 'the version you edited: 3, "3" or W/"3"',
+    "schema": {"type": "string", "pattern": f"^{IF_MATCH.pattern}$"},
+}
+
+
+def openapi_document() -> dict:
+    """This document (public: it needs no token)."""
+    return build_document()
+
+
+@cache
+def build_document() -> dict:
+    from .routes import ROUTES  # here, not above: the route table names this module's view
+
+    refs, defs = models_json_schema(_models(ROUTES), ref_template=SCHEMA_REF)
+    schemas = defs.get("$defs", {})
+    parameters = {route.query: _query_parameters(schemas, refs, route.query)
+                  for route in ROUTES if route.query}
+    for query in parameters:
+        schemas.pop(_name(refs[(query, "validation")]), None)
+    paths: dict[str, dict] = {}
+    for route in ROUTES:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(
+            route, refs, parameters.get(route.query, []))
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "ihl_docs API", "version": "1",
+                 "description": "Cases, incidents and their evidence, for documenting suspected "
+                                "violations of international humanitarian law."},
+        "servers": [{"url": "/api/v1"}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {
+                "type": "http", "scheme": "bearer",
+                "description": "a token from `ihl tokens create EMAIL`"}},
+        },
+        "security": [{"bearer": []}],
+    }
+
+
+def _models(routes) -> list:
+    pairs = {(Error, "serialization")}
+    for route in routes:
+        pairs |= {(m, "validation") for m in (route.body, route.query) if m}
+        pairs |= {(route.result, "serialization")} if route.result else set()
+    return sorted(pairs, key=lambda pair: (pair[0].__name__, pair[1]))
+
+
+def _operation(route, refs: dict, query_parameters: list) -> dict:
+    operation = {"operationId": route.view.__name__, "summary": route.summary,
+                 "tags": [route.path.split("/")[1]], "parameters": []}
+    if "{ref}" in route.path:
+        operation["parameters"].append(REF_PARAMETER)
+    if route.if_match:
+        operation["parameters"].append(IF_MATCH_PARAMETER)
+    operation["parameters"] += query_parameters
+    if route.body:
+        operation["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": refs[(route.body, "validation")]}}}
+    if route.public:
+        operation["security"] = []
+    operation["responses"] = {str(route.status): _success(route, refs)}
+    for status in route.errors:
+        operation["responses"][str(status)] = _failure(status, refs)
+    return operation
+
+
+def _success(route, refs: dict) -> dict:
+    schema = refs[(route.result, "serialization")] if route.result else {"type": "object"}
+    answer = {"description": route.summary,
+              "content": {"application/json": {"schema": schema}}}
+    if route.result and "version" in route.result.model_fields:
+        answer["headers"] = {"ETag": {"description": "the record's version, quoted",
+                                      "schema": {"type": "string"}}}
+    return answer
+
+
+def _failure(status: int, refs: dict) -> dict:
+    answer = {"description": ANSWERS[status],
+              "content": {"application/json": {"schema": refs[(Error, "serialization")]}}}
+    if status == 401:
+        answer["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+    return answer
+
+
+def _query_parameters(schemas: dict, refs: dict, model) -> list[dict]:
+    properties = schemas[_name(refs[(model, "validation")])]["properties"]
+    return [{"name": name, "in": "query", "required": False,
+             "description": prop.get("description", ""), "schema": _without_null(prop)}
+            for name, prop in properties.items()]
+
+
+def _without_null(schema: dict) -> dict:
+    """A query parameter is absent or has a value; JSON null has no spelling in a URL."""
+    schema = {k: v for k, v in schema.items()
+              if k != "description" and not (k == "default" and v is None)}
+    options = [s for s in schema.pop("anyOf", []) if s != {"type": "null"}]
+    if len(options) == 1:
+        schema.update(options[0])
+    elif options:
+        schema["anyOf"] = options
+    return schema
+
+
+def _name(ref: dict) -> str:
+    return ref["$ref"].rsplit("/", 1)[1]
+

@@ -1,0 +1,18 @@
+"""One page of a list, with the total and the link to the next page."""
+
+from urllib.parse import urlencode
+
+from flask import request
+
+from .schemas import ListQuery
+
+
+def page(items: list, total: int, params: ListQuery) -> dict:
+    """The list answer: {"items": [...], "total": N, "next": URL or null}."""
+    following = params.offset + len(items)
+    next_url = None
+    if items and following < total:
+        args = request.args.to_dict(flat=False)
+        args["offset"] = [str(following)]
+        next_url = f"{request.base_url}?{urlencode(args, doseq=True)}"
+    return {"items": items, "total": total, "next": next_url}

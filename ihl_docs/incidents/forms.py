@@ -1,0 +1,149 @@
+"""Forms of the incident pages: filing and editing, the workflow step, the list's filters."""
+
+from flask_wtf import FlaskForm
+from wtforms import (DateField, Form, IntegerField, StringField, TextAreaField,
+                     ValidationError)
+from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.fields.core import UnboundField
+from wtforms.widgets import HiddenInput
+
+from ..forms_support import (REQUIRED, ChoiceField, MultiCheckboxField, NumberField,
+                             TimeOfDayField, day_and_time, enum_options, moment, options,
+                             strip, unix_newlines, values_of)
+from ..models import (CivilianObject, DatePrecision, IncidentType, VerificationStatus,
+                      WorkflowStatus, label)
+
+BAD_DATE = "Enter a date as YYYY-MM-DD."
+WHOLE_NUMBER = "Enter a whole number, e.g. 3."
+ANY = options([("", "Any")])
+# Fields that go to IncidentCreate as the form holds them.
+PLAIN_FIELDS = ["title", "incident_type", "date_precision", "place_name", "admin_area",
+                "latitude", "longitude", "location_precision_m", "weapon_type",
+                "munition_details", "narrative", "killed_min", "killed_max", "injured_min",
+                "injured_max", "children_killed", "children_injured", "civilian_objects",
+                "military_objective_notes", "verification_status"]
+
+
+def _count(text: str, description: str = "") -> IntegerField:
+    return IntegerField(text, [Optional()], invalid_value_message=WHOLE_NUMBER,
+                        description=description, render_kw={"min": 0})
+
+
+class IncidentForm(FlaskForm):
+    """Every fact of an incident; `parties` are the case's, for the responsible party."""
+
+    title = StringField("Title", [InputRequired(REQUIRED)], filters=[strip],
+                        description="A short factual name, e.g. “Shelling of the central market”.")
+    incident_type = ChoiceField("Type of incident", [InputRequired(REQUIRED)],
+                                choices=options([("", "— choose —")]) + enum_options(IncidentType))
+    occurred_from = DateField("Start date", [InputRequired(REQUIRED)],
+                              invalid_value_message=BAD_DATE)
+    occurred_from_time = TimeOfDayField("Start time (UTC)", [Optional()],
+                                        description="Leave empty if not known.")
+    occurred_to = DateField("End date", [Optional()], invalid_value_message=BAD_DATE,
+                            description="For an incident that lasted; leave empty otherwise.")
+    occurred_to_time = TimeOfDayField("End time (UTC)", [Optional()])
+    date_precision = ChoiceField("How precise the date is", choices=enum_options(DatePrecision),
+                                 default=DatePrecision.day.value)
+    place_name = StringField("Place", filters=[strip],
+                             description="Town, village or site, e.g. “Old town market”.")
+    admin_area = StringField("Administrative area", filters=[strip],
+                             description="Region, province or district.")
+    country = StringField("Country", filters=[strip],
+                          description="ISO 3166-1 alpha-3 code, e.g. UKR; start typing the name.",
+                          render_kw={"list": "countries", "autocomplete": "off", "size": 5})
+    latitude = NumberField("Latitude", [Optional()], description="Decimal degrees, -90 to 90.")
+    longitude = NumberField("Longitude", [Optional()],
+                            description="Decimal degrees, -180 to 180.")
+    location_precision_m = IntegerField(
+        "Location precision (metres)", [Optional()], invalid_value_message=WHOLE_NUMBER,
+        description="How far the true place may be from these coordinates.",
+        render_kw={"min": 0})
+    weapon_type = StringField("Weapon type", filters=[strip],
+                              description="e.g. 122 mm rocket, 152 mm artillery shell.")
+    munition_details = TextAreaField("Munition details", filters=[unix_newlines],
+                                     render_kw={"rows": 3},
+                                     description="Markings, lot numbers, submunition type.")
+    responsible_party = ChoiceField("Alleged responsible party")
+    narrative = TextAreaField("Narrative", filters=[unix_newlines], render_kw={"rows": 8},
+                              description="What happened, as established so far, with sources.")
+    killed_min = _count("Civilians killed: at least")
+    killed_max = _count("Civilians killed: at most", "Leave empty if it is an exact count.")
+    children_killed = _count("Of whom children killed")
+    injured_min = _count("Civilians injured: at least")
+    injured_max = _count("Civilians injured: at most", "Leave empty if it is an exact count.")
+    children_injured = _count("Of whom children injured")
+    civilian_objects = MultiCheckboxField("Civilian objects affected",
+                                          choices=enum_options(CivilianObject))
+    military_objective_notes = TextAreaField(
+        "Military objectives nearby", filters=[unix_newlines], render_kw={"rows": 3},
+        description="Any military objective at or near the place (for proportionality).")
+    verification_status = ChoiceField("Verification status",
+                                      choices=enum_options(VerificationStatus),
+                                      default=VerificationStatus.unverified.value)
+
+    def __init__(self, *args, parties=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.responsible_party.choices = options(
+            [("", "— not known —")] + [(p.name, f"{p.name} ({label(p.kind)})") for p in parties])
+
+    def validate_occurred_to_time(self, field):
+        if field.data is not None and self.occurred_to.data is None and not self.occurred_to.errors:
+            raise ValidationError("Give the end date as well, or leave the end time empty.")
+
+    def incident_data(self) -> dict:
+        """The fields as IncidentCreate takes them; dates and times become aware UTC datetimes."""
+        data = values_of(self, PLAIN_FIELDS)
+        data["occurred_from"] = moment(self.occurred_from.data, self.occurred_from_time.data)
+        data["occurred_to"] = moment(self.occurred_to.data, self.occurred_to_time.data, end=True)
+        data["country"] = self.country.data or None
+        data["responsible_party"] = self.responsible_party.data or None
+        return data
+
+    @staticmethod
+    def initial(incident, responsible_party: str | None) -> dict:
+        """What the form shows for a stored incident."""
+        data = {name: getattr(incident, name) for name in PLAIN_FIELDS}
+        data["occurred_from"], data["occurred_from_time"] = day_and_time(incident.occurred_from)
+        data["occurred_to"], data["occurred_to_time"] = day_and_time(incident.occurred_to, end=True)
+        data.update(country=incident.country or "", responsible_party=responsible_party or "",
+                    version=incident.version)
+        return data
+
+
+class IncidentEditForm(IncidentForm):
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
+class StatusForm(FlaskForm):
+    """One workflow step; the version is the one the page showed."""
+
+    to = StringField(validators=[InputRequired()])
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
+class IncidentFilterForm(Form):
+    """The list's filters, read from the query string; a wrong value is named and ignored."""
+
+    q = StringField("Text", filters=[strip],
+                    description="Searches title, place, narrative and reference.")
+    incident_type = ChoiceField("Type", [Optional()],
+                                choices=ANY + enum_options(IncidentType))
+    verification_status = ChoiceField("Verification", [Optional()],
+                                      choices=ANY + enum_options(VerificationStatus))
+    workflow_status = ChoiceField("Workflow", [Optional()],
+                                  choices=ANY + enum_options(WorkflowStatus))
+    date_from = DateField("From", [Optional()], invalid_value_message=BAD_DATE)
+    date_to = DateField("To", [Optional()], invalid_value_message=BAD_DATE)
+    page = IntegerField("Page", [Optional(), NumberRange(min=1)])
+
+    def valid(self, name: str):
+        """The field's value, or None if it was refused."""
+        return None if self[name].errors else self[name].data or None
+
+
+# How each audited field is named on the pages (the history, conflicts).
+FIELD_LABELS = {name: unbound.args[0] for name, unbound in vars(IncidentForm).items()
+                if isinstance(unbound, UnboundField) and unbound.args}
+FIELD_LABELS["workflow_status"] = "Workflow status"
+FIELD_LABELS.update(occurred_from="Start", occurred_to="End")
