@@ -83,3 +83,42 @@ def test_a_refused_account_is_explained_next_to_the_field(admin_client, db, fiel
     count = len(db.exec(select(User)).all())
     db.commit()
     assert count == 1
+
+
+def test_deactivation_ends_sessions_and_tokens_and_is_audited(admin_client, db):
+    from ihl_docs.auth import services as auth
+    from ihl_docs.models import AuditEntry
+
+    lena = make_user(db, "legal", email="lena@example.org")
+    token = auth.create_token(db, lena.email, actor="test")
+    db.commit()
+    hers = admin_client.application.test_client()
+    login(hers, lena)
+    assert hers.get("/").status_code == 200
+
+    response = admin_client.post(f"/admin/users/{lena.id}/active", data={"active": "0"})
+    assert response.status_code == 302
+    assert "Account lena@example.org deactivated." in text_of(admin_client.get("/admin/users/"))
+    assert hers.get("/").status_code == 302
+    api = hers.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 401
+    assert login(hers, lena).status_code == 401
+    assert stored_user(db, lena.email).is_active is False
+    actions = db.exec(select(AuditEntry.action).where(AuditEntry.entity_id == lena.email)).all()
+    db.commit()
+    assert actions[-1] == "deactivate"
+
+    admin_client.post(f"/admin/users/{lena.id}/active", data={"active": "1"})
+    assert login(hers, lena).status_code == 302
+
+
+def test_an_admin_cannot_deactivate_themself_and_others_cannot_at_all(admin_client, db, client):
+    me = stored_user(db, "root@example.org")
+    admin_client.post(f"/admin/users/{me.id}/active", data={"active": "0"})
+    assert stored_user(db, "root@example.org").is_active is True
+    investigator = make_user(db, "investigator")
+    other = admin_client.application.test_client()
+    login(other, investigator)
+    assert other.post(f"/admin/users/{me.id}/active", data={"active": "0"}).status_code == 403
+    assert stored_user(db, "root@example.org").is_active is True
+    assert admin_client.post("/admin/users/99999/active", data={"active": "0"}).status_code == 404

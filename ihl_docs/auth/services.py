@@ -67,6 +67,21 @@ def change_password(session: Session, user: User, new_password: str, *, actor: s
                  entity_id=user.email, before=before, after=audit.snapshot(user))
 
 
+def set_active(session: Session, user: User, active: bool, *, actor: User) -> None:
+    """Deactivate an account (its sessions and tokens stop working at once) or reactivate it."""
+    if user.id == actor.id and not active:
+        raise InvalidInput("You cannot deactivate your own account.")
+    if user.is_active == active:
+        return
+    before = audit.snapshot(user)
+    user.is_active = active
+    user.version += 1
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor.email, action="activate" if active else "deactivate",
+                 entity="user", entity_id=user.email, before=before, after=audit.snapshot(user))
+
+
 def generate_password() -> str:
     return secrets.token_urlsafe(15)
 

@@ -1,6 +1,7 @@
 """User administration pages: the list of accounts and creating one (administrators only)."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
 from flask_login import current_user
 from sqlmodel import select
 
@@ -49,3 +50,23 @@ def new():
             flash(f"Account {user.email} created.", "success")
             return redirect(url_for("users.index"))
     return render_template("users/form.html", form=form), status if form.is_submitted() else 200
+
+
+@bp.route("/<int:user_id>/active", methods=["POST"])
+@role_required("admin")
+def set_active(user_id):
+    """Deactivate or reactivate an account; a deactivated one loses its sessions and tokens."""
+    db = get_session()
+    user = db.get(User, user_id) or abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    active = request.form.get("active") == "1"
+    try:
+        services.set_active(db, user, active, actor=current_user.user)
+    except InvalidInput as exc:
+        db.rollback()
+        flash(exc.message, "error")
+    else:
+        db.commit()
+        flash(f"Account {user.email} {'reactivated' if active else 'deactivated'}.", "success")
+    return redirect(url_for("users.index"))
