@@ -35,9 +35,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def register_database(app: Flask) -> None:
     from .db import close_session, make_engine
+    from .evidence.upload import init_uploads
 
     app.extensions["ihl_engine"] = make_engine(app.config["DATABASE_URL"])
     app.teardown_appcontext(close_session)
+    init_uploads(app)
 
 
 def register_security(app: Flask) -> None:

@@ -30,7 +30,8 @@ def _create_app():
 
 def init_app(app) -> None:
     """Register the commands on the application, where `ihl` (and test runners) find them."""
-    for command in (init_command, users_group, tokens_group, serve_command, verify_command):
+    for command in (init_command, users_group, tokens_group, serve_command, verify_command,
+                    gc_command):
         app.cli.add_command(command)
 
 
@@ -121,6 +122,16 @@ def tokens_create(email, name):
     click.echo(token)
 
 
+@click.command("gc")
+@click.option("--older-than-minutes", default=60, show_default=True, type=click.IntRange(0),
+              help="Only uploads left this long ago (newer ones may still be in progress).")
+@with_appcontext
+def gc_command(older_than_minutes):
+    """Remove temporary files left in the evidence store by interrupted uploads."""
+    removed = current_app.extensions["ihl_store"].clean_temporary(older_than_minutes * 60)
+    click.echo(f"Removed {removed} leftover temporary upload file(s).")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
@@ -136,18 +147,19 @@ def serve_command(host, port, workers):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @with_appcontext
 def verify_command(as_json):
-    """Recompute the audit chain; print each problem; exit 1 if there is any."""
+    """Re-hash every stored file, recompute the audit chain; print each problem; exit 1 if any."""
     from .db import open_session
     from .verification import verify_all
 
     with open_session(current_app.extensions["ihl_engine"], write=False) as session:
-        report = verify_all(session)
+        report = verify_all(session, current_app.extensions["ihl_store"])
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
         for problem in report["problems"]:
             click.echo(problem)
-        click.echo(f"Checked {report['audit_entries']} audit entries: "
+        click.echo(f"Checked {report['files']} stored files and {report['audit_entries']} "
+                   "audit entries: "
                    + ("intact." if report["ok"] else f"{len(report['problems'])} problem(s)."))
     sys.exit(0 if report["ok"] else 1)
 

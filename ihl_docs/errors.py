@@ -51,3 +51,21 @@ class StaleVersion(Conflict):
 class LoginThrottled(DomainError):
     code = "throttled"
     status = 429
+
+
+class TooLarge(DomainError):
+    code = "too_large"
+    status = 413
+
+
+class CustodyRuleViolation(InvalidInput):
+    """A custody event that contradicts the chain (dated before collection, in the future …)."""
+
+    code = "custody_rule"
+
+
+class EvidenceIntegrityError(DomainError):
+    """A stored file is missing, or its bytes no longer match the recorded SHA-256."""
+
+    code = "integrity"
+    status = 409

@@ -94,6 +94,59 @@ class CivilianObject(StrEnum):
     other = "other"
 
 
+class EvidenceKind(StrEnum):
+    photo = "photo"
+    video = "video"
+    audio = "audio"
+    document = "document"
+    testimony = "testimony"
+    open_source_post = "open_source_post"
+    satellite_image = "satellite_image"
+    physical_item = "physical_item"
+    expert_report = "expert_report"
+
+
+class Sensitivity(StrEnum):
+    public = "public"
+    restricted = "restricted"
+    confidential = "confidential"
+
+
+class Reliability(StrEnum):
+    """Source reliability (Admiralty code): A completely reliable … F cannot be judged."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+    E = "E"
+    F = "F"
+
+
+class Credibility(StrEnum):
+    """Information credibility (Admiralty code): 1 confirmed … 6 cannot be judged."""
+
+    c1 = "1"
+    c2 = "2"
+    c3 = "3"
+    c4 = "4"
+    c5 = "5"
+    c6 = "6"
+
+
+class CustodyAction(StrEnum):
+    collected = "collected"
+    received = "received"
+    transferred = "transferred"
+    copied = "copied"
+    analysed = "analysed"
+    sealed = "sealed"
+    stored = "stored"
+    accessed = "accessed"
+    exported = "exported"
+    released = "released"
+
+
 MAX_COUNT = 10_000_000
 
 
@@ -186,6 +239,7 @@ class Case(CaseBase, table=True):
     ref: str = Field(sa_type=sa.String(40), unique=True, index=True)
     status: CaseStatus = Field(default=CaseStatus.open, sa_type=_enum(16))
     incident_counter: int = Field(default=0)
+    evidence_counter: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
     version: int = Field(default=1)
@@ -354,6 +408,135 @@ class IncidentRead(IncidentBase):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class EvidenceBase(SQLModel):
+    kind: EvidenceKind = Field(sa_type=_enum(24), index=True)
+    title: str = Field(min_length=1, max_length=300, sa_type=sa.String(300))
+    description: str = Field(default="", max_length=50_000, sa_type=sa.Text)
+    source_url: str = Field(default="", max_length=2000, sa_type=sa.String(2000))
+    source_platform: str = Field(default="", max_length=200, sa_type=sa.String(200))
+    source_author: str = Field(default="", max_length=300, sa_type=sa.String(300))
+    published_at: Optional[AwareDatetime] = Field(default=None, sa_type=UTCDateTime)
+    acquired_at: Optional[AwareDatetime] = Field(default=None, sa_type=UTCDateTime)
+    acquired_by: str = Field(default="", max_length=300, sa_type=sa.String(300))
+    acquisition_method: str = Field(default="", max_length=2000, sa_type=sa.Text)
+    sensitivity: Sensitivity = Field(default=Sensitivity.restricted, sa_type=_enum(16))
+    reliability: Optional[Reliability] = Field(default=None, sa_type=_enum(1))
+    credibility: Optional[Credibility] = Field(default=None, sa_type=_enum(1))
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the title must not be blank")
+        return value.strip()
+
+
+class Evidence(EvidenceBase, table=True):
+    """An item of evidence: a stored file (by its SHA-256) or a physical item, with its record."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (sa.UniqueConstraint("case_id", "sha256", name="uq_evidence_case_id_sha256"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ref: str = Field(sa_type=sa.String(60), unique=True, index=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    original_filename: str = Field(default="", sa_type=sa.String(255))
+    sha256: Optional[str] = Field(default=None, sa_type=sa.String(64), index=True)
+    size: Optional[int] = Field(default=None, sa_type=sa.BigInteger)
+    media_type: str = Field(default="", sa_type=sa.String(200))
+    capture_time: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    capture_latitude: Optional[float] = Field(default=None)
+    capture_longitude: Optional[float] = Field(default=None)
+    capture_device: str = Field(default="", sa_type=sa.String(300))
+    metadata_note: str = Field(default="", sa_type=sa.String(500))
+    parent_id: Optional[int] = Field(default=None, foreign_key="evidence.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    version: int = Field(default=1)
+
+
+class EvidenceCreate(EvidenceBase):
+    pass
+
+
+class EvidenceRead(EvidenceBase):
+    ref: str
+    case_ref: str
+    original_filename: str
+    sha256: Optional[str]
+    size: Optional[int]
+    media_type: str
+    capture_time: Optional[datetime]
+    capture_latitude: Optional[float]
+    capture_longitude: Optional[float]
+    capture_device: str
+    parent_ref: Optional[str]
+    incidents: list[str]
+    thumbnail_sha256: Optional[str]
+    version: int
+    created_at: datetime
+
+
+class EvidenceDerivative(SQLModel, table=True):
+    """A file made from an original (a thumbnail), stored beside it, never replacing it."""
+
+    __tablename__ = "evidence_derivative"
+    __table_args__ = (sa.UniqueConstraint("evidence_id", "purpose",
+                                          name="uq_evidence_derivative_evidence_id_purpose"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    evidence_id: int = Field(foreign_key="evidence.id", index=True)
+    purpose: str = Field(sa_type=sa.String(20))
+    sha256: str = Field(sa_type=sa.String(64))
+    size: int = Field(sa_type=sa.BigInteger)
+    media_type: str = Field(sa_type=sa.String(100))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class IncidentEvidence(SQLModel, table=True):
+    __tablename__ = "incident_evidence"
+
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True)
+    evidence_id: int = Field(foreign_key="evidence.id", primary_key=True, index=True)
+    relevance: str = Field(default="", sa_type=sa.Text)
+    linked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    linked_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
+
+
+class CustodyEventBase(SQLModel):
+    action: CustodyAction = Field(sa_type=_enum(16))
+    occurred_at: AwareDatetime = Field(sa_type=UTCDateTime)
+    custodian_from: str = Field(default="", max_length=300, sa_type=sa.String(300))
+    custodian_to: str = Field(default="", max_length=300, sa_type=sa.String(300))
+    place: str = Field(default="", max_length=300, sa_type=sa.String(300))
+    purpose: str = Field(default="", max_length=2000, sa_type=sa.Text)
+    notes: str = Field(default="", max_length=20_000, sa_type=sa.Text)
+
+
+class CustodyEvent(CustodyEventBase, table=True):
+    """One step in an item's chain of custody; rows are only ever added."""
+
+    __tablename__ = "custody_event"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    evidence_id: int = Field(foreign_key="evidence.id", index=True)
+    actor: str = Field(sa_type=sa.String(300))
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sha256_observed: Optional[str] = Field(default=None, sa_type=sa.String(64))
+    hash_matched: Optional[bool] = Field(default=None)
+
+
+class CustodyEventCreate(CustodyEventBase):
+    pass
+
+
+class CustodyEventRead(CustodyEventBase):
+    actor: str
+    recorded_at: datetime
+    sha256_observed: Optional[str]
+    hash_matched: Optional[bool]
 
 
 class AuditEntry(SQLModel, table=True):

@@ -15,7 +15,9 @@ class _Gunicorn(BaseApplication):
     def load(self):
         from . import create_app
 
-        return create_app()
+        app = create_app()
+        app.extensions["ihl_store"].clean_temporary()  # uploads cut off by a crash
+        return app
 
 
 def run_gunicorn(host: str, port: int, workers: int) -> None:

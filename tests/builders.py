@@ -57,3 +57,51 @@ def make_incident(db, case, actor, **fields):
 def login(client, user_or_email, password=PASSWORD):
     email = getattr(user_or_email, "email", user_or_email)
     return client.post("/login", data={"email": email, "password": password})
+
+
+def jpeg_with_exif(taken="2020:10:04 09:12:00", lat=(39, 48, 0), lon=(46, 45, 0), size=(64, 48),
+                   color=(200, 40, 40), device=("Canon", "Canon EOS 80D")) -> bytes:
+    """A small JPEG carrying EXIF capture time, GPS position and camera."""
+    import io
+
+    from PIL import ExifTags, Image
+
+    image = Image.new("RGB", size, color)
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make], exif[ExifTags.Base.Model] = device
+    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = taken
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef], gps[ExifTags.GPS.GPSLatitude] = "N", tuple(float(v) for v in lat)
+    gps[ExifTags.GPS.GPSLongitudeRef], gps[ExifTags.GPS.GPSLongitude] = "E", tuple(float(v) for v in lon)
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def incoming_from(store, data: bytes):
+    """An upload as the request parser would hand it over: bytes streamed into the store."""
+    incoming = store.incoming()
+    incoming.write(data)
+    incoming.seek(0)
+    return incoming
+
+
+def make_evidence(db, case, actor, store, data: bytes | None = b"%PDF-1.4 report", **fields):
+    from ihl_docs.evidence import services as evidence_services
+    from ihl_docs.models import EvidenceCreate
+
+    record = {"kind": "document" if data is not None else "physical_item",
+              "title": "Field report", "sensitivity": "restricted"}
+    original_filename = fields.pop("original_filename", "report.pdf")
+    record.update(fields)
+    incoming = incoming_from(store, data) if data is not None else None
+    try:
+        item = evidence_services.register_evidence(
+            db, case, EvidenceCreate.model_validate(record), incoming,
+            original_filename=original_filename, actor=actor,
+            store=store, max_bytes=10 * 1024 * 1024)
+        db.commit()
+    finally:
+        if incoming is not None:
+            incoming.discard()
+    return item
