@@ -54,10 +54,11 @@ def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
     from .cases.views import bp as cases_bp
+    from .evidence.views import bp as evidence_bp
     from .incidents.views import bp as incidents_bp
     from .users.views import bp as users_bp
 
-    for bp in (auth_bp, cases_bp, incidents_bp, users_bp, api_bp):
+    for bp in (auth_bp, cases_bp, incidents_bp, evidence_bp, users_bp, api_bp):
         app.register_blueprint(bp)
 
 
