@@ -31,7 +31,7 @@ def _create_app():
 def init_app(app) -> None:
     """Register the commands on the application, where `ihl` (and test runners) find them."""
     for command in (init_command, users_group, tokens_group, serve_command, verify_command,
-                    gc_command):
+                    gc_command, provisions_group):
         app.cli.add_command(command)
 
 
@@ -54,6 +54,7 @@ def _commit_or_fail(action):
 def init_command(admin_email):
     """Create or upgrade the schema; on a database with no account, create an administrator."""
     from .auth import services as auth
+    from .provisions import catalogue
     from .schema import upgrade
 
     before, after = upgrade(current_app.extensions["ihl_engine"])
@@ -70,6 +71,8 @@ def init_command(admin_email):
                          actor="ihl init", must_change_password=True)
         return password
 
+    report = _commit_or_fail(lambda s: catalogue.load_bundled(s, actor="ihl init"))
+    click.echo(f"Legal catalogue: {report.summary()}")
     password = _commit_or_fail(first_admin)
     if password:
         click.echo(f"Created the administrator {admin_email}.")
@@ -120,6 +123,46 @@ def tokens_create(email, name):
                                                         actor="ihl tokens create"))
     click.echo(f"API token for {email.strip().lower()} (shown once):")
     click.echo(token)
+
+
+@click.group("provisions", cls=AppGroup)
+def provisions_group():
+    """Manage the legal catalogue."""
+
+
+@provisions_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--instruments", "instruments_file", type=click.Path(exists=True, dir_okay=False),
+              help="An instruments JSON file (same format as the bundled one) to load first.")
+def provisions_import(file, instruments_file):
+    """Load an edited or extended provisions file (JSON Lines), upserting by key.
+
+    The whole file is checked first; a malformed file is refused with the line and field at
+    fault, and nothing from it is loaded. No provision is ever removed.
+    """
+    from .provisions import catalogue
+
+    def load(session):
+        instruments = []
+        if instruments_file:
+            instruments = catalogue.parse_instruments(_read_text(instruments_file), instruments_file)
+        provisions = catalogue.parse_provisions(_read_text(file), file)
+        return catalogue.load(session, instruments, provisions, actor="ihl provisions import")
+
+    report = _commit_or_fail(load)
+    for key in report.added:
+        click.echo(f"added    {key}")
+    for key in report.changed:
+        click.echo(f"changed  {key}")
+    click.echo(report.summary())
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{path} is not UTF-8 text.") from None
 
 
 @click.command("gc")

@@ -147,6 +147,34 @@ class CustodyAction(StrEnum):
     released = "released"
 
 
+class Applicability(StrEnum):
+    """Which armed conflicts a provision governs."""
+
+    IAC = "IAC"
+    NIAC = "NIAC"
+    both = "both"
+
+
+class Assessment(StrEnum):
+    alleged = "alleged"
+    probable = "probable"
+    established = "established"
+    excluded = "excluded"
+
+
+class ElementStatus(StrEnum):
+    not_assessed = "not_assessed"
+    supported = "supported"
+    contested = "contested"
+    not_met = "not_met"
+
+
+class Stance(StrEnum):
+    supports = "supports"
+    contradicts = "contradicts"
+    context = "context"
+
+
 MAX_COUNT = 10_000_000
 
 
@@ -537,6 +565,124 @@ class CustodyEventRead(CustodyEventBase):
     recorded_at: datetime
     sha256_observed: Optional[str]
     hash_matched: Optional[bool]
+
+
+class Instrument(SQLModel, table=True):
+    """A treaty, study or other source of the provisions (e.g. AP I, CIHL, Rome Statute)."""
+
+    __tablename__ = "instrument"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    short_name: str = Field(sa_type=sa.String(100), unique=True, index=True)
+    name: str = Field(sa_type=sa.Text)
+    type: str = Field(default="", sa_type=sa.String(200))
+    # As researched: an ISO date, possibly followed by a remark ("1989-12-04 (UNGA res. 44/34)").
+    adopted: str = Field(default="", sa_type=sa.String(300))
+    entry_into_force: str = Field(default="", sa_type=sa.String(300))
+    depositary: str = Field(default="", sa_type=sa.String(200))
+    notes: str = Field(default="", sa_type=sa.Text)
+
+
+class InstrumentParty(SQLModel, table=True):
+    """A state's status under an instrument, and since when it is bound."""
+
+    __tablename__ = "instrument_party"
+    __table_args__ = (sa.UniqueConstraint("instrument_id", "state",
+                                          name="uq_instrument_party_instrument_id_state"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    instrument_id: int = Field(foreign_key="instrument.id", index=True)
+    state: str = Field(sa_type=sa.String(3))
+    status: str = Field(sa_type=sa.String(40))
+    since: Optional[str] = Field(default=None, sa_type=sa.String(10))  # YYYY or YYYY-MM-DD
+    detail: str = Field(default="", sa_type=sa.Text)
+    confidence: str = Field(default="", sa_type=sa.String(200))
+
+
+class Provision(SQLModel, table=True):
+    __tablename__ = "provision"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(sa_type=sa.String(60), unique=True, index=True)
+    instrument_id: int = Field(foreign_key="instrument.id", index=True)
+    article: str = Field(sa_type=sa.String(60))
+    title: str = Field(sa_type=sa.String(300))
+    summary: str = Field(default="", sa_type=sa.Text)
+    applies_to: str = Field(sa_type=_enum(8))
+    category: str = Field(default="", sa_type=sa.String(60), index=True)
+    related: list = Field(default_factory=list, sa_type=JSONList)
+    source_url: str = Field(default="", sa_type=sa.String(500))
+    verification: str = Field(default="", sa_type=sa.String(40))
+    elements_source: str = Field(default="", sa_type=sa.Text)
+    notes: str = Field(default="", sa_type=sa.Text)
+    version: int = Field(default=1)
+
+
+class ProvisionElement(SQLModel, table=True):
+    __tablename__ = "provision_element"
+    __table_args__ = (sa.UniqueConstraint("provision_id", "number",
+                                          name="uq_provision_element_provision_id_number"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    provision_id: int = Field(foreign_key="provision.id", index=True)
+    number: int
+    text: str = Field(sa_type=sa.Text)
+
+
+class Qualification(SQLModel, table=True):
+    """A lawyer's view that an incident may breach a provision."""
+
+    __tablename__ = "qualification"
+    __table_args__ = (sa.UniqueConstraint("incident_id", "provision_id",
+                                          name="uq_qualification_incident_id_provision_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    provision_id: int = Field(foreign_key="provision.id", index=True)
+    assessment: str = Field(sa_type=_enum(16))
+    analysis: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+
+class ElementFinding(SQLModel, table=True):
+    """The finding on one element of the provision, for one qualification."""
+
+    __tablename__ = "element_finding"
+    __table_args__ = (sa.UniqueConstraint("qualification_id", "element_number",
+                                          name="uq_element_finding_qualification_id_element_number"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    qualification_id: int = Field(foreign_key="qualification.id", index=True)
+    element_number: int
+    status: str = Field(default=ElementStatus.not_assessed, sa_type=_enum(16))
+    note: str = Field(default="", sa_type=sa.Text)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ElementEvidence(SQLModel, table=True):
+    """Evidence cited for an element finding, as supporting, contradicting or context."""
+
+    __tablename__ = "element_evidence"
+
+    finding_id: int = Field(foreign_key="element_finding.id", primary_key=True)
+    evidence_id: int = Field(foreign_key="evidence.id", primary_key=True, index=True)
+    stance: str = Field(sa_type=_enum(16))
+
+
+class SuggestionRule(SQLModel, table=True):
+    """Editable mapping: incidents of this type (and weapon words) suggest this provision."""
+
+    __tablename__ = "suggestion_rule"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    incident_type: Optional[str] = Field(default=None, sa_type=_enum(32))
+    weapon_keyword: str = Field(default="", sa_type=sa.String(100))
+    requires_civilian_objects: bool = Field(default=False)
+    provision_key: str = Field(sa_type=sa.String(60))
+    reason: str = Field(default="", sa_type=sa.String(500))
 
 
 class AuditEntry(SQLModel, table=True):

@@ -30,7 +30,8 @@ def test_init_is_idempotent_and_creates_one_admin(app, runner, db):
         ("admin@example.org", "admin", True)]
     assert current_revision(app.extensions["ihl_engine"]) is not None
     # the admin's creation is itself audited
-    assert db.exec(select(AuditEntry.entity_id)).all() == ["admin@example.org"]
+    assert db.exec(select(AuditEntry.entity_id).where(AuditEntry.entity == "user")).all() == [
+        "admin@example.org"]
 
 
 def test_sqlite_connection_settings(app, db):

@@ -1,0 +1,321 @@
+"""The legal catalogue as files: instruments (JSON) and provisions (JSON Lines), validated whole
+before anything is loaded, and upserted by key."""
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
+                      field_validator, model_validator)
+from sqlmodel import Session, select
+
+from ..audit import services as audit
+from ..errors import InvalidInput
+from ..models import Applicability, Instrument, InstrumentParty, Provision, ProvisionElement
+
+BUNDLED = Path(__file__).resolve().parent.parent / "data"
+KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,59}$"
+SINCE_PATTERN = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
+# Researched data leaves unknown texts null; they are kept as empty text.
+Text = Annotated[str, BeforeValidator(lambda v: "" if v is None else v)]
+
+
+class ElementRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    number: int = Field(ge=1, le=100)
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class ProvisionRecord(BaseModel):
+    """One line of provisions.jsonl."""
+
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(pattern=KEY_PATTERN)
+    instrument_short: str = Field(min_length=1, max_length=100)
+    instrument: Text = Field(default="", max_length=2000)
+    article: str = Field(min_length=1, max_length=60)
+    title: str = Field(min_length=1, max_length=300)
+    summary: Text = Field(default="", max_length=20_000)
+    applies_to: Applicability
+    category: Text = Field(default="", max_length=60)
+    elements: list[ElementRecord] = Field(default_factory=list, max_length=100)
+    elements_source: Text = Field(default="", max_length=2000)
+    related: list[str] = Field(default_factory=list, max_length=100)
+    source_url: Text = Field(default="", max_length=500)
+    verification: Text = Field(default="", max_length=40)
+    notes: Text = Field(default="", max_length=20_000)
+
+    @field_validator("elements")
+    @classmethod
+    def _numbered_in_order(cls, elements):
+        numbers = [e.number for e in elements]
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise ValueError("elements must be numbered 1, 2, 3 … without gaps")
+        return elements
+
+
+class PartyRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    state: str = Field(pattern=r"^[A-Z]{3}$")
+    status: str = Field(min_length=1, max_length=40)
+    since: Optional[str] = None
+    detail: Text = Field(default="", max_length=5000)
+    confidence: Text = Field(default="", max_length=200)
+
+    @field_validator("since")
+    @classmethod
+    def _since(cls, value):
+        if value is not None and not SINCE_PATTERN.match(value):
+            raise ValueError("since is a year (YYYY) or a date (YYYY-MM-DD)")
+        if value and len(value) == 10:
+            date.fromisoformat(value)
+        return value
+
+
+class InstrumentRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    instrument_short: str = Field(min_length=1, max_length=100)
+    instrument: str = Field(min_length=1, max_length=2000)
+    type: Text = Field(default="", max_length=200)
+    adopted: Text = Field(default="", max_length=300)
+    entry_into_force: Text = Field(default="", max_length=300)
+    depositary: Text = Field(default="", max_length=200)
+    notes: Text = Field(default="", max_length=20_000)
+    parties: list[PartyRecord] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_entry_per_state(self):
+        states = [p.state for p in self.parties]
+        if len(states) != len(set(states)):
+            raise ValueError("parties: each state appears once")
+        return self
+
+
+class CatalogueFileError(InvalidInput):
+    """A catalogue file that cannot be loaded; names the line and field at fault."""
+
+
+def _problem(where: str, error: ValidationError) -> CatalogueFileError:
+    first = error.errors()[0]
+    field_name = ".".join(str(p) for p in first["loc"]) or "(record)"
+    message = f"{where}, field {field_name}: {first['msg']}"
+    return CatalogueFileError(message, {field_name: first["msg"]})
+
+
+def parse_provisions(text: str, source: str = "provisions file") -> list[ProvisionRecord]:
+    """Every line validated; the first fault raises CatalogueFileError with its line and field."""
+    records, seen = [], {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{source} line {number}"
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CatalogueFileError(f"{where}: not valid JSON ({exc.msg})", {}) from None
+        if not isinstance(raw, dict):
+            raise CatalogueFileError(f"{where}: each line must be one JSON object", {})
+        try:
+            record = ProvisionRecord.model_validate(raw)
+        except ValidationError as exc:
+            raise _problem(where, exc) from None
+        if record.key in seen:
+            raise CatalogueFileError(
+                f"{where}, field key: {record.key} already appears on line {seen[record.key]}",
+                {"key": "duplicate"})
+        seen[record.key] = number
+        records.append(record)
+    if not records:
+        raise CatalogueFileError(f"{source}: no provision in the file", {})
+    return records
+
+
+def parse_instruments(text: str, source: str = "instruments file") -> list[InstrumentRecord]:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CatalogueFileError(f"{source} line {exc.lineno}: not valid JSON ({exc.msg})",
+                                 {}) from None
+    if not isinstance(raw, list):
+        raise CatalogueFileError(f"{source}: the file must hold a JSON list of instruments", {})
+    records = []
+    for index, item in enumerate(raw):
+        try:
+            records.append(InstrumentRecord.model_validate(item))
+        except ValidationError as exc:
+            raise _problem(f"{source} entry {index + 1}", exc) from None
+    return records
+
+
+@dataclass
+class LoadReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    instruments_added: list[str] = field(default_factory=list)
+    instruments_changed: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{len(self.added)} provision(s) added, {len(self.changed)} changed, "
+                f"{self.unchanged} unchanged; {len(self.instruments_added)} instrument(s) added, "
+                f"{len(self.instruments_changed)} changed.")
+
+
+def load(session: Session, instruments: list[InstrumentRecord],
+         provisions: list[ProvisionRecord], *, actor: str, update_existing: bool = True) -> LoadReport:
+    """Upsert instruments and provisions by key. Nothing is removed. With update_existing=False
+    (what `ihl init` does) provisions already present keep their corrections."""
+    report = LoadReport()
+    by_short = {i.short_name: i for i in session.exec(select(Instrument))}
+    for record in instruments:
+        _upsert_instrument(session, record, by_short, report, actor, update_existing)
+    _check_references(session, provisions, by_short)
+    for record in provisions:
+        _upsert_provision(session, record, by_short[record.instrument_short], report, actor,
+                          update_existing)
+    session.flush()
+    return report
+
+
+def _check_references(session: Session, provisions: list[ProvisionRecord], by_short) -> None:
+    known = set(session.exec(select(Provision.key))) | {p.key for p in provisions}
+    for index, record in enumerate(provisions, start=1):
+        if record.instrument_short not in by_short:
+            raise CatalogueFileError(
+                f"provision {record.key}, field instrument_short: no instrument "
+                f"{record.instrument_short!r} in the catalogue", {"instrument_short": "unknown"})
+        missing = [k for k in record.related if k not in known]
+        if missing:
+            raise CatalogueFileError(
+                f"provision {record.key}, field related: unknown key(s) {', '.join(missing)}",
+                {"related": "unknown keys"})
+
+
+def _instrument_values(record: InstrumentRecord) -> dict:
+    return {"name": record.instrument, "type": record.type, "adopted": record.adopted,
+            "entry_into_force": record.entry_into_force,
+            "depositary": record.depositary, "notes": record.notes}
+
+
+def _upsert_instrument(session, record, by_short, report, actor, update_existing) -> None:
+    instrument = by_short.get(record.instrument_short)
+    values = _instrument_values(record)
+    parties = sorted((p.model_dump() for p in record.parties), key=lambda p: p["state"])
+    if instrument is None:
+        instrument = Instrument(short_name=record.instrument_short, **values)
+        session.add(instrument)
+        session.flush()
+        by_short[instrument.short_name] = instrument
+        report.instruments_added.append(instrument.short_name)
+        before = None
+    else:
+        before = _instrument_snapshot(session, instrument)
+        if not update_existing:
+            return
+        for name, value in values.items():
+            setattr(instrument, name, value)
+    _set_parties(session, instrument, parties)
+    after = _instrument_snapshot(session, instrument)
+    if before is not None and after == before:
+        return
+    if before is not None:
+        report.instruments_changed.append(instrument.short_name)
+    audit.record(session, actor=actor, action="create" if before is None else "update",
+                 entity="instrument", entity_id=instrument.short_name, before=before, after=after)
+
+
+def _set_parties(session, instrument, parties: list[dict]) -> None:
+    existing = {p.state: p for p in session.exec(
+        select(InstrumentParty).where(InstrumentParty.instrument_id == instrument.id))}
+    for data in parties:
+        row = existing.pop(data["state"], None) or InstrumentParty(
+            instrument_id=instrument.id, state=data["state"], status=data["status"])
+        for name, value in data.items():
+            setattr(row, name, value)
+        session.add(row)
+    for row in existing.values():  # a state no longer listed: its entry is the file's to drop
+        session.delete(row)
+    session.flush()
+
+
+def _instrument_snapshot(session, instrument) -> dict:
+    snap = audit.snapshot(instrument)
+    snap["parties"] = [audit.snapshot(p) | {"id": None, "instrument_id": None} for p in
+                       session.exec(select(InstrumentParty)
+                                    .where(InstrumentParty.instrument_id == instrument.id)
+                                    .order_by(InstrumentParty.state))]
+    return snap
+
+
+PROVISION_FIELDS = ["article", "title", "summary", "applies_to", "category", "related",
+                    "source_url", "verification", "elements_source", "notes"]
+
+
+def provision_snapshot(session: Session, provision: Provision) -> dict:
+    snap = audit.snapshot(provision)
+    snap["elements"] = [{"number": e.number, "text": e.text} for e in elements_of(session, provision)]
+    return snap
+
+
+def elements_of(session: Session, provision: Provision) -> list[ProvisionElement]:
+    return list(session.exec(select(ProvisionElement)
+                             .where(ProvisionElement.provision_id == provision.id)
+                             .order_by(ProvisionElement.number)))
+
+
+def _upsert_provision(session, record, instrument, report, actor, update_existing) -> None:
+    provision = session.exec(select(Provision).where(Provision.key == record.key)).first()
+    values = {name: getattr(record, name) for name in PROVISION_FIELDS}
+    values["applies_to"] = record.applies_to.value
+    values["instrument_id"] = instrument.id
+    if provision is None:
+        provision = Provision(key=record.key, **values)
+        session.add(provision)
+        session.flush()
+        set_elements(session, provision, [e.text for e in record.elements])
+        report.added.append(record.key)
+        audit.record(session, actor=actor, action="create", entity="provision",
+                     entity_id=provision.key, after=provision_snapshot(session, provision))
+        return
+    if not update_existing:
+        report.unchanged += 1
+        return
+    before = provision_snapshot(session, provision)
+    for name, value in values.items():
+        setattr(provision, name, value)
+    set_elements(session, provision, [e.text for e in record.elements])
+    after = provision_snapshot(session, provision)
+    if audit.changed_fields(before, after) == {}:
+        report.unchanged += 1
+        return
+    provision.version += 1
+    session.add(provision)
+    session.flush()
+    report.changed.append(record.key)
+    audit.record(session, actor=actor, action="update", entity="provision",
+                 entity_id=provision.key, before=before, after=provision_snapshot(session, provision))
+
+
+def set_elements(session: Session, provision: Provision, texts: list[str]) -> None:
+    """Make the provision's elements exactly `texts`, numbered from 1, keeping rows by number."""
+    existing = {e.number: e for e in elements_of(session, provision)}
+    for number, text in enumerate(texts, start=1):
+        element = existing.pop(number, None) or ProvisionElement(provision_id=provision.id,
+                                                                 number=number, text=text)
+        element.text = text
+        session.add(element)
+    for element in existing.values():
+        session.delete(element)
+    session.flush()
+
+
+def load_bundled(session: Session, *, actor: str) -> LoadReport:
+    """The researched catalogue shipped with the package; existing entries are left as they are."""
+    instruments = parse_instruments((BUNDLED / "instruments.json").read_text("utf-8"),
+                                    "instruments.json")
+    provisions = parse_provisions((BUNDLED / "provisions.jsonl").read_text("utf-8"),
+                                  "provisions.jsonl")
+    return load(session, instruments, provisions, actor=actor, update_existing=False)
