@@ -683,6 +683,7 @@ class SuggestionRule(SQLModel, table=True):
     requires_civilian_objects: bool = Field(default=False)
     provision_key: str = Field(sa_type=sa.String(60))
     reason: str = Field(default="", sa_type=sa.String(500))
+    active: bool = Field(default=True)
 
 
 class AuditEntry(SQLModel, table=True):

@@ -105,3 +105,20 @@ def make_evidence(db, case, actor, store, data: bytes | None = b"%PDF-1.4 report
         if incoming is not None:
             incoming.discard()
     return item
+
+
+def load_catalogue(db):
+    """The bundled legal catalogue (105 provisions), as `ihl init` loads it."""
+    from ihl_docs.provisions import catalogue
+
+    catalogue.load_bundled(db, actor="test")
+    db.commit()
+
+
+def qualify(db, incident, actor, key="rs-8-2-b-i", assessment="alleged", analysis=""):
+    from ihl_docs.qualifications import services as qualifications
+
+    qualification = qualifications.add_qualification(db, incident, key, assessment, analysis,
+                                                     actor=actor)
+    db.commit()
+    return qualification

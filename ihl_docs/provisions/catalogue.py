@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from ..audit import services as audit
 from ..errors import InvalidInput
-from ..models import Applicability, Instrument, InstrumentParty, Provision, ProvisionElement
+from ..models import (Applicability, IncidentType, Instrument, InstrumentParty, Provision,
+                      ProvisionElement, SuggestionRule)
 
 BUNDLED = Path(__file__).resolve().parent.parent / "data"
 KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,59}$"
@@ -312,10 +313,30 @@ def set_elements(session: Session, provision: Provision, texts: list[str]) -> No
     session.flush()
 
 
+class SuggestionRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    incident_type: Optional[IncidentType] = None
+    weapon_keyword: Text = Field(default="", max_length=100)
+    requires_civilian_objects: bool = False
+    provision_key: str = Field(pattern=KEY_PATTERN)
+    reason: Text = Field(default="", max_length=500)
+
+
 def load_bundled(session: Session, *, actor: str) -> LoadReport:
-    """The researched catalogue shipped with the package; existing entries are left as they are."""
+    """The researched catalogue shipped with the package; existing entries are left as they are.
+    The suggestion mapping is loaded only into a database that has none yet."""
     instruments = parse_instruments((BUNDLED / "instruments.json").read_text("utf-8"),
                                     "instruments.json")
     provisions = parse_provisions((BUNDLED / "provisions.jsonl").read_text("utf-8"),
                                   "provisions.jsonl")
-    return load(session, instruments, provisions, actor=actor, update_existing=False)
+    report = load(session, instruments, provisions, actor=actor, update_existing=False)
+    if session.exec(select(SuggestionRule.id).limit(1)).first() is None:
+        rules = json.loads((BUNDLED / "suggestions.json").read_text("utf-8"))
+        for raw in rules:
+            record = SuggestionRecord.model_validate(raw)
+            rule = SuggestionRule(**record.model_dump())
+            session.add(rule)
+            session.flush()
+            audit.record(session, actor=actor, action="create", entity="suggestion_rule",
+                         entity_id=str(rule.id), after=audit.snapshot(rule))
+    return report

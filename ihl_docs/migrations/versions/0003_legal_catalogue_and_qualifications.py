@@ -37,6 +37,7 @@ def upgrade() -> None:
     sa.Column('requires_civilian_objects', sa.Boolean(), nullable=False),
     sa.Column('provision_key', sa.String(length=60), nullable=False),
     sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_suggestion_rule'))
     )
     op.create_table('instrument_party',

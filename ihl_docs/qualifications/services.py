@@ -1,0 +1,317 @@
+"""Qualifying incidents under provisions, element by element, with the evidence for each."""
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from ..audit import services as audit
+from ..auth.access import is_member
+from ..dbtypes import utcnow
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from ..models import (Assessment, Case, ElementEvidence, ElementFinding, ElementStatus, Evidence,
+                      Incident, IncidentEvidence, Provision, ProvisionElement, Qualification,
+                      Role, Stance, SuggestionRule, User)
+from ..provisions.catalogue import elements_of
+from . import applicability
+
+
+def can_qualify(session: Session, user: User, case: Case) -> bool:
+    """Lawyers who are members of the case, and administrators."""
+    return user.role == Role.admin or (user.role == Role.legal and is_member(session, user, case))
+
+
+def _require(session: Session, user: User, incident: Incident) -> Case:
+    case = session.get(Case, incident.case_id)
+    if not can_qualify(session, user, case):
+        raise Forbidden("Only the case's lawyers (and administrators) qualify incidents.")
+    return case
+
+
+def provision_by_key(session: Session, key: str) -> Provision:
+    provision = session.exec(select(Provision).where(Provision.key == key)).first()
+    if provision is None:
+        message = f"There is no provision {key!r} in the catalogue."
+        raise InvalidInput(message, {"provision_key": message})
+    return provision
+
+
+def add_qualification(session: Session, incident: Incident, provision_key: str, assessment: str,
+                      analysis: str = "", *, actor: User) -> Qualification:
+    """Qualify an incident under a provision; one finding per element starts as not assessed."""
+    case = _require(session, actor, incident)
+    provision = provision_by_key(session, provision_key)
+    if assessment not in Assessment.__members__:
+        raise InvalidInput("Choose alleged, probable, established or excluded.",
+                           {"assessment": "not a known assessment"})
+    taken = session.exec(select(Qualification).where(
+        Qualification.incident_id == incident.id, Qualification.provision_id == provision.id)).first()
+    if taken:
+        message = f"{incident.ref} is already qualified under {provision.key}."
+        raise Conflict(message, {"provision_key": message})
+    qualification = Qualification(incident_id=incident.id, provision_id=provision.id,
+                                  assessment=assessment, analysis=analysis.strip(),
+                                  created_by_id=actor.id)
+    session.add(qualification)
+    session.flush()
+    for element in elements_of(session, provision):
+        session.add(ElementFinding(qualification_id=qualification.id, element_number=element.number))
+    session.flush()
+    audit.record(session, actor=actor.email, action="create", entity="qualification",
+                 entity_id=str(qualification.id), case_ref=case.ref,
+                 after=qualification_snapshot(session, qualification))
+    return qualification
+
+
+def _check_version(session: Session, qualification: Qualification, expected: int | None) -> None:
+    session.refresh(qualification, with_for_update=True)
+    if expected is not None and qualification.version != expected:
+        raise StaleVersion(
+            f"This qualification was changed by someone else since you opened it "
+            f"(your version {expected}, now {qualification.version}). Nothing was saved.",
+            qualification.version,
+            audit.changes_since(session, "qualification", str(qualification.id), expected))
+
+
+def update_qualification(session: Session, qualification: Qualification, *, assessment: str,
+                         analysis: str, expected_version: int | None, actor: User) -> Qualification:
+    incident = session.get(Incident, qualification.incident_id)
+    case = _require(session, actor, incident)
+    _check_version(session, qualification, expected_version)
+    if assessment not in Assessment.__members__:
+        raise InvalidInput("Choose alleged, probable, established or excluded.",
+                           {"assessment": "not a known assessment"})
+    before = qualification_snapshot(session, qualification)
+    qualification.assessment, qualification.analysis = assessment, analysis.strip()
+    return _save(session, qualification, before, case, actor, "update")
+
+
+def set_finding(session: Session, qualification: Qualification, number: int, status: str,
+                note: str, citations: list[tuple[str, str]], *, expected_version: int | None = None,
+                actor: User) -> ElementFinding:
+    """Record the finding on one element and the evidence cited for it (replacing the old)."""
+    incident = session.get(Incident, qualification.incident_id)
+    case = _require(session, actor, incident)
+    _check_version(session, qualification, expected_version)
+    provision = session.get(Provision, qualification.provision_id)
+    numbers = [e.number for e in elements_of(session, provision)]
+    if number not in numbers:
+        message = (f"{provision.key} has no element {number}" +
+                   (f"; its elements are {numbers[0]}–{numbers[-1]}." if numbers else
+                    "; it lists no elements."))
+        raise InvalidInput(message, {"number": message})
+    if status not in ElementStatus.__members__:
+        raise InvalidInput("Choose not assessed, supported, contested or not met.",
+                           {"status": "not a known status"})
+    cited = _cited_evidence(session, incident, citations)
+    before = qualification_snapshot(session, qualification)
+    finding = session.exec(select(ElementFinding).where(
+        ElementFinding.qualification_id == qualification.id,
+        ElementFinding.element_number == number)).first() or ElementFinding(
+        qualification_id=qualification.id, element_number=number)
+    finding.status, finding.note, finding.updated_at = status, note.strip(), utcnow()
+    session.add(finding)
+    session.flush()
+    for old in session.exec(select(ElementEvidence).where(ElementEvidence.finding_id == finding.id)):
+        session.delete(old)
+    session.flush()
+    for evidence, stance in cited:
+        session.add(ElementEvidence(finding_id=finding.id, evidence_id=evidence.id, stance=stance))
+    session.flush()
+    _save(session, qualification, before, case, actor, "update_finding")
+    return finding
+
+
+def _cited_evidence(session: Session, incident: Incident,
+                    citations: list[tuple[str, str]]) -> list[tuple[Evidence, str]]:
+    cited, seen = [], set()
+    for ref, stance in citations:
+        if stance not in Stance.__members__:
+            raise InvalidInput(f"{ref}: choose supports, contradicts or context.",
+                               {"evidence": f"{ref}: unknown stance {stance!r}"})
+        evidence = session.exec(select(Evidence).where(Evidence.ref == ref)).first()
+        if evidence is None or evidence.case_id != incident.case_id:
+            message = f"{ref} is not evidence of this case."
+            raise InvalidInput(message, {"evidence": message})
+        if session.get(IncidentEvidence, (incident.id, evidence.id)) is None:
+            message = f"{ref} is not linked to {incident.ref}; link it to the incident first."
+            raise InvalidInput(message, {"evidence": message})
+        if ref in seen:
+            raise InvalidInput(f"{ref} is cited twice.", {"evidence": f"{ref} is cited twice."})
+        seen.add(ref)
+        cited.append((evidence, stance))
+    return cited
+
+
+def _save(session, qualification, before, case, actor, action) -> Qualification:
+    after = qualification_snapshot(session, qualification)
+    if audit.changed_fields(before, after) == {}:
+        return qualification
+    qualification.version += 1
+    qualification.updated_at = utcnow()
+    session.add(qualification)
+    session.flush()
+    audit.record(session, actor=actor.email, action=action, entity="qualification",
+                 entity_id=str(qualification.id), case_ref=case.ref, before=before,
+                 after=qualification_snapshot(session, qualification))
+    return qualification
+
+
+def findings_of(session: Session, qualification: Qualification) -> list[ElementFinding]:
+    return list(session.exec(select(ElementFinding)
+                             .where(ElementFinding.qualification_id == qualification.id)
+                             .order_by(ElementFinding.element_number)))
+
+
+def citations_of(session: Session, finding: ElementFinding) -> list[tuple[str, str]]:
+    rows = session.exec(select(Evidence.ref, ElementEvidence.stance)
+                        .join(Evidence, Evidence.id == ElementEvidence.evidence_id)
+                        .where(ElementEvidence.finding_id == finding.id).order_by(Evidence.ref))
+    return [(ref, stance) for ref, stance in rows]
+
+
+def qualification_snapshot(session: Session, qualification: Qualification) -> dict:
+    snap = audit.snapshot(qualification)
+    provision = session.get(Provision, qualification.provision_id)
+    snap["provision_key"] = provision.key if provision else None
+    snap["elements"] = [
+        {"number": f.element_number, "status": f.status, "note": f.note,
+         "evidence": [{"ref": r, "stance": s} for r, s in citations_of(session, f)]}
+        for f in findings_of(session, qualification)]
+    return snap
+
+
+def qualification_read(session: Session, qualification: Qualification) -> dict:
+    """The qualification as the API and pages show it, with element texts and warnings."""
+    provision = session.get(Provision, qualification.provision_id)
+    incident = session.get(Incident, qualification.incident_id)
+    texts = {e.number: e.text for e in elements_of(session, provision)}
+    elements = []
+    for finding in findings_of(session, qualification):
+        elements.append({
+            "number": finding.element_number,
+            "text": texts.get(finding.element_number,
+                              "(this element is no longer in the provision as corrected)"),
+            "status": finding.status, "note": finding.note,
+            "evidence": [{"ref": r, "stance": s} for r, s in citations_of(session, finding)]})
+    return {
+        "id": qualification.id, "incident_ref": incident.ref, "provision_key": provision.key,
+        "provision_title": provision.title, "assessment": qualification.assessment,
+        "analysis": qualification.analysis, "version": qualification.version,
+        "elements": elements,
+        "warnings": [w.as_dict() for w in applicability.check(session, incident, provision)],
+    }
+
+
+def qualifications_of(session: Session, incident: Incident) -> list[Qualification]:
+    return list(session.exec(select(Qualification).where(Qualification.incident_id == incident.id)
+                             .order_by(Qualification.id)))
+
+
+def get_qualification(session: Session, qualification_id: int) -> Qualification:
+    qualification = session.get(Qualification, qualification_id)
+    if qualification is None:
+        raise NotFound(f"No qualification {qualification_id}.")
+    return qualification
+
+
+# ---- proof matrix -----------------------------------------------------------------------------
+
+@dataclass
+class MatrixRow:
+    qualification_id: int
+    provision_key: str
+    number: int
+    text: str
+    status: str
+    cells: dict[str, str]  # evidence ref -> stance
+    unsupported: bool
+
+
+@dataclass
+class ProofMatrix:
+    incident_ref: str
+    evidence: list[str]                    # columns: every item linked to the incident
+    rows: list[MatrixRow] = field(default_factory=list)
+    uncited: list[str] = field(default_factory=list)   # linked evidence cited by no element
+
+    @property
+    def gaps(self) -> list[MatrixRow]:
+        return [r for r in self.rows if r.unsupported]
+
+
+def proof_matrix(session: Session, incident: Incident) -> ProofMatrix:
+    """Elements × evidence for one incident: who supports or contradicts what, and the gaps."""
+    linked = list(session.exec(select(Evidence.ref).join(
+        IncidentEvidence, IncidentEvidence.evidence_id == Evidence.id)
+        .where(IncidentEvidence.incident_id == incident.id).order_by(Evidence.ref)))
+    matrix = ProofMatrix(incident.ref, linked)
+    cited = set()
+    for qualification in qualifications_of(session, incident):
+        read = qualification_read(session, qualification)
+        for element in read["elements"]:
+            cells = {c["ref"]: c["stance"] for c in element["evidence"]}
+            cited.update(cells)
+            matrix.rows.append(MatrixRow(
+                qualification.id, read["provision_key"], element["number"], element["text"],
+                element["status"], cells,
+                unsupported=not any(s == Stance.supports for s in cells.values())))
+    matrix.uncited = [ref for ref in linked if ref not in cited]
+    return matrix
+
+
+# ---- suggestions --------------------------------------------------------------------------------
+
+def suggestions(session: Session, incident: Incident) -> list[tuple[Provision, str]]:
+    """Candidate provisions for an incident from the editable mapping, not yet qualified."""
+    taken = {q.provision_id for q in qualifications_of(session, incident)}
+    weapon = f"{incident.weapon_type} {incident.munition_details}".casefold()
+    found: dict[str, str] = {}
+    rules = session.exec(select(SuggestionRule).where(SuggestionRule.active)
+                         .order_by(SuggestionRule.id))
+    for rule in rules:
+        if rule.incident_type and rule.incident_type != incident.incident_type:
+            continue
+        if rule.weapon_keyword and rule.weapon_keyword.casefold() not in weapon:
+            continue
+        if rule.requires_civilian_objects and not incident.civilian_objects:
+            continue
+        found.setdefault(rule.provision_key, rule.reason)
+    if not found:
+        return []
+    rows = session.exec(select(Provision).where(Provision.key.in_(list(found)))).all()
+    by_key = {p.key: p for p in rows if p.id not in taken}
+    return [(by_key[k], found[k]) for k in found if k in by_key]
+
+
+def add_rule(session: Session, *, incident_type: str | None, weapon_keyword: str,
+             requires_civilian_objects: bool, provision_key: str, reason: str,
+             actor: User) -> SuggestionRule:
+    """Add a line to the suggestion mapping (lawyers and administrators)."""
+    if actor.role not in (Role.admin, Role.legal):
+        raise Forbidden("Only lawyers and administrators edit the suggestions.")
+    provision_by_key(session, provision_key)
+    if not incident_type and not weapon_keyword.strip():
+        message = "Give an incident type, a weapon word, or both."
+        raise InvalidInput(message, {"incident_type": message})
+    rule = SuggestionRule(incident_type=incident_type or None, weapon_keyword=weapon_keyword.strip(),
+                          requires_civilian_objects=requires_civilian_objects,
+                          provision_key=provision_key, reason=reason.strip())
+    session.add(rule)
+    session.flush()
+    audit.record(session, actor=actor.email, action="create", entity="suggestion_rule",
+                 entity_id=str(rule.id), after=audit.snapshot(rule))
+    return rule
+
+
+def retire_rule(session: Session, rule: SuggestionRule, *, actor: User) -> None:
+    """Stop using a suggestion rule; the row stays, marked inactive."""
+    if actor.role not in (Role.admin, Role.legal):
+        raise Forbidden("Only lawyers and administrators edit the suggestions.")
+    if not rule.active:
+        return
+    before = audit.snapshot(rule)
+    rule.active = False
+    session.add(rule)
+    session.flush()
+    audit.record(session, actor=actor.email, action="retire", entity="suggestion_rule",
+                 entity_id=str(rule.id), before=before, after=audit.snapshot(rule))

@@ -1,0 +1,174 @@
+"""Qualification rules, the applicability check, the proof matrix and suggestions."""
+
+import time
+from datetime import datetime, timezone
+
+import pytest
+from sqlmodel import select
+
+from ihl_docs.cases import services as cases
+from ihl_docs.errors import Conflict, Forbidden, InvalidInput, StaleVersion
+from ihl_docs.models import AuditEntry, Instrument, InstrumentParty, Provision
+from ihl_docs.qualifications import applicability
+from ihl_docs.qualifications import services as q
+
+from .builders import (load_catalogue, make_case, make_evidence, make_incident, make_user,
+                       qualify)
+
+
+@pytest.fixture
+def team(db, app):
+    load_catalogue(db)
+    investigator, lawyer = make_user(db), make_user(db, "legal")
+    case = make_case(db, investigator, conflict_classification="international")
+    cases.add_member(db, case, lawyer.email, actor=investigator)
+    db.commit()
+    incident = make_incident(db, case, investigator, responsible_party="State A armed forces")
+    store = app.extensions["ihl_store"]
+    return {"investigator": investigator, "lawyer": lawyer, "case": case, "incident": incident,
+            "store": store}
+
+
+def _link(db, team, data=b"%PDF-1.4 a", **fields):
+    from ihl_docs.evidence import services as evidence
+
+    item = make_evidence(db, team["case"], team["investigator"], team["store"], data, **fields)
+    evidence.link_evidence(db, team["incident"], item, "", actor=team["investigator"])
+    db.commit()
+    return item
+
+
+def test_findings_per_element_with_cited_evidence(db, team):
+    qualification = qualify(db, team["incident"], team["lawyer"], "rs-8-2-b-i")
+    read = q.qualification_read(db, qualification)
+    assert [e["status"] for e in read["elements"]] == ["not_assessed"] * len(read["elements"])
+    photo = _link(db, team, b"%PDF-1.4 photo")
+    q.set_finding(db, qualification, 1, "supported", "Crater analysis", [(photo.ref, "supports")],
+                  actor=team["lawyer"])
+    db.commit()
+    read = q.qualification_read(db, qualification)
+    assert read["elements"][0]["evidence"] == [{"ref": photo.ref, "stance": "supports"}]
+    assert read["version"] == 2
+    log = db.exec(select(AuditEntry.action).where(AuditEntry.entity == "qualification")).all()
+    assert log == ["create", "update_finding"]
+
+
+def test_bad_input_changes_nothing(db, team):
+    lawyer, incident = team["lawyer"], team["incident"]
+    with pytest.raises(InvalidInput) as error:
+        q.add_qualification(db, incident, "no-such-provision", "alleged", actor=lawyer)
+    assert "provision_key" in error.value.fields
+    db.rollback()
+    qualification = qualify(db, incident, lawyer, "rs-8-2-b-i")
+    with pytest.raises(Conflict):
+        q.add_qualification(db, incident, "rs-8-2-b-i", "alleged", actor=lawyer)
+    db.rollback()
+    with pytest.raises(InvalidInput) as error:
+        q.set_finding(db, qualification, 99, "supported", "", [], actor=lawyer)
+    assert "no element 99" in error.value.message
+    db.rollback()
+    unlinked = make_evidence(db, team["case"], team["investigator"], team["store"], b"%PDF-1.4 u")
+    with pytest.raises(InvalidInput) as error:
+        q.set_finding(db, qualification, 1, "supported", "", [(unlinked.ref, "supports")],
+                      actor=lawyer)
+    assert "not linked" in error.value.message
+    db.rollback()
+    other_case = make_case(db, team["investigator"])
+    foreign = make_evidence(db, other_case, team["investigator"], team["store"], b"%PDF-1.4 f")
+    with pytest.raises(InvalidInput):
+        q.set_finding(db, qualification, 1, "supported", "", [(foreign.ref, "supports")],
+                      actor=lawyer)
+    db.rollback()
+    with pytest.raises(Forbidden):
+        q.add_qualification(db, incident, "cihl-11", "alleged", actor=team["investigator"])
+    db.rollback()
+    q.update_qualification(db, qualification, assessment="probable", analysis="x",
+                           expected_version=1, actor=lawyer)
+    db.commit()
+    with pytest.raises(StaleVersion):
+        q.update_qualification(db, qualification, assessment="established", analysis="y",
+                               expected_version=1, actor=lawyer)
+    db.rollback()
+    db.refresh(qualification)
+    assert (qualification.assessment, qualification.version) == ("probable", 2)
+
+
+def _codes(db, incident, key):
+    provision = db.exec(select(Provision).where(Provision.key == key)).one()
+    return {w.code: w for w in applicability.check(db, incident, provision)}
+
+
+def test_iac_provision_in_a_non_international_conflict_suggests_customary_rule(db, team):
+    case = team["case"]
+    case.conflict_classification = "non-international"
+    db.add(case)
+    db.commit()
+    warnings = _codes(db, team["incident"], "api-51-4")
+    assert "iac_only" in warnings
+    assert any(k.startswith("cihl-") for k in warnings["iac_only"].suggested_provisions)
+    # the qualification is still recorded, with its warning
+    qualification = qualify(db, team["incident"], team["lawyer"], "api-51-4")
+    assert q.qualification_read(db, qualification)["warnings"][0]["code"] == "iac_only"
+
+
+def _set_party(db, instrument, state, status, since):
+    inst = db.exec(select(Instrument).where(Instrument.short_name == instrument)).one()
+    row = db.exec(select(InstrumentParty).where(InstrumentParty.instrument_id == inst.id,
+                                                InstrumentParty.state == state)).first()
+    row = row or InstrumentParty(instrument_id=inst.id, state=state, status=status)
+    row.status, row.since = status, since
+    db.add(row)
+    db.commit()
+
+
+def test_state_that_joined_after_the_incident(db, team):
+    # the incident is on 2020-10-04; State A (ARM) joins the CCM only afterwards
+    _set_party(db, "CCM", "ARM", "party", "2024-02-01")
+    warnings = _codes(db, team["incident"], "ccm-1")
+    assert "not_yet_bound" in warnings and "2024-02-01" in warnings["not_yet_bound"].message
+    # customary rules first; the other CCM articles bind no better
+    assert warnings["not_yet_bound"].suggested_provisions[:2] == ["cihl-11", "cihl-71"]
+    _set_party(db, "CCM", "ARM", "party", "2019-01-01")
+    assert _codes(db, team["incident"], "ccm-1") == {}
+
+
+def test_year_only_accession_in_the_incident_year_asks_to_check(db, team):
+    _set_party(db, "AP I", "ARM", "party", "2020")
+    assert "bound_date_uncertain" in _codes(db, team["incident"], "api-51-4")
+    _set_party(db, "AP I", "ARM", "party", "2021")
+    assert "not_yet_bound" in _codes(db, team["incident"], "api-51-4")
+    _set_party(db, "AP I", "ARM", "not party", None)
+    assert "state_not_party" in _codes(db, team["incident"], "api-51-4")
+
+
+def test_proof_matrix_shows_gaps_and_uncited_evidence(db, team):
+    qualification = qualify(db, team["incident"], team["lawyer"], "rs-8-2-b-i")
+    cited, spare = _link(db, team, b"%PDF-1.4 c"), _link(db, team, b"%PDF-1.4 s")
+    q.set_finding(db, qualification, 1, "supported", "", [(cited.ref, "supports")],
+                  actor=team["lawyer"])
+    q.set_finding(db, qualification, 2, "contested", "", [(cited.ref, "contradicts")],
+                  actor=team["lawyer"])
+    db.commit()
+    matrix = q.proof_matrix(db, team["incident"])
+    assert matrix.evidence == sorted([cited.ref, spare.ref])
+    assert matrix.rows[0].cells == {cited.ref: "supports"} and not matrix.rows[0].unsupported
+    assert matrix.rows[1].unsupported  # only contradicting evidence
+    assert [r.number for r in matrix.gaps] == list(range(2, len(matrix.rows) + 1))
+    assert matrix.uncited == [spare.ref]
+
+
+def test_suggestions_from_the_mapping(db, team):
+    incident = make_incident(db, team["case"], team["investigator"], incident_type="rocket",
+                             weapon_type="300 mm rocket with cluster warhead")
+    keys = [p.key for p, _ in q.suggestions(db, incident)]
+    assert "ccm-1" in keys and "cihl-11" in keys
+    qualify(db, incident, team["lawyer"], "ccm-1")
+    assert "ccm-1" not in [p.key for p, _ in q.suggestions(db, incident)]
+    rule = q.add_rule(db, incident_type="rocket", weapon_keyword="", requires_civilian_objects=False,
+                      provision_key="cihl-15", reason="Precautions", actor=team["lawyer"])
+    assert "cihl-15" in [p.key for p, _ in q.suggestions(db, incident)]
+    q.retire_rule(db, rule, actor=team["lawyer"])
+    assert "cihl-15" not in [p.key for p, _ in q.suggestions(db, incident)]
+    with pytest.raises(Forbidden):
+        q.add_rule(db, incident_type="rocket", weapon_keyword="", requires_civilian_objects=False,
+                   provision_key="cihl-15", reason="", actor=team["investigator"])
