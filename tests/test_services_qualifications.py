@@ -172,3 +172,30 @@ def test_suggestions_from_the_mapping(db, team):
     with pytest.raises(Forbidden):
         q.add_rule(db, incident_type="rocket", weapon_keyword="", requires_civilian_objects=False,
                    provision_key="cihl-15", reason="", actor=team["investigator"])
+
+
+def test_search_and_correct_provisions(db, team):
+    from ihl_docs.provisions import services as p
+
+    rows, total = p.search_provisions(db, p.ProvisionFilter(q="cluster"))
+    assert total >= 2 and all("cluster" in (r.title + r.summary + r.article).lower() for r in rows)
+    _, iac = p.search_provisions(db, p.ProvisionFilter(applies_to="NIAC", instrument="AP I"))
+    assert iac == 0
+    rows, _ = p.search_provisions(db, p.ProvisionFilter(instrument="CCM"))
+    assert {r.key for r in rows} >= {"ccm-1", "ccm-2"}
+    provision = p.get_provision(db, "rs-8-2-b-i")
+    qualification = qualify(db, team["incident"], team["lawyer"], "rs-8-2-b-i")
+    data = p.ProvisionCorrection(**{k: v for k, v in p.provision_read(db, provision).items()
+                                    if k in p.ProvisionCorrection.model_fields
+                                    and k != "elements"},
+                                 elements=["Only one element now"])
+    with pytest.raises(Forbidden):
+        p.correct_provision(db, provision, data, expected_version=1, actor=team["investigator"])
+    p.correct_provision(db, provision, data, expected_version=1, actor=team["lawyer"])
+    db.commit()
+    assert provision.version == 2
+    read = q.qualification_read(db, qualification)
+    assert read["elements"][0]["text"] == "Only one element now"
+    assert "no longer in the provision" in read["elements"][1]["text"]
+    with pytest.raises(StaleVersion):
+        p.correct_provision(db, provision, data, expected_version=1, actor=team["lawyer"])

@@ -1,0 +1,129 @@
+"""Browsing and correcting the legal catalogue."""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session, or_, select
+
+from ..audit import services as audit
+from ..errors import Forbidden, InvalidInput, NotFound, StaleVersion
+from ..models import Applicability, Instrument, Provision, Role, User
+from .catalogue import elements_of, provision_snapshot, set_elements
+
+
+@dataclass
+class ProvisionFilter:
+    q: str | None = None
+    instrument: str | None = None   # short name, e.g. "AP I"
+    category: str | None = None
+    applies_to: str | None = None   # IAC or NIAC: provisions governing that kind of conflict
+
+
+def search_provisions(session: Session, flt: ProvisionFilter, *, offset: int = 0,
+                      limit: int = 50) -> tuple[list[Provision], int]:
+    """Full-text search over article, title and summary, with filters; returns (page, total)."""
+    query = select(Provision)
+    if flt.q:
+        words = [w for w in flt.q.split() if w][:10]
+        for word in words:
+            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(or_(*(getattr(Provision, c).ilike(pattern, escape="\\")
+                                      for c in ("article", "title", "summary", "key"))))
+    if flt.instrument:
+        query = query.join(Instrument, Instrument.id == Provision.instrument_id).where(
+            Instrument.short_name == flt.instrument)
+    if flt.category:
+        query = query.where(Provision.category == flt.category)
+    if flt.applies_to in (Applicability.IAC, Applicability.NIAC):
+        query = query.where(Provision.applies_to.in_([flt.applies_to, Applicability.both]))
+    total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(Provision.id).offset(offset).limit(limit)).all()
+    return list(rows), total
+
+
+def get_provision(session: Session, key: str) -> Provision:
+    provision = session.exec(select(Provision).where(Provision.key == key)).first()
+    if provision is None:
+        raise NotFound(f"No provision {key} in the catalogue.")
+    return provision
+
+
+def instruments(session: Session) -> list[Instrument]:
+    return list(session.exec(select(Instrument).order_by(Instrument.id)))
+
+
+def categories(session: Session) -> list[str]:
+    return sorted(c for c in session.exec(select(Provision.category).distinct()) if c)
+
+
+def related(session: Session, provision: Provision) -> list[Provision]:
+    if not provision.related:
+        return []
+    rows = {p.key: p for p in session.exec(select(Provision).where(
+        Provision.key.in_(provision.related)))}
+    return [rows[k] for k in provision.related if k in rows]
+
+
+class ProvisionCorrection(BaseModel):
+    """What a lawyer or administrator may correct in the application."""
+
+    model_config = ConfigDict(extra="forbid")
+    article: str = Field(min_length=1, max_length=60)
+    title: str = Field(min_length=1, max_length=300)
+    summary: str = Field(default="", max_length=20_000)
+    applies_to: Applicability
+    category: str = Field(default="", max_length=60)
+    source_url: str = Field(default="", max_length=500)
+    verification: str = Field(default="", max_length=40)
+    notes: str = Field(default="", max_length=20_000)
+    related: list[str] = Field(default_factory=list, max_length=100)
+    elements: list[str] = Field(default_factory=list, max_length=100)
+
+
+def correct_provision(session: Session, provision: Provision, data: ProvisionCorrection, *,
+                      expected_version: int, actor: User) -> Provision:
+    """Correct a provision (audited); qualifications keep their findings by element number."""
+    if actor.role not in (Role.admin, Role.legal):
+        raise Forbidden("Only lawyers and administrators correct the catalogue.")
+    session.refresh(provision, with_for_update=True)
+    if provision.version != expected_version:
+        raise StaleVersion(
+            f"{provision.key} was corrected by someone else since you opened it "
+            f"(your version {expected_version}, now {provision.version}). Nothing was saved.",
+            provision.version,
+            audit.changes_since(session, "provision", provision.key, expected_version))
+    known = set(session.exec(select(Provision.key)))
+    unknown = [k for k in data.related if k not in known]
+    if unknown:
+        message = f"Unknown provision key(s): {', '.join(unknown)}."
+        raise InvalidInput(message, {"related": message})
+    if any(not t.strip() for t in data.elements):
+        raise InvalidInput("An element cannot be empty.", {"elements": "An element is empty."})
+    before = provision_snapshot(session, provision)
+    for name, value in data.model_dump(exclude={"elements"}).items():
+        setattr(provision, name, value.strip() if isinstance(value, str) else value)
+    set_elements(session, provision, [t.strip() for t in data.elements])
+    after = provision_snapshot(session, provision)
+    if audit.changed_fields(before, after) == {}:
+        return provision
+    provision.version += 1
+    session.add(provision)
+    session.flush()
+    audit.record(session, actor=actor.email, action="update", entity="provision",
+                 entity_id=provision.key, before=before, after=provision_snapshot(session, provision))
+    return provision
+
+
+def provision_read(session: Session, provision: Provision) -> dict:
+    instrument = session.get(Instrument, provision.instrument_id)
+    return {
+        "key": provision.key, "instrument": instrument.short_name,
+        "instrument_name": instrument.name, "article": provision.article,
+        "title": provision.title, "summary": provision.summary,
+        "applies_to": provision.applies_to, "category": provision.category,
+        "related": provision.related, "source_url": provision.source_url,
+        "verification": provision.verification, "notes": provision.notes,
+        "elements_source": provision.elements_source, "version": provision.version,
+        "elements": [{"number": e.number, "text": e.text} for e in elements_of(session, provision)],
+    }
