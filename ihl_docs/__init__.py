@@ -56,9 +56,12 @@ def register_blueprints(app: Flask) -> None:
     from .cases.views import bp as cases_bp
     from .evidence.views import bp as evidence_bp
     from .incidents.views import bp as incidents_bp
+    from .provisions.views import bp as provisions_bp
+    from .qualifications.views import bp as qualifications_bp
     from .users.views import bp as users_bp
 
-    for bp in (auth_bp, cases_bp, incidents_bp, evidence_bp, users_bp, api_bp):
+    for bp in (auth_bp, cases_bp, incidents_bp, evidence_bp, provisions_bp, qualifications_bp,
+               users_bp, api_bp):
         app.register_blueprint(bp)
 
 

@@ -1,0 +1,5 @@
+"""Provision pages (being built)."""
+
+from flask import Blueprint
+
+bp = Blueprint("provisions", __name__)

@@ -1,0 +1,5 @@
+"""Qualification pages (being built)."""
+
+from flask import Blueprint
+
+bp = Blueprint("qualifications", __name__)
