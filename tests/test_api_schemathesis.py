@@ -1,6 +1,8 @@
 """Generated requests against every operation of the OpenAPI document: never a server error,
 and every answer as the document describes it (status, content type, body, headers)."""
 
+from datetime import datetime, timezone
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -12,9 +14,12 @@ from schemathesis.specs.openapi.checks import (content_type_conformance,
                                                status_code_conformance)
 
 from ihl_docs.api.openapi import build_document
+from ihl_docs.storage import EvidenceStore
 
-from .builders import make_case, make_incident, make_user
+from .builders import jpeg_with_exif, make_case, make_evidence, make_incident, make_user
 from .test_api_support import CASE_REF, INCIDENT_REF, bearer, token_for
+
+EVIDENCE_REFS = [f"{CASE_REF}-E0001", f"{CASE_REF}-E0002"]  # a photo, a physical item
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance]
@@ -26,26 +31,61 @@ schema = schemathesis.openapi.from_dict(build_document())
 
 
 @pytest.fixture
-def admin_headers(db):
-    """An admin's token, over a database holding case NK-2020-001 with one incident."""
+def admin_headers(db, app):
+    """An admin's token, over a database holding case NK-2020-001 with one incident, a photo
+    and a physical item."""
     admin = make_user(db, "admin", email="fuzz-admin@example.org")
     case = make_case(db, admin, ref=CASE_REF)
     make_incident(db, case, admin, responsible_party="Group B")
+    store = app.extensions["ihl_store"]
+    make_evidence(db, case, admin, store, jpeg_with_exif(), kind="photo", title="Crater")
+    make_evidence(db, case, admin, store, None, title="Fragment")
     make_user(db, "legal", email="fuzz-legal@example.org")
     return bearer(token_for(db, admin))
 
 
+@pytest.fixture
+def opened_files(app, monkeypatch):
+    """Files the app opens to serve; schemathesis reads a WSGI answer but never closes it (a
+    real server does, PEP 3333), so the test closes them after each call."""
+    store, opened = app.extensions["ihl_store"], []
+    monkeypatch.setattr(store, "open", lambda sha256: opened.append(
+        EvidenceStore.open(store, sha256)) or opened[-1])
+    return opened
+
+
 @schema.parametrize()
-@schema.given(known_ref=st.booleans(), current_version=st.booleans())
+@schema.given(known_ref=st.booleans(), current_version=st.booleans(),
+              evidence_ref=st.sampled_from(EVIDENCE_REFS),
+              upload=st.one_of(st.binary(max_size=2048), st.just(jpeg_with_exif(color=(9, 9, 9)))))
 @settings(max_examples=40, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
-def test_generated_requests(case, known_ref, current_version, app, admin_headers):
+def test_generated_requests(case, known_ref, current_version, evidence_ref, upload, app,
+                            admin_headers, opened_files):
     if known_ref and "ref" in (case.path_parameters or {}):
-        is_incident = case.path.startswith("/incidents")
-        case.path_parameters["ref"] = INCIDENT_REF if is_incident else CASE_REF
+        known = {"incidents": INCIDENT_REF, "evidence": evidence_ref}
+        case.path_parameters["ref"] = known.get(case.path.split("/")[1], CASE_REF)
+    if known_ref and isinstance(case.body, dict):
+        _known_values(case.body, evidence_ref, upload)
     if current_version and "If-Match" in (case.headers or {}):
         case.headers["If-Match"] = _version(app, admin_headers)
-    case.call_and_validate(app=app, headers=admin_headers, checks=CHECKS)
+    try:
+        case.call_and_validate(app=app, headers=admin_headers, checks=CHECKS)
+    finally:
+        while opened_files:
+            opened_files.pop().close()
+
+
+def _known_values(body: dict, evidence_ref: str, upload: bytes) -> None:
+    """Values that get past the rules often enough to reach the code behind them."""
+    if "evidence_ref" in body:
+        body["evidence_ref"] = evidence_ref
+    if "incident_ref" in body:
+        body["incident_ref"] = INCIDENT_REF
+    if "occurred_at" in body:  # a custody event between the item's intake and now
+        body["occurred_at"] = datetime.now(timezone.utc).isoformat()
+    if "kind" in body and "file" not in body:  # an upload: the generator seldom adds a file
+        body["file"] = upload
 
 
 def _version(app, headers) -> str:

@@ -1,4 +1,4 @@
-"""A person's journey in headless Chromium: log in, open a case, file an incident with a wrong
+"""A person's journeys in headless Chromium: log in, open a case, file an incident with a wrong
 date, see the error, correct it, find the incident in the list."""
 
 from datetime import date, timedelta
@@ -57,3 +57,63 @@ def test_investigator_files_an_incident(live_server, page, db):
     row = page.get_by_role("row").filter(has_text="Rocket strike on the central market")
     row.wait_for()
     assert "NK-2020-001-I001" in row.inner_text()
+
+
+def test_investigator_attaches_a_photo_and_records_its_custody(live_server, page, db, tmp_path):
+    import hashlib
+
+    from .builders import jpeg_with_exif, make_case, make_incident
+
+    user = make_user(db, "investigator", name="Ana Investigator")
+    incident = make_incident(db, make_case(db, user, ref="NK-2020-002"), user)
+    photo = tmp_path / "IMG_2041.JPG"
+    photo.write_bytes(jpeg_with_exif())
+    sha256 = hashlib.sha256(photo.read_bytes()).hexdigest()
+    base = live_server["url"]
+
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Cases").wait_for()
+
+    page.goto(f"{base}/incidents/{incident.ref}")
+    page.get_by_role("link", name="Attach new evidence").click()
+    page.get_by_role("heading", name="Add evidence to NK-2020-002").wait_for()
+    assert page.get_by_label("Link to incident").input_value() == incident.ref
+    page.get_by_label("Kind").select_option("photo")
+    page.get_by_label("File", exact=True).set_input_files(str(photo))
+    page.get_by_label("Title", exact=True).fill("Crater, east side of the market")
+    page.get_by_label("Date acquired").fill("2020-10-05")
+    page.get_by_label("Acquired by").fill("Field team 2")
+    page.get_by_label("Relevance to that incident").fill("Taken minutes after the strike.")
+    page.get_by_role("button", name="Record evidence").click()
+
+    page.get_by_role("heading", name="Crater, east side of the market").wait_for()
+    assert page.locator("#sha256").inner_text() == sha256
+    metadata = page.locator("table.compare").inner_text()
+    for words in ("2020-10-04 09:12 UTC", "39.8, 46.75", "Canon EOS 80D"):
+        assert words in metadata, words
+    assert page.get_by_role("img", name="Thumbnail of NK-2020-002-E0001").evaluate(
+        "img => img.complete && img.naturalWidth > 0")
+    timeline = page.locator("ol.timeline")
+    assert "Collected" in timeline.inner_text() and "Received" in timeline.inner_text()
+    assert "Matched" in timeline.inner_text()
+
+    page.get_by_label("What happened").select_option("transferred")
+    page.get_by_label("From", exact=True).fill(user.email)
+    page.get_by_label("To", exact=True).fill("Forensic lab, Kyiv")
+    page.get_by_label("Place", exact=True).fill("Kyiv")
+    page.get_by_role("button", name="Record custody event").click()
+    page.get_by_text("Custody event recorded: transferred.").wait_for()
+    entry = page.locator("li.custody-event").filter(has_text="Transferred")
+    assert f"{user.email} → Forensic lab, Kyiv" in entry.inner_text()
+    assert "Matched" in entry.inner_text()
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download original").click()
+    download = download_info.value
+    assert download.suggested_filename == "NK-2020-002-E0001.jpg"
+    assert hashlib.sha256(download.path().read_bytes()).hexdigest() == sha256
+    page.reload()
+    assert "Accessed" in page.locator("ol.timeline").inner_text()

@@ -7,17 +7,21 @@ the OpenAPI document and the validation cannot drift apart.
 import json
 import re
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, get_args
 
-from flask import g, request
-from pydantic import BaseModel, ValidationError
+from flask import current_app, g, request
+from pydantic import AwareDatetime, BaseModel, ValidationError
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..errors import NotFound
-from .errors import ApiError, field_messages, invalid
-from .schemas import TYPE_TWINS
+from ..errors import InvalidInput, NotFound
+from .errors import TIME_EXAMPLE, ApiError, field_messages, invalid
+from .schemas import FILE_FIELD, TYPE_TWINS
 
 JSON_LIMIT = 4 * 1024 * 1024  # the longest narrative, escaped, fits several times over
+FORM_FIELD_LIMIT = 1024 * 1024  # a text part of an upload; the longest description fits
+FORM_PARTS_LIMIT = 100
+NUMERIC_TIME = re.compile(r"\s*[+-]?[0-9.]+\s*")
 REF_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 IF_MATCH = re.compile(r'\s*(?:W/)?(?:"(\d{1,18})"|(\d{1,18}))\s*')
 
@@ -28,8 +32,8 @@ def body(model: type[BaseModel] | None = None) -> BaseModel:
     text = _json_text()
     twin = TYPE_TWINS.get(model)
     if twin is not None:
-        _validated(lambda: twin.model_validate_json(text, strict=True))
-    return _validated(lambda: model.model_validate_json(text, strict=True))
+        validated(lambda: twin.model_validate_json(text, strict=True))
+    return validated(lambda: model.model_validate_json(text, strict=True))
 
 
 def query(model: type[BaseModel] | None = None) -> BaseModel:
@@ -37,10 +41,84 @@ def query(model: type[BaseModel] | None = None) -> BaseModel:
     model = model or g.api_route.query
     data = {k: v for k, v in request.args.items() if v != ""}
     _check_text(data, "", "query")
-    return _validated(lambda: model.model_validate(data))
+    return validated(lambda: model.model_validate(data))
 
 
-def _validated(validate: Callable[[], BaseModel]) -> BaseModel:
+def multipart(model: type[BaseModel] | None = None) -> tuple[BaseModel, FileStorage | None]:
+    """A multipart form: its text fields validated by the route's form model, and its file.
+
+    The file part has already been streamed into the evidence store while it was parsed
+    (see evidence/upload.py); the app's MAX_CONTENT_LENGTH bounds the whole body.
+    """
+    model = model or g.api_route.form
+    if request.mimetype != "multipart/form-data":
+        raise ApiError(415, "unsupported_media_type",
+                       "Send the evidence as multipart/form-data: the file in a part named "
+                       f"`{FILE_FIELD}`, the other fields as text parts.")
+    request.max_form_memory_size = FORM_FIELD_LIMIT
+    request.max_form_parts = FORM_PARTS_LIMIT
+    try:
+        form, files = request.form, request.files
+    except RequestEntityTooLarge:
+        raise _upload_too_large() from None
+    fields, problems = _form_fields(model, form)
+    problems.update(_file_problems(form, files))
+    _check_text(fields, "", "body")
+    text = json.dumps(fields, ensure_ascii=False)
+    try:
+        value = validated(lambda: model.model_validate_json(text, strict=True))
+    except InvalidInput as exc:
+        problems = {**exc.fields, **problems}
+    if problems:
+        raise invalid(problems)
+    return value, files.get(FILE_FIELD)
+
+
+def _form_fields(model: type[BaseModel], form) -> tuple[dict[str, str], dict[str, str]]:
+    """The text fields, an empty one left out where the field has a default."""
+    fields, problems = {}, {}
+    for name, values in form.lists():
+        if name == FILE_FIELD:
+            continue  # see _file_problems
+        info = model.model_fields.get(name)
+        if len(values) > 1:
+            problems[name] = "Give this field once."
+        elif values[0] == "" and info is not None and not info.is_required():
+            continue
+        elif info is not None and _is_time(info.annotation) and NUMERIC_TIME.fullmatch(values[0]):
+            problems[name] = f"Give an ISO 8601 date and time with a UTC offset, {TIME_EXAMPLE}."
+        else:
+            fields[name] = values[0]
+    return fields, problems
+
+
+def _file_problems(form, files) -> dict[str, str]:
+    problems = {name: f"Only `{FILE_FIELD}` is sent as a file; send this as a text part."
+                for name in files if name != FILE_FIELD}
+    if len(files.getlist(FILE_FIELD)) > 1:
+        problems[FILE_FIELD] = "Send one file per item."
+    if FILE_FIELD in form:
+        problems[FILE_FIELD] = "Send the file as a file part (with a filename), not as text."
+    return problems
+
+
+def _is_time(annotation) -> bool:
+    return annotation in (datetime, AwareDatetime) or any(map(_is_time, get_args(annotation)))
+
+
+def _upload_too_large() -> ApiError:
+    limit = current_app.config["MAX_UPLOAD_MB"]
+    length, most = request.content_length, request.max_content_length
+    if length is not None and most is not None and length <= most:
+        message = (f"A text field is larger than {FORM_FIELD_LIMIT // (1024 * 1024)} MiB, or the "
+                   f"form has more than {FORM_PARTS_LIMIT} parts.")
+    else:
+        message = f"The upload is larger than the {limit} MiB this instance accepts."
+    return ApiError(413, "request_entity_too_large", message + " Nothing was kept.")
+
+
+def validated(validate: Callable[[], BaseModel]) -> BaseModel:
+    """The model `validate` returns, or a 422 naming each field it refused."""
     try:
         value = validate()
     except ValidationError as exc:

@@ -5,7 +5,7 @@ from functools import cache
 from pydantic.json_schema import models_json_schema
 
 from .inputs import IF_MATCH
-from .schemas import Error
+from .schemas import FILE_FIELD, Error
 
 SCHEMA_REF = "#/components/schemas/{model}"
 ANSWERS = {
@@ -13,9 +13,10 @@ ANSWERS = {
     401: "No valid API token",
     403: "Your role or case membership does not allow this",
     404: "Nothing with that ref that you can see",
-    409: "A duplicate, or a stale If-Match version (nothing was changed)",
+    409: "A duplicate, a stale If-Match version (nothing was changed), or a stored file that is "
+         "missing or no longer matches its SHA-256 (nothing was served)",
     413: "The body is too large",
-    415: "The body is not JSON",
+    415: "The body is not in the media type this operation takes",
     422: "Invalid input; `fields` names each field with its problem",
     428: "If-Match is missing",
 }
@@ -23,6 +24,17 @@ REF_PARAMETER = {
     "name": "ref", "in": "path", "required": True,
     "description": "the record's reference, e.g. NK-2020-001 or NK-2020-001-I001",
     "schema": {"type": "string"},
+}
+DOWNLOAD = {
+    "description": "the original bytes, as an attachment named by the ref; the media type is "
+                   "the one recognised from the content",
+    "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+    "headers": {name: {"schema": {"type": "string"}, "required": True, "description": text}
+                for name, text in [
+                    ("Content-Disposition", "attachment; filename=<ref><extension>"),
+                    ("ETag", "the file's SHA-256, quoted"),
+                    ("X-Content-Type-Options", "nosniff"),
+                    ("Content-Security-Policy", "sandbox; default-src 'none'")]},
 }
 IF_MATCH_PARAMETER = {
     "name": "If-Match", "in": "header", "required": True,
@@ -70,7 +82,7 @@ def build_document() -> dict:
 def _models(routes) -> list:
     pairs = {(Error, "serialization")}
     for route in routes:
-        pairs |= {(m, "validation") for m in (route.body, route.query) if m}
+        pairs |= {(m, "validation") for m in (route.body, route.query, route.form) if m}
         pairs |= {(route.result, "serialization")} if route.result else set()
     return sorted(pairs, key=lambda pair: (pair[0].__name__, pair[1]))
 
@@ -86,6 +98,10 @@ def _operation(route, refs: dict, query_parameters: list) -> dict:
     if route.body:
         operation["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": refs[(route.body, "validation")]}}}
+    if route.form:
+        operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {
+            "schema": refs[(route.form, "validation")],
+            "encoding": {FILE_FIELD: {"contentType": "application/octet-stream"}}}}}
     if route.public:
         operation["security"] = []
     operation["responses"] = {str(route.status): _success(route, refs)}
@@ -95,6 +111,8 @@ def _operation(route, refs: dict, query_parameters: list) -> dict:
 
 
 def _success(route, refs: dict) -> dict:
+    if route.download:
+        return DOWNLOAD
     schema = refs[(route.result, "serialization")] if route.result else {"type": "object"}
     answer = {"description": route.summary,
               "content": {"application/json": {"schema": schema}}}

@@ -13,12 +13,16 @@ from typing import Callable
 
 from flask import Blueprint, current_app, g
 from pydantic import BaseModel
+from werkzeug.wrappers import Response
 
-from ..models import CaseRead, IncidentRead
-from . import cases, incidents, openapi
+from ..db import open_session
+from ..models import CaseRead, EvidenceRead, IncidentRead
+from . import cases, custody, evidence, incidents, openapi
 from .auth import authenticate
-from .schemas import (CaseCreate, CaseList, IncidentCreate, IncidentList, IncidentQuery,
-                      IncidentUpdate, ListQuery, MemberAdd, MemberRead, StatusChange)
+from .schemas import (CaseCreate, CaseList, CustodyChain, CustodyEntry, CustodyEventCreate,
+                      EvidenceLinkCreate, EvidenceLinkRead, EvidenceList, EvidenceQuery,
+                      EvidenceUpload, IncidentCreate, IncidentList, IncidentQuery, IncidentUpdate,
+                      ListQuery, MemberAdd, MemberRead, StatusChange)
 
 READ = (401, 404)
 LIST = (401, 404, 422)
@@ -34,10 +38,13 @@ class Route:
     summary: str
     status: int = 200
     body: type[BaseModel] | None = None
+    form: type[BaseModel] | None = None  # a multipart/form-data body, with a file
     result: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     if_match: bool = False
     public: bool = False
+    download: bool = False  # answers with a file's bytes, not JSON
+    writes: bool = False  # a GET that records something (a download is a custody event)
     errors: tuple[int, ...] = READ
 
     @property
@@ -69,6 +76,26 @@ ROUTES = [
     Route("POST", "/incidents/{ref}/status", incidents.change_incident_status,
           "Move an incident through the review workflow", body=StatusChange,
           result=IncidentRead, if_match=True, errors=EDIT),
+    Route("GET", "/cases/{ref}/evidence", evidence.list_case_evidence,
+          "The case's evidence, in the order it was recorded", query=EvidenceQuery,
+          result=EvidenceList, errors=LIST),
+    Route("POST", "/cases/{ref}/evidence", evidence.upload_case_evidence,
+          "Record an item of evidence: a file (multipart) or a physical item",
+          status=201, form=EvidenceUpload, result=EvidenceRead, errors=WRITE),
+    Route("GET", "/evidence/{ref}", evidence.show_evidence,
+          "An item of evidence with its linked incidents", result=EvidenceRead),
+    Route("GET", "/evidence/{ref}/content", evidence.download_evidence,
+          "The original bytes as a download, re-hashed first (recorded as `accessed`)",
+          download=True, writes=True, errors=(401, 404, 409)),
+    Route("GET", "/evidence/{ref}/custody", custody.list_custody,
+          "The chain of custody in order, with its gaps", query=ListQuery,
+          result=CustodyChain, errors=LIST),
+    Route("POST", "/evidence/{ref}/custody", custody.record_custody_event,
+          "Record a custody event (transferred, received, sealed, stored, copied, analysed, "
+          "released)", status=201, body=CustodyEventCreate, result=CustodyEntry, errors=WRITE),
+    Route("POST", "/incidents/{ref}/evidence", evidence.link_incident_evidence,
+          "Link an item of the case to the incident", status=201, body=EvidenceLinkCreate,
+          result=EvidenceLinkRead, errors=WRITE),
     Route("GET", "/openapi.json", openapi.openapi_document, "This OpenAPI document",
           public=True, errors=()),
 ]
@@ -84,9 +111,12 @@ def _endpoint(route: Route) -> Callable:
     @wraps(route.view)
     def endpoint(**path):
         g.api_route = route
+        if route.writes:  # SQLite: a writer takes the lock at BEGIN (see db.py)
+            g.db_session = open_session(current_app.extensions["ihl_engine"], write=True)
         if not route.public:
             authenticate()
-        return answer(route.view(**path), route.status)
+        result = route.view(**path)
+        return result if isinstance(result, Response) else answer(result, route.status)
 
     return endpoint
 

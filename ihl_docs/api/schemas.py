@@ -4,14 +4,16 @@ The shared create models ignore unknown fields; the API refuses them, so a missp
 reported instead of silently dropped.
 """
 
+from datetime import datetime
 from functools import cache
 from typing import Any, Optional
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 
 from .. import models
-from ..models import (CaseRead, IncidentRead, IncidentType, Role, VerificationStatus,
-                      WorkflowStatus)
+from ..models import (CaseRead, CustodyEventRead, EvidenceKind, EvidenceRead, IncidentRead,
+                      IncidentType, Role, Sensitivity, VerificationStatus, WorkflowStatus)
 
 STRICT = ConfigDict(extra="forbid")
 MAX_OFFSET = 1_000_000_000
@@ -33,9 +35,21 @@ class IncidentCreate(models.IncidentCreate):
 
 IncidentUpdate = models.IncidentUpdate  # already strict: every field optional, none unknown
 
+
+class CustodyEventCreate(models.CustodyEventCreate):
+    model_config = STRICT
+
+
+def _plain_twin(model: type[BaseModel]) -> type[BaseModel]:
+    """A plain pydantic model with the same fields and limits as `model`, unknown ones refused."""
+    fields = {name: (info.annotation, FieldInfo.merge_field_infos(info))
+              for name, info in model.model_fields.items()}
+    return create_model(model.__name__ + "Twin", __config__=STRICT, **fields)
+
+
 # SQLModel's own __init__ validates again in lax mode, so a strict check of a SQLModel body
 # needs a plain pydantic twin with the same fields (JSON true is not 1, "3" is not 3).
-TYPE_TWINS = {IncidentCreate: IncidentUpdate}
+TYPE_TWINS = {IncidentCreate: IncidentUpdate, CustodyEventCreate: _plain_twin(CustodyEventCreate)}
 
 
 class MemberAdd(BaseModel):
@@ -57,6 +71,64 @@ class StatusChange(BaseModel):
     workflow_status: WorkflowStatus
 
 
+class EvidenceLinkCreate(BaseModel):
+    model_config = STRICT
+
+    evidence_ref: str = Field(min_length=1, max_length=80,
+                              description="an item of the incident's case, e.g. NK-2020-001-E0001")
+    relevance: str = Field(default="", max_length=20_000,
+                           description="why the item matters to the incident")
+
+
+class EvidenceLinkRead(BaseModel):
+    incident_ref: str
+    evidence_ref: str
+    relevance: str
+    linked_at: datetime
+    linked_by: str
+
+
+class CustodyEntry(CustodyEventRead):
+    """A custody event with the gaps in the chain that show at it."""
+
+    warnings: list[str] = Field(description="gaps in the chain that show at this event")
+
+
+def _without_nulls(schema: dict) -> None:
+    """A form field is sent or left out; it has no spelling for null."""
+    for prop in schema.get("properties", {}).values():
+        options = [s for s in prop.pop("anyOf", []) if s != {"type": "null"}]
+        if len(options) == 1:
+            prop.update(options[0])
+        elif options:
+            prop["anyOf"] = options
+        if prop.get("default", "") is None:
+            del prop["default"]
+
+
+FILE_FIELD = "file"
+
+
+class _UploadForm(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_without_nulls)
+
+
+# The multipart form of an upload: the evidence record's fields, an optional incident to link
+# the item to at once, and the file itself (left out for a physical item).
+EvidenceUpload = create_model(
+    "EvidenceUpload", __base__=_UploadForm,
+    **{name: (info.annotation, FieldInfo.merge_field_infos(info))
+       for name, info in models.EvidenceCreate.model_fields.items()},
+    incident_ref=(Optional[str], Field(default=None, max_length=80,
+                                       description="link the item to this incident of the case")),
+    relevance=(str, Field(default="", max_length=20_000,
+                          description="with incident_ref: why the item matters to it")),
+    **{FILE_FIELD: (Optional[bytes], Field(default=None, description=(
+        "the file, sent as a file part; its name is kept for display only. "
+        "Left out for a physical item")))},
+)
+
+
 class ListQuery(BaseModel):
     model_config = STRICT
 
@@ -75,6 +147,13 @@ class IncidentQuery(ListQuery):
         default=None, description="incidents still going on at or after this time")
     date_to: Optional[AwareDatetime] = Field(
         default=None, description="incidents that began at or before this time")
+
+
+class EvidenceQuery(ListQuery):
+    kind: Optional[EvidenceKind] = None
+    sensitivity: Optional[Sensitivity] = None
+    incident: Optional[str] = Field(default=None, max_length=80,
+                                    description="only items linked to this incident (its ref)")
 
 
 @cache
@@ -106,5 +185,13 @@ class Error(BaseModel):
     error: ErrorDetail
 
 
+class CustodyChain(BaseModel):
+    items: list[CustodyEntry]
+    total: int
+    next: Optional[str] = Field(description="URL of the next page")
+    warnings: list[str] = Field(description="gaps in the chain as a whole")
+
+
 CaseList = list_of(CaseRead)
 IncidentList = list_of(IncidentRead)
+EvidenceList = list_of(EvidenceRead)

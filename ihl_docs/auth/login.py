@@ -2,10 +2,10 @@
 
 from functools import wraps
 
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, current_user
 
-from ..db import get_session
+from ..db import open_session
 from .services import user_for_login_session
 
 login_manager = LoginManager()
@@ -31,7 +31,10 @@ class CurrentUser(UserMixin):
 
 @login_manager.user_loader
 def load_user(token: str):
-    user = user_for_login_session(get_session(), token)
+    # A short read-only session of its own: a writing request must not take SQLite's write lock
+    # here, before its body (perhaps a large upload) has even been received.
+    with open_session(current_app.extensions["ihl_engine"], write=False) as session:
+        user = user_for_login_session(session, token)
     return CurrentUser(user, token) if user else None
 
 

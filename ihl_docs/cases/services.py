@@ -5,7 +5,8 @@ from sqlmodel import Session, select
 from ..audit import services as audit
 from ..auth.access import can_create_case, can_edit_case
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
-from ..models import Case, CaseCreate, CaseMember, CaseRead, CaseUpdate, Incident, Party, PartyIn, User
+from ..models import (Case, CaseCreate, CaseMember, CaseRead, CaseUpdate, Evidence, Incident,
+                      Party, PartyIn, User)
 
 
 def create_case(session: Session, data: CaseCreate, *, actor: User) -> Case:
@@ -150,6 +151,7 @@ def case_read(session: Session, case: Case) -> CaseRead:
         parties=[{"name": p.name, "kind": p.kind, "state_code": p.state_code}
                  for p in parties(session, case)],
         members=[u.email for u in members(session, case)],
-        incidents=list(incident_refs), evidence=[], version=case.version,
+        incidents=list(incident_refs), evidence=list(session.exec(select(Evidence.ref).where(
+            Evidence.case_id == case.id).order_by(Evidence.id))), version=case.version,
         created_at=case.created_at,
     )

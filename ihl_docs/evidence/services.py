@@ -2,10 +2,11 @@
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from ..audit import services as audit
 from ..auth.access import can_edit_case
@@ -348,3 +349,38 @@ def metadata_discrepancies(evidence: Evidence, incidents: list[Incident]) -> lis
 def _slack(precision: str) -> timedelta:
     return {"exact": timedelta(hours=1), "day": timedelta(days=1),
             "month": timedelta(days=31)}.get(precision, timedelta(days=7))
+
+
+@dataclass
+class EvidenceFilter:
+    kind: str | None = None
+    sensitivity: str | None = None
+    incident_id: int | None = None
+
+
+def search_evidence(session: Session, case: Case, flt: EvidenceFilter, *, offset: int = 0,
+                    limit: int = 25) -> tuple[list[Evidence], int]:
+    """The case's items matching the filter, in the order they were registered; (page, total)."""
+    query = select(Evidence).where(Evidence.case_id == case.id)
+    if flt.kind:
+        query = query.where(Evidence.kind == flt.kind)
+    if flt.sensitivity:
+        query = query.where(Evidence.sensitivity == flt.sensitivity)
+    if flt.incident_id is not None:
+        query = query.join(IncidentEvidence, IncidentEvidence.evidence_id == Evidence.id).where(
+            IncidentEvidence.incident_id == flt.incident_id)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(Evidence.id).offset(offset).limit(limit)).all()
+    return list(rows), total
+
+
+def incident_refs(session: Session, items: list[Evidence]) -> dict[int, list[str]]:
+    """Evidence id -> the refs of the incidents it is linked to."""
+    refs: dict[int, list[str]] = {item.id: [] for item in items}
+    rows = session.exec(select(IncidentEvidence.evidence_id, Incident.ref)
+                        .join(Incident, Incident.id == IncidentEvidence.incident_id)
+                        .where(IncidentEvidence.evidence_id.in_(list(refs)))
+                        .order_by(Incident.ref))
+    for evidence_id, ref in rows:
+        refs[evidence_id].append(ref)
+    return refs

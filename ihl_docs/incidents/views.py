@@ -14,6 +14,7 @@ from ..cases.services import parties
 from ..db import get_session
 from ..dbtypes import utcnow
 from ..errors import InvalidInput, NotFound, StaleVersion
+from ..evidence.services import evidence_of_incident
 from ..forms_support import (COUNTRIES, add_errors, day_end, day_start, display_value,
                              stale_conflict, validated)
 from ..models import AuditEntry, Case, IncidentCreate, WorkflowStatus, label
@@ -156,6 +157,7 @@ def _detail_page(incident, case, conflict=None):
         facts=services.incident_read(db, incident), history=_history(db, incident.ref),
         transitions=allowed_transitions(db, user, case, incident.workflow_status),
         can_edit=editable, conflict=conflict,
+        evidence=evidence_of_incident(db, incident), can_add_evidence=can_edit_case(db, user, case),
     )
 
 

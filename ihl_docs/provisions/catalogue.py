@@ -45,7 +45,7 @@ class ProvisionRecord(BaseModel):
     elements: list[ElementRecord] = Field(default_factory=list, max_length=100)
     elements_source: Text = Field(default="", max_length=2000)
     related: list[str] = Field(default_factory=list, max_length=100)
-    source_url: Text = Field(default="", max_length=500)
+    source_url: Text = Field(default="", max_length=500, pattern=r"^(https?://\S+)?$")
     verification: Text = Field(default="", max_length=40)
     notes: Text = Field(default="", max_length=20_000)
 

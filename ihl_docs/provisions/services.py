@@ -74,7 +74,8 @@ class ProvisionCorrection(BaseModel):
     summary: str = Field(default="", max_length=20_000)
     applies_to: Applicability
     category: str = Field(default="", max_length=60)
-    source_url: str = Field(default="", max_length=500)
+    source_url: str = Field(default="", max_length=500, pattern=r"^(https?://\S+)?$",
+                            description="the official text: an http(s) address, or empty")
     verification: str = Field(default="", max_length=40)
     notes: str = Field(default="", max_length=20_000)
     related: list[str] = Field(default_factory=list, max_length=100)
