@@ -117,3 +117,88 @@ def test_investigator_attaches_a_photo_and_records_its_custody(live_server, page
     assert hashlib.sha256(download.path().read_bytes()).hexdigest() == sha256
     page.reload()
     assert "Accessed" in page.locator("ol.timeline").inner_text()
+
+
+def test_lawyer_qualifies_an_incident_and_sees_the_gap_in_the_proof_matrix(live_server, page, db):
+    """A lawyer qualifies an incident under a war-crime provision, records findings for two of
+    its elements with evidence, and sees the elements left without evidence as gaps."""
+    from ihl_docs.cases import services as case_services
+    from ihl_docs.evidence import services as evidence_services
+
+    from .builders import load_catalogue, make_case, make_evidence, make_incident
+
+    load_catalogue(db)
+    investigator = make_user(db, "investigator", name="Ana Investigator")
+    lawyer = make_user(db, "legal", name="Lea Lawyer")
+    case = make_case(db, investigator, ref="NK-2020-003", conflict_classification="international")
+    case_services.add_member(db, case, lawyer.email, actor=investigator)
+    db.commit()
+    incident = make_incident(db, case, investigator, responsible_party="State A armed forces")
+    store = live_server["app"].extensions["ihl_store"]
+    evidence = []
+    for data, title in ((b"%PDF-1.4 photo", "Crater photo"), (b"%PDF-1.4 rep", "Field report")):
+        item = make_evidence(db, case, investigator, store, data, title=title)
+        evidence_services.link_evidence(db, incident, item, "", actor=investigator)
+        db.commit()
+        evidence.append(item)
+    photo, report = evidence
+    base = live_server["url"]
+
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(lawyer.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Cases").wait_for()
+
+    page.goto(f"{base}/incidents/{incident.ref}/qualifications")
+    page.get_by_role("heading", name="Legal qualification").wait_for()
+    page.get_by_text("Not yet qualified under any provision.").wait_for()
+    add = page.get_by_role("region", name="Add a provision")
+    add.get_by_label("Provision", exact=True).select_option("rs-8-2-b-i")
+    add.get_by_label("Assessment", exact=True).select_option("probable")
+    add.get_by_label("Analysis", exact=True).fill("Two rockets on a crowded market at noon.")
+    add.get_by_role("button", name="Add provision").click()
+    page.get_by_text(f"{incident.ref} is now qualified under rs-8-2-b-i (probable).").wait_for()
+    qualification = page.get_by_role("article", name="War crime of attacking civilians (IAC)")
+    assert "Assessment: Probable" in qualification.inner_text()
+    assert qualification.locator(".finding-status").all_inner_texts() == ["Not assessed"] * 5
+
+    def record_finding(number, item, note):
+        page.get_by_text(f"Record the finding on element {number}", exact=True).click()
+        save = page.get_by_role("button", name=f"Save the finding on element {number}",
+                                exact=True)
+        form = page.locator("form").filter(has=save)
+        form.get_by_label("Finding", exact=True).select_option("supported")
+        form.get_by_label("Note", exact=True).fill(note)
+        form.get_by_label(item.ref, exact=True).select_option("supports")
+        save.click()
+        page.get_by_text(f"Finding on element {number} saved.").wait_for()
+        cited = page.get_by_role("list", name=f"Evidence cited for element {number}",
+                                 exact=True)
+        assert cited.inner_text().strip() == f"✓ Supports: {item.ref} {item.title}"
+
+    record_finding(1, photo, "The crater shows the direction of fire.")
+    record_finding(2, report, "The market was full of shoppers, no military objective near.")
+    assert qualification.locator(".finding-status").all_inner_texts() == (
+        ["Supported"] * 2 + ["Not assessed"] * 3)
+
+    page.get_by_role("link", name="Proof matrix", exact=True).click()
+    page.get_by_role("heading", name=f"{incident.ref} Proof matrix").wait_for()
+    assert page.url == f"{base}/incidents/{incident.ref}/proof-matrix"
+    summary = page.get_by_role("region", name="Gaps")
+    assert "3 of 5 elements with no supporting evidence; 0 of 2 linked items cited by no element." \
+        in " ".join(summary.inner_text().split())
+    gaps = summary.get_by_role("listitem").all_inner_texts()
+    assert gaps == [f"{incident.ref} / rs-8-2-b-i / element {n}: no supporting evidence"
+                    for n in (3, 4, 5)]
+
+    def matrix_row(number):
+        return page.get_by_role("row").filter(
+            has=page.get_by_role("link", name=f"Element {number}", exact=True))
+
+    for number in (1, 2):
+        assert "No supporting evidence" not in matrix_row(number).inner_text()
+        assert "supports" in matrix_row(number).inner_text()
+    assert "No supporting evidence" in matrix_row(3).inner_text()
+    assert "gap" in matrix_row(3).get_attribute("class").split()
+    assert "gap" not in matrix_row(1).get_attribute("class").split()
