@@ -16,9 +16,13 @@ from schemathesis.specs.openapi.checks import (content_type_conformance,
 from ihl_docs.api.openapi import build_document
 from ihl_docs.storage import EvidenceStore
 
-from .builders import jpeg_with_exif, make_case, make_evidence, make_incident, make_user
+from ihl_docs.evidence import services as evidence_services
+
+from .builders import (jpeg_with_exif, load_catalogue, make_case, make_evidence, make_incident,
+                       make_user, qualify)
 from .test_api_support import CASE_REF, INCIDENT_REF, bearer, token_for
 
+QUALIFIED_KEY, UNQUALIFIED_KEY = "rs-8-2-b-i", "rs-8-2-b-iv"
 EVIDENCE_REFS = [f"{CASE_REF}-E0001", f"{CASE_REF}-E0002"]  # a photo, a physical item
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -32,14 +36,18 @@ schema = schemathesis.openapi.from_dict(build_document())
 
 @pytest.fixture
 def admin_headers(db, app):
-    """An admin's token, over a database holding case NK-2020-001 with one incident, a photo
-    and a physical item."""
+    """An admin's token, over a database holding the legal catalogue and case NK-2020-001 with
+    one incident, a photo (linked to the incident), a physical item and a qualification."""
+    load_catalogue(db)
     admin = make_user(db, "admin", email="fuzz-admin@example.org")
     case = make_case(db, admin, ref=CASE_REF)
-    make_incident(db, case, admin, responsible_party="Group B")
+    incident = make_incident(db, case, admin, responsible_party="Group B")
     store = app.extensions["ihl_store"]
-    make_evidence(db, case, admin, store, jpeg_with_exif(), kind="photo", title="Crater")
+    photo = make_evidence(db, case, admin, store, jpeg_with_exif(), kind="photo", title="Crater")
     make_evidence(db, case, admin, store, None, title="Fragment")
+    evidence_services.link_evidence(db, incident, photo, "", actor=admin)
+    db.commit()
+    qualify(db, incident, admin, QUALIFIED_KEY)
     make_user(db, "legal", email="fuzz-legal@example.org")
     return bearer(token_for(db, admin))
 
@@ -65,10 +73,17 @@ def test_generated_requests(case, known_ref, current_version, evidence_ref, uplo
     if known_ref and "ref" in (case.path_parameters or {}):
         known = {"incidents": INCIDENT_REF, "evidence": evidence_ref}
         case.path_parameters["ref"] = known.get(case.path.split("/")[1], CASE_REF)
+    if known_ref and "id" in (case.path_parameters or {}):
+        case.path_parameters["id"] = _qualification(app, admin_headers)["id"]
+        case.path_parameters["number"] = 1
+    if known_ref and "key" in (case.path_parameters or {}):
+        case.path_parameters["key"] = QUALIFIED_KEY
     if known_ref and isinstance(case.body, dict):
         _known_values(case.body, evidence_ref, upload)
     if current_version and "If-Match" in (case.headers or {}):
-        case.headers["If-Match"] = _version(app, admin_headers)
+        case.headers["If-Match"] = (str(_qualification(app, admin_headers)["version"])
+                                    if case.path.startswith("/qualifications/")
+                                    else _version(app, admin_headers))
     try:
         case.call_and_validate(app=app, headers=admin_headers, checks=CHECKS)
     finally:
@@ -84,6 +99,13 @@ def _known_values(body: dict, evidence_ref: str, upload: bytes) -> None:
         body["incident_ref"] = INCIDENT_REF
     if "occurred_at" in body:  # a custody event between the item's intake and now
         body["occurred_at"] = datetime.now(timezone.utc).isoformat()
+    if "provision_key" in body:
+        body["provision_key"] = UNQUALIFIED_KEY
+    if isinstance(body.get("evidence"), list):
+        for citation in body["evidence"][:1]:
+            if isinstance(citation, dict) and "ref" in citation:
+                citation["ref"] = EVIDENCE_REFS[0]
+        del body["evidence"][1:]
     if "kind" in body and "file" not in body:  # an upload: the generator seldom adds a file
         body["file"] = upload
 
@@ -91,3 +113,9 @@ def _known_values(body: dict, evidence_ref: str, upload: bytes) -> None:
 def _version(app, headers) -> str:
     response = app.test_client().get(f"/api/v1/incidents/{INCIDENT_REF}", headers=headers)
     return str(response.get_json()["version"])
+
+
+def _qualification(app, headers) -> dict:
+    response = app.test_client().get(f"/api/v1/incidents/{INCIDENT_REF}/qualifications",
+                                     headers=headers)
+    return response.get_json()["items"][0]

@@ -25,6 +25,16 @@ REF_PARAMETER = {
     "description": "the record's reference, e.g. NK-2020-001 or NK-2020-001-I001",
     "schema": {"type": "string"},
 }
+PATH_PARAMETERS = {
+    "ref": REF_PARAMETER,
+    "key": {"name": "key", "in": "path", "required": True,
+            "description": "the provision's key, e.g. rs-8-2-b-i", "schema": {"type": "string"}},
+    "id": {"name": "id", "in": "path", "required": True,
+           "description": "the qualification's id", "schema": {"type": "integer"}},
+    "number": {"name": "number", "in": "path", "required": True,
+               "description": "the element's number within the provision",
+               "schema": {"type": "integer"}},
+}
 DOWNLOAD = {
     "description": "the original bytes, as an attachment named by the ref; the media type is "
                    "the one recognised from the content",
@@ -90,10 +100,14 @@ def _models(routes) -> list:
 def _operation(route, refs: dict, query_parameters: list) -> dict:
     operation = {"operationId": route.view.__name__, "summary": route.summary,
                  "tags": [route.path.split("/")[1]], "parameters": []}
-    if "{ref}" in route.path:
-        operation["parameters"].append(REF_PARAMETER)
+    for name, parameter in PATH_PARAMETERS.items():
+        if "{" + name + "}" in route.path:
+            operation["parameters"].append(parameter)
     if route.if_match:
-        operation["parameters"].append(IF_MATCH_PARAMETER)
+        operation["parameters"].append({**IF_MATCH_PARAMETER, "required": False, "description":
+                                        IF_MATCH_PARAMETER["description"] + "; if left out, "
+                                        "no version is checked"}
+                                       if route.if_match_optional else IF_MATCH_PARAMETER)
     operation["parameters"] += query_parameters
     if route.body:
         operation["requestBody"] = {"required": True, "content": {

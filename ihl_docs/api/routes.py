@@ -17,12 +17,14 @@ from werkzeug.wrappers import Response
 
 from ..db import open_session
 from ..models import CaseRead, EvidenceRead, IncidentRead
-from . import cases, custody, evidence, incidents, openapi
+from . import cases, custody, evidence, incidents, openapi, qualifications
 from .auth import authenticate
 from .schemas import (CaseCreate, CaseList, CustodyChain, CustodyEntry, CustodyEventCreate,
                       EvidenceLinkCreate, EvidenceLinkRead, EvidenceList, EvidenceQuery,
                       EvidenceUpload, IncidentCreate, IncidentList, IncidentQuery, IncidentUpdate,
-                      ListQuery, MemberAdd, MemberRead, StatusChange)
+                      FindingUpdate, ListQuery, MemberAdd, MemberRead, ProvisionList,
+                      ProvisionQuery, ProvisionRead, QualificationCreate, QualificationList,
+                      QualificationRead, StatusChange)
 
 READ = (401, 404)
 LIST = (401, 404, 422)
@@ -42,6 +44,7 @@ class Route:
     result: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     if_match: bool = False
+    if_match_optional: bool = False  # If-Match may be left out (then no version is checked)
     public: bool = False
     download: bool = False  # answers with a file's bytes, not JSON
     writes: bool = False  # a GET that records something (a download is a custody event)
@@ -96,6 +99,21 @@ ROUTES = [
     Route("POST", "/incidents/{ref}/evidence", evidence.link_incident_evidence,
           "Link an item of the case to the incident", status=201, body=EvidenceLinkCreate,
           result=EvidenceLinkRead, errors=WRITE),
+    Route("GET", "/provisions", qualifications.list_provisions,
+          "The legal catalogue, searched and filtered, with each provision's elements",
+          query=ProvisionQuery, result=ProvisionList, errors=(401, 422)),
+    Route("GET", "/provisions/{key}", qualifications.show_provision,
+          "A provision of the catalogue with its elements", result=ProvisionRead),
+    Route("GET", "/incidents/{ref}/qualifications", qualifications.list_qualifications,
+          "The incident's qualifications, with findings per element and applicability warnings",
+          query=ListQuery, result=QualificationList, errors=LIST),
+    Route("POST", "/incidents/{ref}/qualifications", qualifications.add_qualification,
+          "Qualify the incident under a provision (the case's lawyers and administrators)",
+          status=201, body=QualificationCreate, result=QualificationRead, errors=WRITE),
+    Route("PUT", "/qualifications/{id}/elements/{number}", qualifications.set_element_finding,
+          "Record the finding on one element of a qualification and the evidence cited for it",
+          body=FindingUpdate, result=QualificationRead, if_match=True, if_match_optional=True,
+          errors=WRITE),
     Route("GET", "/openapi.json", openapi.openapi_document, "This OpenAPI document",
           public=True, errors=()),
 ]

@@ -6,14 +6,15 @@ reported instead of silently dropped.
 
 from datetime import datetime
 from functools import cache
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
 from .. import models
-from ..models import (CaseRead, CustodyEventRead, EvidenceKind, EvidenceRead, IncidentRead,
-                      IncidentType, Role, Sensitivity, VerificationStatus, WorkflowStatus)
+from ..models import (Applicability, Assessment, CaseRead, CustodyEventRead, ElementStatus,
+                      EvidenceKind, EvidenceRead, IncidentRead, IncidentType, Role, Sensitivity,
+                      Stance, VerificationStatus, WorkflowStatus)
 
 STRICT = ConfigDict(extra="forbid")
 MAX_OFFSET = 1_000_000_000
@@ -192,6 +193,93 @@ class CustodyChain(BaseModel):
     warnings: list[str] = Field(description="gaps in the chain as a whole")
 
 
+class ProvisionQuery(ListQuery):
+    q: Optional[str] = Field(default=None, max_length=200,
+                             description="words in the key, article, title or summary")
+    instrument: Optional[str] = Field(default=None, max_length=60,
+                                      description="an instrument's short name, e.g. AP I")
+    category: Optional[str] = Field(default=None, max_length=60)
+    applies_to: Optional[Literal["IAC", "NIAC"]] = Field(
+        default=None, description="provisions governing that kind of conflict (or both kinds)")
+
+
+class ProvisionElementRead(BaseModel):
+    number: int
+    text: str
+
+
+class ProvisionRead(BaseModel):
+    key: str
+    instrument: str = Field(description="the instrument's short name")
+    instrument_name: str
+    article: str
+    title: str
+    summary: str
+    applies_to: Applicability
+    category: str
+    related: list[str] = Field(description="keys of related provisions")
+    source_url: str
+    verification: str
+    notes: str
+    elements_source: str
+    version: int
+    elements: list[ProvisionElementRead]
+
+
+class QualificationCreate(BaseModel):
+    model_config = STRICT
+
+    provision_key: str = Field(min_length=1, max_length=60,
+                               description="a provision of the catalogue, e.g. rs-8-2-b-i")
+    assessment: Assessment
+    analysis: str = Field(default="", max_length=20_000)
+
+
+class Citation(BaseModel):
+    model_config = STRICT
+
+    ref: str = Field(min_length=1, max_length=80,
+                     description="an item of evidence linked to the incident")
+    stance: Stance
+
+
+class FindingUpdate(BaseModel):
+    model_config = STRICT
+
+    status: ElementStatus
+    note: str = Field(default="", max_length=20_000)
+    evidence: list[Citation] = Field(default_factory=list, max_length=200,
+                                     description="replaces the evidence cited for the element")
+
+
+class ElementFindingRead(BaseModel):
+    number: int
+    text: str
+    status: ElementStatus
+    note: str
+    evidence: list[Citation]
+
+
+class ApplicabilityWarning(BaseModel):
+    code: str
+    message: str
+    suggested_provisions: list[str] = Field(description="provision keys that may apply instead")
+
+
+class QualificationRead(BaseModel):
+    id: int
+    incident_ref: str
+    provision_key: str
+    provision_title: str
+    assessment: Assessment
+    analysis: str
+    version: int
+    elements: list[ElementFindingRead]
+    warnings: list[ApplicabilityWarning] = Field(description="the applicability check")
+
+
 CaseList = list_of(CaseRead)
 IncidentList = list_of(IncidentRead)
 EvidenceList = list_of(EvidenceRead)
+ProvisionList = list_of(ProvisionRead)
+QualificationList = list_of(QualificationRead)
