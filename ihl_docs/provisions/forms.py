@@ -3,12 +3,12 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import Form, IntegerField, StringField, TextAreaField, ValidationError
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms import BooleanField, Form, IntegerField, StringField, TextAreaField, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from ..forms_support import REQUIRED, ChoiceField, options, strip, unix_newlines
-from ..models import Applicability
+from ..forms_support import REQUIRED, ChoiceField, enum_options, options, strip, unix_newlines
+from ..models import Applicability, IncidentType
 
 ANY = [("", "Any")]
 APPLIES_TO_WORDS = {Applicability.IAC: "International armed conflict",
@@ -108,3 +108,18 @@ class ProvisionForm(FlaskForm):
         data["related"] = " ".join(read["related"])
         data["elements"] = "\n".join(e["text"] for e in read["elements"])
         return data
+
+
+class SuggestionRuleForm(FlaskForm):
+    """A line of the suggestion mapping: incidents of this type (and weapon word) → provision."""
+
+    incident_type = ChoiceField("Incident type", [Optional()],
+                                choices=options([("", "Any type")]) + enum_options(IncidentType))
+    weapon_keyword = StringField("Weapon word", [Length(max=100)], filters=[strip],
+                                 description="Suggest only when the weapon details contain this "
+                                             "word, e.g. “cluster”. Leave empty for any weapon.")
+    requires_civilian_objects = BooleanField("Only when civilian objects were affected")
+    provision_key = StringField("Provision key", [InputRequired("Give the provision's key."),
+                                                  Length(max=60)], filters=[strip],
+                                description="e.g. ccm-1 or cihl-11", render_kw={"list": "provision-keys"})
+    reason = StringField("Reason shown to the lawyer", [Length(max=500)], filters=[strip])

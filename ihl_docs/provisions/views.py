@@ -10,10 +10,10 @@ from ..db import get_session
 from ..errors import Forbidden, InvalidInput, StaleVersion
 from ..forms_support import stale_conflict, validated
 from ..incidents.views import MAX_PAGE, _pager as pager_for  # the one pager of every list
-from ..models import Instrument, InstrumentParty, Role, User
+from ..models import Instrument, InstrumentParty, Provision, Role, SuggestionRule, User
 from ..web import form_errors_from
 from . import services
-from .forms import APPLIES_TO_WORDS, ProvisionFilterForm, ProvisionForm
+from .forms import APPLIES_TO_WORDS, ProvisionFilterForm, ProvisionForm, SuggestionRuleForm
 
 bp = Blueprint("provisions", __name__)
 
@@ -123,3 +123,56 @@ def _parties(db, instrument_id: int) -> list[InstrumentParty]:
     return list(db.exec(select(InstrumentParty)
                         .where(InstrumentParty.instrument_id == instrument_id)
                         .order_by(InstrumentParty.state)))
+
+
+@bp.route("/provisions/suggestions", methods=["GET", "POST"])
+@login_required
+def suggestions():
+    """The editable mapping from incident type and weapon to candidate provisions."""
+    from ..qualifications import services as qualifications
+
+    db = get_session()
+    form = SuggestionRuleForm()
+    status = 200
+    if request.method == "POST":
+        if not can_correct(current_user):
+            raise Forbidden("Only lawyers and administrators edit the suggestions.")
+        status = 422
+        if form.validate_on_submit():
+            try:
+                qualifications.add_rule(
+                    db, incident_type=form.incident_type.data or None,
+                    weapon_keyword=form.weapon_keyword.data or "",
+                    requires_civilian_objects=form.requires_civilian_objects.data,
+                    provision_key=form.provision_key.data, reason=form.reason.data or "",
+                    actor=current_user.user)
+            except InvalidInput as exc:
+                db.rollback()
+                form_errors_from(form, exc)
+            else:
+                db.commit()
+                flash("Suggestion added.", "success")
+                return redirect(url_for("provisions.suggestions"))
+    rules = db.exec(select(SuggestionRule).where(SuggestionRule.active)
+                    .order_by(SuggestionRule.incident_type, SuggestionRule.id)).all()
+    keys = db.exec(select(Provision.key).order_by(Provision.key)).all()
+    return render_template("provisions/suggestions.html", form=form, rules=rules, keys=keys,
+                           can_edit=can_correct(current_user)), status
+
+
+@bp.route("/provisions/suggestions/<int:rule_id>/retire", methods=["POST"])
+@login_required
+def retire_suggestion(rule_id):
+    from flask import abort
+    from flask_wtf import FlaskForm
+
+    from ..qualifications import services as qualifications
+
+    db = get_session()
+    rule = db.get(SuggestionRule, rule_id) or abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    qualifications.retire_rule(db, rule, actor=current_user.user)
+    db.commit()
+    flash("Suggestion retired; it is kept in the audit log.", "success")
+    return redirect(url_for("provisions.suggestions"))
