@@ -12,7 +12,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-sqlite test-postgres browser bench clean
+.PHONY: run test browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -139,13 +139,13 @@ class EvidenceStore:
         if not final.parent.exists():
             final.parent.mkdir(exist_ok=True)
             _fsync_dir(self.root)
+        os.chmod(incoming.path, 0o444)  # read-only before it has a final name, crash or not
         try:
             os.link(incoming.path, final)  # never replaces an existing name
             existed = False
         except FileExistsError:
             existed = True
         else:
-            os.chmod(final, 0o444)
             _fsync_dir(final.parent)
         incoming.path.unlink(missing_ok=True)
         incoming.kept = True
