@@ -1,6 +1,8 @@
 """What every page shares: error pages, and helpers the templates use."""
 
-from flask import flash, jsonify, render_template, request
+from dataclasses import dataclass, field
+
+from flask import flash, jsonify, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
@@ -95,3 +97,36 @@ def init_template_helpers(app) -> None:
             text = value.strftime("%Y-%m-%d")
             return Markup("c. ") + text if precision == "approximate" else text
         return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+# A page number beyond this is taken as "the last page" (and keeps OFFSET within range).
+MAX_PAGE = 100_000
+
+
+@dataclass
+class Pager:
+    page: int
+    pages: int
+    total: int
+    links: list = field(default_factory=list)
+    prev_url: str | None = None
+    next_url: str | None = None
+
+
+def pager_for(form, page: int, pages: int, total: int) -> Pager:
+    """Links to nearby pages, the first and the last, keeping the list's filters."""
+    args = {f.name: request.args.getlist(f.name) for f in form
+            if f.name != "page" and f.name in request.args}
+
+    def url(number):
+        return url_for(request.endpoint, **request.view_args, **args, page=number)
+
+    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    links, previous = [], 0
+    for number in shown:
+        if number - previous > 1:
+            links.append((None, None))
+        links.append((number, url(number)))
+        previous = number
+    return Pager(page, pages, total, links,
+                 url(page - 1) if page > 1 else None, url(page + 1) if page < pages else None)

@@ -15,9 +15,8 @@ from ..errors import (Conflict, CustodyRuleViolation, EvidenceIntegrityError, In
                       NotFound, TooLarge)
 from ..forms_support import options, validated, with_full_messages
 from ..incidents import services as incident_services
-from ..incidents.views import MAX_PAGE, _pager as pager_for  # the one pager of every list
 from ..models import Case, CustodyEventCreate, Evidence, EvidenceCreate, Incident
-from ..web import form_errors_from
+from ..web import MAX_PAGE, form_errors_from, pager_for
 from . import services
 from .forms import (CustodyForm, EvidenceFilterForm, EvidenceForm, IncidentLinkForm, LinkForm,
                     incident_choices)

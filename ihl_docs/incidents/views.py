@@ -1,6 +1,5 @@
 """Incident pages: lists with filters, filing, the incident's page, editing, workflow steps."""
 
-from dataclasses import dataclass, field
 from math import ceil
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -18,7 +17,7 @@ from ..evidence.services import evidence_of_incident
 from ..forms_support import (COUNTRIES, add_errors, day_end, day_start, display_value,
                              stale_conflict, validated)
 from ..models import AuditEntry, Case, IncidentCreate, WorkflowStatus, label
-from ..web import form_errors_from
+from ..web import MAX_PAGE, form_errors_from, pager_for
 from . import services
 from .forms import FIELD_LABELS, IncidentEditForm, IncidentFilterForm, IncidentForm, StatusForm
 
@@ -186,20 +185,6 @@ def _history(db, ref: str) -> list[dict]:
     return history
 
 
-# A page number beyond this is taken as "the last page" (and keeps OFFSET within range).
-MAX_PAGE = 100_000
-
-
-@dataclass
-class Pager:
-    page: int
-    pages: int
-    total: int
-    links: list = field(default_factory=list)
-    prev_url: str | None = None
-    next_url: str | None = None
-
-
 def _list_page(case):
     db, user = get_session(), current_user.user
     form = IncidentFilterForm(request.args)
@@ -224,23 +209,4 @@ def _list_page(case):
     case_refs = None if case else {c.id: c.ref for c in db.exec(
         select(Case).where(Case.id.in_({r.case_id for r in rows})))}
     return render_template("incidents/list.html", case=case, form=form, incidents=rows,
-                           case_refs=case_refs, pager=_pager(form, page, pages, total))
-
-
-def _pager(form, page: int, pages: int, total: int) -> Pager:
-    """Links to nearby pages, the first and the last, keeping the list's filters."""
-    args = {f.name: request.args.getlist(f.name) for f in form
-            if f.name != "page" and f.name in request.args}
-
-    def url(number):
-        return url_for(request.endpoint, **request.view_args, **args, page=number)
-
-    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
-    links, previous = [], 0
-    for number in shown:
-        if number - previous > 1:
-            links.append((None, None))
-        links.append((number, url(number)))
-        previous = number
-    return Pager(page, pages, total, links,
-                 url(page - 1) if page > 1 else None, url(page + 1) if page < pages else None)
+                           case_refs=case_refs, pager=pager_for(form, page, pages, total))

@@ -9,9 +9,8 @@ from sqlmodel import select
 from ..db import get_session
 from ..errors import Forbidden, InvalidInput, StaleVersion
 from ..forms_support import stale_conflict, validated
-from ..incidents.views import MAX_PAGE, _pager as pager_for  # the one pager of every list
 from ..models import Instrument, InstrumentParty, Provision, Role, SuggestionRule, User
-from ..web import form_errors_from
+from ..web import MAX_PAGE, form_errors_from, pager_for
 from . import services
 from .forms import APPLIES_TO_WORDS, ProvisionFilterForm, ProvisionForm, SuggestionRuleForm
 
