@@ -12,7 +12,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test browser clean
+.PHONY: run test browser pdf-libs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,9 +20,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# The job worker (dossier builds) runs beside the server, and stops when the server stops.
+run: $(STAMP) pdf-libs
 	$(BIN)/ihl init
+	$(BIN)/ihl worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/ihl serve --host $(HOST) --port $(PORT)
+
+# WeasyPrint subsets fonts with HarfBuzz's subsetting library when it is there (fast, and the
+# same bytes on every machine); without it, the slower fontTools fallback. Install it if we may.
+pdf-libs:
+	@if ! ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing libharfbuzz-subset0 for PDF font subsetting (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libharfbuzz-subset0 >/dev/null; \
+	  else \
+	    echo "No libharfbuzz-subset and no root to install it: dossiers use the slower fontTools subsetter."; \
+	  fi; \
+	fi
 
 # Browser tests drive the system Chromium; install it when it is missing and we may.
 browser:
@@ -35,7 +50,7 @@ browser:
 	  fi; \
 	fi
 
-test: $(STAMP) browser
+test: $(STAMP) browser pdf-libs
 	env -u IHL_TEST_DATABASE_URL $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 	@if [ -n "$$IHL_TEST_DATABASE_URL" ]; then \
 	  echo "--- the same suite on PostgreSQL ($$IHL_TEST_DATABASE_URL)"; \

@@ -16,7 +16,7 @@ def _template_folder() -> str:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the application: configuration, database, blueprints, errors, CLI."""
+    """Build the application: configuration, database, job queue, blueprints, errors, CLI."""
     instance = os.environ.get("IHL_INSTANCE_DIR") or str(PROJECT_ROOT / "instance")
     app = Flask(__name__, instance_path=instance, template_folder=_template_folder(),
                 static_folder="static")
@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(config)
 
     register_database(app)
+    register_jobs(app)
     register_security(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -42,6 +43,12 @@ def register_database(app: Flask) -> None:
     init_uploads(app)
 
 
+def register_jobs(app: Flask) -> None:
+    from .jobs import init_jobs
+
+    init_jobs(app)
+
+
 def register_security(app: Flask) -> None:
     from .auth.login import init_login
     from .security import init_security
@@ -54,6 +61,7 @@ def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
     from .cases.views import bp as cases_bp
+    from .dossiers.views import bp as dossiers_bp
     from .evidence.views import bp as evidence_bp
     from .incidents.views import bp as incidents_bp
     from .provisions.views import bp as provisions_bp
@@ -61,7 +69,7 @@ def register_blueprints(app: Flask) -> None:
     from .users.views import bp as users_bp
 
     for bp in (auth_bp, cases_bp, incidents_bp, evidence_bp, provisions_bp, qualifications_bp,
-               users_bp, api_bp):
+               dossiers_bp, users_bp, api_bp):
         app.register_blueprint(bp)
 
 

@@ -1,7 +1,9 @@
 """The `ihl` command: a Flask CLI group bound to create_app."""
 
 import json
+import os
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -10,8 +12,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import select
 
 from .db import get_session
-from .errors import DomainError
-from .models import Role, User
+from .errors import DomainError, NotFound
+from .models import Case, Role, User
 
 DEFAULT_ADMIN_EMAIL = "admin@example.org"
 
@@ -30,9 +32,12 @@ def _create_app():
 
 def init_app(app) -> None:
     """Register the commands on the application, where `ihl` (and test runners) find them."""
+    from .demo import demo_command
+
     for command in (init_command, users_group, tokens_group, serve_command, verify_command,
-                    gc_command, provisions_group):
+                    gc_command, provisions_group, worker_command, dossier_command):
         app.cli.add_command(command)
+    app.cli.add_command(demo_command)
 
 
 def _commit_or_fail(action):
@@ -207,10 +212,122 @@ def verify_command(as_json):
     sys.exit(0 if report["ok"] else 1)
 
 
+@click.command("worker")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 32),
+              help="Jobs run at the same time.")
+@click.option("--interrupted-after", default=30, show_default=True, type=click.IntRange(1),
+              metavar="MINUTES",
+              help="At start, a dossier left running this long is declared failed "
+                   "(interrupted): the worker building it has stopped.")
+@with_appcontext
+def worker_command(threads, interrupted_after):
+    """Run the background job worker (dossier builds) on the queue IHL_QUEUE_URL names.
+
+    Ctrl-C (SIGINT) lets the running jobs finish; SIGTERM stops at once."""
+    import logging
+    from datetime import timedelta
+
+    from .jobs import run_worker
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ("huey", "ihl_docs"):  # the jobs' comings and goings, not the libraries' chatter
+        logging.getLogger(name).setLevel(logging.INFO)
+    run_worker(current_app, threads=threads,
+               interrupted_after=timedelta(minutes=interrupted_after))
+
+
+DOSSIER_PREPARED_BY = "ihl_docs (command line)"
+
+
+@click.command("dossier")
+@click.argument("case_ref")
+@click.option("-o", "--output", "output", required=True, type=click.Path(), metavar="FILE",
+              help="Where to write the PDF.")
+@click.option("--audience", default="internal", show_default=True,
+              metavar="internal|court|public",
+              help="Internal: everything. Court: confidential items described, not shown. "
+                   "Public: only public items.")
+@click.option("--prepared-by", default=DOSSIER_PREPARED_BY, show_default=True,
+              help="The name printed on the cover: name the person or team handing it over.")
+@with_appcontext
+def dossier_command(case_ref, output, audience, prepared_by):
+    """Build a dossier of CASE_REF now, store and record it like any other, write it to FILE.
+
+    Prints the dossier's ref, the PDF's SHA-256, its page count and the case fingerprint."""
+    from .dossiers import services
+    from .jobs import dossier_cache_dir
+
+    _check_writable(output)
+    case = _commit_or_fail(lambda s: _case(s, case_ref))
+    dossier = _commit_or_fail(lambda s: services.request_dossier(
+        s, case, audience=audience, prepared_by=prepared_by, actor=services.COMMAND_ACTOR))
+    engine, store = current_app.extensions["ihl_engine"], current_app.extensions["ihl_store"]
+    with click.progressbar(length=100, label=f"Building {dossier.ref}", file=sys.stderr,
+                           show_eta=False) as bar:
+        def advance(stage, percent):
+            bar.label = f"{dossier.ref}: {stage}"
+            bar.update(percent - bar.pos)
+
+        result = services.run_dossier(engine, store, dossier.ref, dossier_cache_dir(current_app),
+                                      observer=advance)
+    if result is None or result.status != "done":
+        raise click.ClickException(result.error if result else
+                                   f"Dossier {dossier.ref} was not built.")
+    _copy_out(store, result, output)
+    click.echo(f"Dossier {result.ref} written to {output}")
+    click.echo(f"sha256 {result.sha256}")
+    click.echo(f"pages {result.page_count}")
+    click.echo(f"case fingerprint {result.case_fingerprint}")
+
+
+def _case(session, ref):
+    case = session.exec(select(Case).where(Case.ref == ref)).first()
+    if case is None:
+        raise NotFound(f"No case {ref}.")
+    return case
+
+
+def _check_writable(path: str) -> None:
+    """Refuse at once an output the PDF could not be written to, before anything is built."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise click.ClickException(f"{path} is a directory; give a file name for the PDF.")
+    if not os.path.isdir(folder):
+        raise click.ClickException(f"Cannot write {path}: there is no folder {folder}.")
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise click.ClickException(f"Cannot write {path}: permission denied.")
+
+
+def _copy_out(store, dossier, path: str) -> None:
+    """Copy the stored PDF to `path` through a temporary file, so `path` is whole or untouched."""
+    import shutil
+    import tempfile
+
+    folder, tmp = os.path.dirname(os.path.abspath(path)), None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ihl-dossier-")
+        with os.fdopen(fd, "wb") as out, store.open(dossier.sha256) as pdf:
+            shutil.copyfileobj(pdf, out)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        raise click.ClickException(
+            f"Dossier {dossier.ref} was built and stored, but {path} could not be written "
+            f"({exc.strerror or exc}).") from None
+
+
 def main():
     """Entry point of the `ihl` console script."""
+    from .jobs import QueueConfigurationError
+
     try:
         cli.main(prog_name="ihl")
+    except QueueConfigurationError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
     except OperationalError as exc:
         click.echo(f"Error: the database could not be used ({exc.orig.__class__.__name__}). "
                    "Is IHL_DATABASE_URL right, and has `ihl init` been run?", err=True)

@@ -34,7 +34,9 @@ def load_config(instance_path: Path, environ=os.environ, overrides: dict | None 
     config = {
         "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{instance_path / 'ihl.sqlite3'}"),
         "EVIDENCE_DIR": env.get("EVIDENCE_DIR", str(PROJECT_ROOT / "evidence")),
-        "QUEUE_URL": env.get("QUEUE_URL", ""),
+        # Background jobs: SQLite in the instance folder, or redis://HOST:PORT/DB.
+        "QUEUE_URL": env.get("QUEUE_URL", f"sqlite:///{instance_path / 'queue.sqlite3'}"),
+        "QUEUE_IMMEDIATE": False,  # run each job inline, when it is queued (tests)
         "MAX_UPLOAD_MB": int(env.get("MAX_UPLOAD_MB", "4096")),
         "SECURE_COOKIES": _flag(env.get("SECURE_COOKIES", "0")),
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "10")),

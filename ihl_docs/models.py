@@ -175,6 +175,19 @@ class Stance(StrEnum):
     context = "context"
 
 
+class DossierAudience(StrEnum):
+    internal = "internal"
+    court = "court"
+    public = "public"
+
+
+class DossierStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
 MAX_COUNT = 10_000_000
 
 
@@ -268,6 +281,7 @@ class Case(CaseBase, table=True):
     status: CaseStatus = Field(default=CaseStatus.open, sa_type=_enum(16))
     incident_counter: int = Field(default=0)
     evidence_counter: int = Field(default=0)
+    dossier_counter: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
     version: int = Field(default=1)
@@ -684,6 +698,33 @@ class SuggestionRule(SQLModel, table=True):
     provision_key: str = Field(sa_type=sa.String(60))
     reason: str = Field(default="", sa_type=sa.String(500))
     active: bool = Field(default=True)
+
+
+class Dossier(SQLModel, table=True):
+    """A generated case dossier: the request, the job's progress, and the stored PDF."""
+
+    __tablename__ = "dossier"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ref: str = Field(sa_type=sa.String(60), unique=True, index=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    audience: DossierAudience = Field(sa_type=_enum(16))
+    prepared_by: str = Field(sa_type=sa.String(200))
+    requested_by_id: Optional[int] = Field(default=None, foreign_key="user.id")  # None: the CLI
+    status: DossierStatus = Field(default=DossierStatus.queued, sa_type=_enum(16), index=True)
+    stage: str = Field(default="", sa_type=sa.String(200))
+    progress: int = Field(default=0)
+    error: str = Field(default="", sa_type=sa.Text)
+    sha256: Optional[str] = Field(default=None, sa_type=sa.String(64))
+    size: Optional[int] = Field(default=None, sa_type=sa.BigInteger)
+    page_count: Optional[int] = Field(default=None)
+    case_fingerprint: Optional[str] = Field(default=None, sa_type=sa.String(64))
+    manifest: str = Field(default="", sa_type=sa.Text)  # canonical JSON, as the PDF carries it
+    audit_head_seq: Optional[int] = Field(default=None)  # the chain's head when it was finished
+    audit_head_hash: Optional[str] = Field(default=None, sa_type=sa.String(64))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    finished_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
 
 class AuditEntry(SQLModel, table=True):

@@ -3,12 +3,13 @@
 from sqlmodel import Session, select
 
 from .audit.services import verify_chain
-from .models import Evidence, EvidenceDerivative
+from .models import Dossier, DossierStatus, Evidence, EvidenceDerivative
 from .storage import EvidenceStore
 
 
 def verify_files(session: Session, store: EvidenceStore) -> tuple[int, list[str]]:
-    """Re-hash every stored evidence file and derivative; name each one missing or altered."""
+    """Re-hash every stored evidence file, derivative and dossier PDF; name each one missing or
+    altered by the evidence or dossier ref."""
     problems, checked = [], 0
     rows = session.exec(select(Evidence.ref, Evidence.sha256, Evidence.size)
                         .where(Evidence.sha256.is_not(None)).order_by(Evidence.id)).all()
@@ -16,12 +17,15 @@ def verify_files(session: Session, store: EvidenceStore) -> tuple[int, list[str]
                                   EvidenceDerivative.sha256, EvidenceDerivative.size)
                            .join(Evidence, Evidence.id == EvidenceDerivative.evidence_id)
                            .order_by(EvidenceDerivative.id)).all()
-    items = [(ref, "file", sha, size) for ref, sha, size in rows]
-    items += [(ref, purpose, sha, size) for ref, purpose, sha, size in derived]
-    for ref, what, sha256, size in items:
+    dossiers = session.exec(select(Dossier.ref, Dossier.sha256, Dossier.size)
+                            .where(Dossier.status == DossierStatus.done)
+                            .order_by(Dossier.id)).all()
+    items = [(f"evidence {ref}", sha, size) for ref, sha, size in rows]
+    items += [(f"evidence {ref} ({purpose})", sha, size) for ref, purpose, sha, size in derived]
+    items += [(f"dossier {ref}", sha, size) for ref, sha, size in dossiers]
+    for label, sha256, size in items:
         checked += 1
         found = store.hash_stored(sha256)
-        label = f"evidence {ref}" + ("" if what == "file" else f" ({what})")
         if found is None:
             problems.append(f"{label}: file missing (sha256 {sha256})")
         elif found[0] != sha256:

@@ -99,6 +99,7 @@ def app_config(database_url, tmp_path):
         "SECRET_KEY": "test-" + uuid.uuid4().hex,
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
+        "QUEUE_IMMEDIATE": True,  # a queued job runs inline (the worker has its own tests)
     }
 
 

@@ -20,10 +20,12 @@ from ihl_docs.evidence import services as evidence_services
 
 from .builders import (jpeg_with_exif, load_catalogue, make_case, make_evidence, make_incident,
                        make_user, qualify)
+from .dossier_support import make_dossier, quick_renderer  # noqa: F401
 from .test_api_support import CASE_REF, INCIDENT_REF, bearer, token_for
 
 QUALIFIED_KEY, UNQUALIFIED_KEY = "rs-8-2-b-i", "rs-8-2-b-iv"
 EVIDENCE_REFS = [f"{CASE_REF}-E0001", f"{CASE_REF}-E0002"]  # a photo, a physical item
+DOSSIER_REF = f"{CASE_REF}-D001"
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance]
@@ -35,9 +37,10 @@ schema = schemathesis.openapi.from_dict(build_document())
 
 
 @pytest.fixture
-def admin_headers(db, app):
+def admin_headers(db, app, quick_renderer):
     """An admin's token, over a database holding the legal catalogue and case NK-2020-001 with
-    one incident, a photo (linked to the incident), a physical item and a qualification."""
+    one incident, a photo (linked to the incident), a physical item, a qualification and a
+    dossier (built by the stand-in renderer: the PDF's content is not what is tested here)."""
     load_catalogue(db)
     admin = make_user(db, "admin", email="fuzz-admin@example.org")
     case = make_case(db, admin, ref=CASE_REF)
@@ -48,6 +51,7 @@ def admin_headers(db, app):
     evidence_services.link_evidence(db, incident, photo, "", actor=admin)
     db.commit()
     qualify(db, incident, admin, QUALIFIED_KEY)
+    make_dossier(db, app, case, admin)
     make_user(db, "legal", email="fuzz-legal@example.org")
     return bearer(token_for(db, admin))
 
@@ -74,8 +78,11 @@ def test_generated_requests(case, known_ref, current_version, evidence_ref, uplo
         known = {"incidents": INCIDENT_REF, "evidence": evidence_ref}
         case.path_parameters["ref"] = known.get(case.path.split("/")[1], CASE_REF)
     if known_ref and "id" in (case.path_parameters or {}):
-        case.path_parameters["id"] = _qualification(app, admin_headers)["id"]
-        case.path_parameters["number"] = 1
+        if case.path.startswith("/dossiers/"):
+            case.path_parameters["id"] = DOSSIER_REF
+        else:
+            case.path_parameters["id"] = _qualification(app, admin_headers)["id"]
+            case.path_parameters["number"] = 1
     if known_ref and "key" in (case.path_parameters or {}):
         case.path_parameters["key"] = QUALIFIED_KEY
     if known_ref and isinstance(case.body, dict):

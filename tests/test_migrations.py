@@ -40,3 +40,33 @@ def test_sqlite_connection_settings(app, db):
     assert db.connection().exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     assert db.connection().exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     assert db.connection().exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_the_dossier_migration_numbers_dossiers_of_existing_cases_from_one(tmp_path):
+    """0004 gives cases opened before it a dossier counter of 0, and can be undone."""
+    from alembic import command
+
+    from ihl_docs.db import make_engine
+    from ihl_docs.schema import alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    config = alembic_config()
+
+    def migrate(step, revision):
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            step(config, revision)
+
+    migrate(command.upgrade, "0003")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO \"case\" (ref, title, summary, conflict_classification, status, "
+            "incident_counter, evidence_counter, created_at, version) "
+            "VALUES ('OLD-1', 'Before dossiers', '', 'both', 'open', 0, 0, '2020-01-01', 1)")
+    migrate(command.upgrade, "head")
+    with engine.begin() as connection:
+        assert connection.exec_driver_sql(
+            "SELECT dossier_counter FROM \"case\" WHERE ref = 'OLD-1'").scalar() == 0
+    migrate(command.downgrade, "0003")
+    migrate(command.upgrade, "head")
+    engine.dispose()

@@ -8,10 +8,11 @@ import time
 import pytest
 from sqlmodel import select
 
-from ihl_docs.models import EvidenceDerivative
+from ihl_docs.models import Case, EvidenceDerivative
 from ihl_docs.verification import verify_all, verify_files
 
 from .builders import jpeg_with_exif, make_case, make_evidence, make_user
+from .dossier_support import quick_renderer  # noqa: F401
 
 
 @pytest.fixture
@@ -145,3 +146,27 @@ def test_gc_removes_leftover_temporary_uploads(runner, store, items):
     assert verify(runner).exit_code == 0  # stored files are untouched
     result = runner.invoke(args=["gc", "--older-than-minutes", "-1"])
     assert result.exit_code == 2
+
+
+def test_stored_dossiers_are_verified_and_named_by_their_ref(runner, app, db, store, items,
+                                                              quick_renderer):
+    from .dossier_support import make_dossier
+
+    lawyer = make_user(db, "admin")
+    case = db.get(Case, items["photo"].case_id)
+    kept = make_dossier(db, app, case, lawyer, audience="internal")
+    altered = make_dossier(db, app, case, lawyer, audience="public")
+    make_dossier(db, app, case, lawyer, run=False)  # queued: no file yet, nothing to check
+    result = verify(runner, "--json")
+    assert result.exit_code == 0 and json.loads(result.output)["files"] == 7
+
+    alter_one_byte(store.path_for(altered.sha256), at=5)
+    report = json.loads(verify(runner, "--json").output)
+    assert report["problems"] == [
+        f"dossier {altered.ref}: file altered (recorded sha256 {altered.sha256}, "
+        f"now {store.hash_stored(altered.sha256)[0]})"]
+    store.path_for(kept.sha256).unlink()
+    result = verify(runner)
+    assert result.exit_code == 1
+    assert f"dossier {kept.ref}: file missing (sha256 {kept.sha256})" in result.output
+    assert "2 problem(s)." in result.output

@@ -13,8 +13,9 @@ ANSWERS = {
     401: "No valid API token",
     403: "Your role or case membership does not allow this",
     404: "Nothing with that ref that you can see",
-    409: "A duplicate, a stale If-Match version (nothing was changed), or a stored file that is "
-         "missing or no longer matches its SHA-256 (nothing was served)",
+    409: "A duplicate, a stale If-Match version (nothing was changed), a dossier that is not "
+         "done, or a stored file that is missing or no longer matches its SHA-256 (nothing was "
+         "served)",
     413: "The body is too large",
     415: "The body is not in the media type this operation takes",
     422: "Invalid input; `fields` names each field with its problem",
@@ -24,6 +25,12 @@ REF_PARAMETER = {
     "name": "ref", "in": "path", "required": True,
     "description": "the record's reference, e.g. NK-2020-001 or NK-2020-001-I001",
     "schema": {"type": "string"},
+}
+# A path parameter that means something else under one tag: (tag, name) -> parameter.
+TAGGED_PATH_PARAMETERS = {
+    ("dossiers", "id"): {"name": "id", "in": "path", "required": True,
+                         "description": "the dossier's reference, e.g. NK-2020-001-D001",
+                         "schema": {"type": "string"}},
 }
 PATH_PARAMETERS = {
     "ref": REF_PARAMETER,
@@ -43,6 +50,16 @@ DOWNLOAD = {
                 for name, text in [
                     ("Content-Disposition", "attachment; filename=<ref><extension>"),
                     ("ETag", "the file's SHA-256, quoted"),
+                    ("X-Content-Type-Options", "nosniff"),
+                    ("Content-Security-Policy", "sandbox; default-src 'none'")]},
+}
+PDF_DOWNLOAD = {
+    "description": "the PDF, as an attachment named by the dossier's ref",
+    "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+    "headers": {name: {"schema": {"type": "string"}, "required": True, "description": text}
+                for name, text in [
+                    ("Content-Disposition", "attachment; filename=<ref>.pdf"),
+                    ("ETag", "the PDF's SHA-256, quoted"),
                     ("X-Content-Type-Options", "nosniff"),
                     ("Content-Security-Policy", "sandbox; default-src 'none'")]},
 }
@@ -98,11 +115,12 @@ def _models(routes) -> list:
 
 
 def _operation(route, refs: dict, query_parameters: list) -> dict:
+    tag = route.path.split("/")[1]
     operation = {"operationId": route.view.__name__, "summary": route.summary,
-                 "tags": [route.path.split("/")[1]], "parameters": []}
+                 "tags": [tag], "parameters": []}
     for name, parameter in PATH_PARAMETERS.items():
         if "{" + name + "}" in route.path:
-            operation["parameters"].append(parameter)
+            operation["parameters"].append(TAGGED_PATH_PARAMETERS.get((tag, name), parameter))
     if route.if_match:
         operation["parameters"].append({**IF_MATCH_PARAMETER, "required": False, "description":
                                         IF_MATCH_PARAMETER["description"] + "; if left out, "
@@ -126,7 +144,7 @@ def _operation(route, refs: dict, query_parameters: list) -> dict:
 
 def _success(route, refs: dict) -> dict:
     if route.download:
-        return DOWNLOAD
+        return route.download if isinstance(route.download, dict) else DOWNLOAD
     schema = refs[(route.result, "serialization")] if route.result else {"type": "object"}
     answer = {"description": route.summary,
               "content": {"application/json": {"schema": schema}}}

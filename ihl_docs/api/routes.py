@@ -17,9 +17,10 @@ from werkzeug.wrappers import Response
 
 from ..db import open_session
 from ..models import CaseRead, EvidenceRead, IncidentRead
-from . import cases, custody, evidence, incidents, openapi, qualifications
+from . import cases, custody, dossiers, evidence, incidents, openapi, qualifications
 from .auth import authenticate
 from .schemas import (CaseCreate, CaseList, CustodyChain, CustodyEntry, CustodyEventCreate,
+                      DossierAccepted, DossierCreate, DossierList, DossierRead,
                       EvidenceLinkCreate, EvidenceLinkRead, EvidenceList, EvidenceQuery,
                       EvidenceUpload, IncidentCreate, IncidentList, IncidentQuery, IncidentUpdate,
                       FindingUpdate, ListQuery, MemberAdd, MemberRead, ProvisionList,
@@ -46,7 +47,7 @@ class Route:
     if_match: bool = False
     if_match_optional: bool = False  # If-Match may be left out (then no version is checked)
     public: bool = False
-    download: bool = False  # answers with a file's bytes, not JSON
+    download: bool | dict = False  # answers with a file's bytes (a dict: documented so)
     writes: bool = False  # a GET that records something (a download is a custody event)
     errors: tuple[int, ...] = READ
 
@@ -114,6 +115,18 @@ ROUTES = [
           "Record the finding on one element of a qualification and the evidence cited for it",
           body=FindingUpdate, result=QualificationRead, if_match=True, if_match_optional=True,
           errors=WRITE),
+    Route("GET", "/cases/{ref}/dossiers", dossiers.list_case_dossiers,
+          "The case's dossiers, newest first", query=ListQuery, result=DossierList, errors=LIST),
+    Route("POST", "/cases/{ref}/dossiers", dossiers.request_case_dossier,
+          "Request a dossier of the case (its lawyers and administrators); it is built in the "
+          "background: follow it at /dossiers/{id}", status=202, body=DossierCreate,
+          result=DossierAccepted, errors=WRITE),
+    Route("GET", "/dossiers/{id}", dossiers.show_dossier,
+          "A dossier's status and progress; once done, its SHA-256, pages and case fingerprint",
+          result=DossierRead),
+    Route("GET", "/dossiers/{id}/pdf", dossiers.download_dossier_pdf,
+          "The dossier's PDF as a download, re-hashed first (409 while it is not done)",
+          download=openapi.PDF_DOWNLOAD, errors=(401, 404, 409)),
     Route("GET", "/openapi.json", openapi.openapi_document, "This OpenAPI document",
           public=True, errors=()),
 ]

@@ -12,9 +12,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
 from .. import models
-from ..models import (Applicability, Assessment, CaseRead, CustodyEventRead, ElementStatus,
-                      EvidenceKind, EvidenceRead, IncidentRead, IncidentType, Role, Sensitivity,
-                      Stance, VerificationStatus, WorkflowStatus)
+from ..models import (Applicability, Assessment, CaseRead, CustodyEventRead, DossierAudience,
+                      DossierStatus, ElementStatus, EvidenceKind, EvidenceRead, IncidentRead,
+                      IncidentType, Role, Sensitivity, Stance, VerificationStatus, WorkflowStatus)
 
 STRICT = ConfigDict(extra="forbid")
 MAX_OFFSET = 1_000_000_000
@@ -278,8 +278,50 @@ class QualificationRead(BaseModel):
     warnings: list[ApplicabilityWarning] = Field(description="the applicability check")
 
 
+class DossierCreate(BaseModel):
+    model_config = STRICT
+
+    audience: DossierAudience
+    prepared_by: Optional[str] = Field(
+        default=None, max_length=200,
+        description="the name printed on the cover; left out, the requesting user's name")
+
+
+DOSSIER_ID = "the dossier's reference, e.g. NK-2020-001-D001"
+
+
+class DossierAccepted(BaseModel):
+    """A dossier request as it was accepted; its build runs in the background."""
+
+    id: str = Field(description=DOSSIER_ID)
+    status: DossierStatus
+    progress: int = Field(ge=0, le=100, description="percent")
+
+
+class DossierRead(BaseModel):
+    id: str = Field(description=DOSSIER_ID)
+    case_ref: str
+    status: DossierStatus
+    progress: int = Field(ge=0, le=100, description="percent")
+    stage: str = Field(description="what the build is doing, in words")
+    audience: DossierAudience
+    prepared_by: str
+    requested_by: Optional[str] = Field(description="the requester's e-mail; null when the "
+                                                    "`ihl dossier` command made it")
+    sha256: Optional[str] = Field(description="of the PDF, once done")
+    size: Optional[int] = Field(description="of the PDF in bytes, once done")
+    page_count: Optional[int]
+    case_fingerprint: Optional[str] = Field(
+        description="SHA-256 over everything the dossier shows, as printed on its cover")
+    error: Optional[str] = Field(description="why it failed, when it failed")
+    created_at: datetime
+    started_at: Optional[datetime]
+    finished_at: Optional[datetime]
+
+
 CaseList = list_of(CaseRead)
 IncidentList = list_of(IncidentRead)
 EvidenceList = list_of(EvidenceRead)
 ProvisionList = list_of(ProvisionRead)
 QualificationList = list_of(QualificationRead)
+DossierList = list_of(DossierRead)

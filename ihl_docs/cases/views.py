@@ -6,6 +6,7 @@ from sqlmodel import func, select
 
 from ..auth.access import can_create_case, can_edit_case, case_for, visible_cases
 from ..db import get_session
+from ..dossiers.services import can_generate
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
 from ..forms_support import COUNTRIES, stale_conflict, validated, with_full_messages
 from ..incidents.services import IncidentFilter, search_incidents
@@ -123,4 +124,5 @@ def _detail_page(case, member_form):
         "cases/detail.html", case=case, parties=services.parties(db, case),
         members=services.members(db, case), incidents=incidents, incident_total=total,
         can_edit=can_edit_case(db, user, case), member_form=member_form,
+        can_generate_dossier=can_generate(db, user, case),
     )

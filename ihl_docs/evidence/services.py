@@ -246,6 +246,15 @@ def open_original(session: Session, evidence: Evidence, *, actor: User, store: E
     return store.open(evidence.sha256)
 
 
+def record_export(session: Session, evidence: Evidence, *, actor: str, purpose: str,
+                  case: Case) -> CustodyEvent:
+    """An `exported` event: the item (its record and hash) went out in a document, e.g. a
+    dossier. The file itself is not read, so nothing is re-hashed."""
+    event = CustodyEvent(action=CustodyAction.exported, occurred_at=utcnow(), actor=actor,
+                         evidence_id=evidence.id, purpose=purpose[:2000])
+    return _append(session, evidence, event, case)
+
+
 def custody_chain(session: Session, evidence: Evidence) -> list[CustodyEvent]:
     return list(session.exec(select(CustodyEvent).where(CustodyEvent.evidence_id == evidence.id)
                              .order_by(CustodyEvent.occurred_at, CustodyEvent.id)))

@@ -1,0 +1,47 @@
+"""Build a dossier PDF: collect what the audience may see, render it, write it to `out`.
+
+The builder only reads the database. Whoever calls it stores the PDF, writes the `dossier`
+record, the audit entry and the `exported` custody events.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+from sqlmodel import Session
+
+from ..errors import InvalidInput
+from ..models import Case
+from ..storage import EvidenceStore
+
+AUDIENCES = ("internal", "court", "public")
+
+Progress = Callable[[str, int], None]
+"""Called with a stage in words ("rendering incidents") and a percentage, 0 to 100."""
+
+
+@dataclass(frozen=True)
+class BuiltDossier:
+    sha256: str
+    size: int
+    page_count: int
+    case_fingerprint: str
+    manifest: dict = field(default_factory=dict)
+
+
+def build_dossier(session: Session, case: Case, *, audience: str, prepared_by: str,
+                  store: EvidenceStore, out: BinaryIO, cache_dir: Path | None = None,
+                  progress: Progress | None = None) -> BuiltDossier:
+    """Write the dossier of `case` for `audience` to `out`; the same inputs give the same bytes."""
+    if audience not in AUDIENCES:
+        raise InvalidInput(f"Unknown audience {audience!r}: choose internal, court or public.",
+                           fields={"audience": "choose internal, court or public"})
+    from .pipeline import build  # WeasyPrint is imported only where a dossier is built
+
+    return build(session, case, audience=audience, prepared_by=prepared_by, store=store,
+                 out=out, cache_dir=cache_dir, progress=progress or (lambda stage, pct: None))
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,308 @@
+"""What a dossier shows: the case's records as plain data, cut to what the audience may see.
+
+The result is JSON-ready and carries no database id and no wall-clock time, so its canonical
+form — and the case fingerprint, its SHA-256 — depend only on the case content shown. Sorting is
+by ref or by key, never by row id, so an export imported elsewhere gives the same content.
+"""
+
+import hashlib
+from collections import defaultdict
+
+from sqlmodel import Session, select
+
+from ..audit.chain import canonical_json
+from ..audit.services import jsonable
+from ..evidence.services import THUMBNAIL, custody_warnings, metadata_discrepancies
+from ..models import (Case, CustodyAction, CustodyEvent, Evidence, EvidenceDerivative,
+                      EvidenceKind, Incident, IncidentEvidence, Instrument, Party, Provision,
+                      Qualification, Sensitivity)
+from ..qualifications.services import qualification_read
+from ..storage import EvidenceStore
+
+FORMAT = "ihl_docs dossier content 1"
+
+MARKINGS = {
+    "internal": "CONFIDENTIAL — INTERNAL",
+    "court": "CONFIDENTIAL — FOR THE COURT",
+    "public": "PUBLIC",
+}
+AUDIENCE_NOTES = {
+    "internal": "Internal edition: every record and evidence item of the case.",
+    "court": "Court edition: confidential items are described by reference, kind and hash but "
+             "not shown; fields that could identify a witness are removed.",
+    "public": "Public edition: only items marked public; restricted and confidential items are "
+              "withheld and fields that could identify a witness are removed.",
+}
+# Reads of an item are kept on its page and in the audit log, not in the custody annex, so
+# building a dossier (which records `exported`) does not change the next one.
+READS = {CustodyAction.accessed, CustodyAction.exported}
+
+INCIDENT_FIELDS = (
+    "ref", "title", "incident_type", "occurred_from", "occurred_to", "date_precision",
+    "place_name", "admin_area", "country", "latitude", "longitude", "location_precision_m",
+    "weapon_type", "munition_details", "narrative", "killed_min", "killed_max", "injured_min",
+    "injured_max", "children_killed", "children_injured", "civilian_objects",
+    "military_objective_notes", "verification_status", "workflow_status",
+)
+EVIDENCE_FIELDS = (
+    "ref", "kind", "sensitivity", "title", "description", "source_url", "source_platform",
+    "source_author", "published_at", "acquired_at", "acquired_by", "acquisition_method",
+    "reliability", "credibility", "original_filename", "sha256", "size", "media_type",
+    "capture_time", "capture_latitude", "capture_longitude", "capture_device",
+)
+# Described, not shown: what a court edition keeps of a confidential item.
+DESCRIBED_FIELDS = ("ref", "kind", "sensitivity", "sha256", "size")
+# Fields through which a witness (the author of a testimony, the person filmed, the phone that
+# filmed) could be identified; removed from court and public editions.
+WITNESS_FIELDS = ("source_author", "source_url", "original_filename", "capture_latitude",
+                  "capture_longitude", "capture_device")
+CUSTODY_FIELDS = ("action", "occurred_at", "custodian_from", "custodian_to", "place",
+                  "purpose", "notes", "actor", "recorded_at", "sha256_observed", "hash_matched")
+
+
+def fingerprint(content: dict) -> str:
+    """SHA-256 over the canonical JSON of the content; `prepared_by` is not case content."""
+    body = {k: v for k, v in content.items() if k != "prepared_by"}
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+def collect(session: Session, case: Case, *, audience: str, prepared_by: str,
+            store: EvidenceStore) -> dict:
+    """Everything the dossier shows, for `audience`, as plain JSON-ready data."""
+    evidence = _evidence(session, case, audience, store)
+    shown = {item["ref"] for item in evidence if not item.get("withheld")}
+    incidents = _incidents(session, case, audience, shown, evidence)
+    content = {
+        "format": FORMAT,
+        "audience": audience,
+        "marking": MARKINGS[audience],
+        "audience_note": AUDIENCE_NOTES[audience],
+        "prepared_by": prepared_by,
+        "case": _case(session, case),
+        "incidents": incidents,
+        "evidence": [item for item in evidence if not item.get("withheld")],
+        "withheld_count": sum(1 for item in evidence if item.get("withheld")),
+        "provisions": _provisions(session, incidents),
+    }
+    content["missing"] = _missing(content)
+    return content
+
+
+def _case(session: Session, case: Case) -> dict:
+    parties = session.exec(select(Party).where(Party.case_id == case.id).order_by(Party.name))
+    return {
+        "ref": case.ref, "title": case.title, "summary": case.summary,
+        "status": jsonable(case.status),
+        "conflict_classification": jsonable(case.conflict_classification),
+        "parties": [{"name": p.name, "kind": jsonable(p.kind), "state_code": p.state_code}
+                    for p in parties],
+    }
+
+
+# ---- evidence ---------------------------------------------------------------------------------
+
+def _evidence(session: Session, case: Case, audience: str, store: EvidenceStore) -> list[dict]:
+    rows = list(session.exec(select(Evidence).where(Evidence.case_id == case.id)
+                             .order_by(Evidence.ref)))
+    ids = [row.id for row in rows]
+    refs = {row.id: row.ref for row in rows}
+    chains = _custody(session, ids)
+    thumbs = _thumbnails(session, ids)
+    incidents = _linked_incidents(session, ids)
+    items = []
+    for row in rows:
+        if audience == "public" and row.sensitivity != Sensitivity.public:
+            items.append({"ref": row.ref, "withheld": True})
+            continue
+        described = audience == "court" and row.sensitivity == Sensitivity.confidential
+        item = {f: jsonable(getattr(row, f)) for f in EVIDENCE_FIELDS}
+        item["parent_ref"] = refs.get(row.parent_id) if row.parent_id else None
+        item["incidents"] = sorted(i.ref for i in incidents.get(row.id, []))
+        events = chains.get(row.id, [])
+        item["custody"] = _chain(events, described)
+        item["custody_summary"] = _custody_summary(events)
+        item["flags"] = metadata_discrepancies(row, incidents.get(row.id, []))
+        item["thumbnail"] = _thumbnail(thumbs.get(row.id), store)
+        if audience != "internal":
+            for name in WITNESS_FIELDS:
+                item[name] = None if name.startswith("capture_l") else ""
+            # a distance from the capture position is a position too
+            item["flags"] = [f for f in item["flags"] if " km " not in f]
+        if described:
+            item = {**{f: item[f] for f in DESCRIBED_FIELDS}, "described_only": True,
+                    "custody": item["custody"], "custody_summary": item["custody_summary"],
+                    "incidents": item["incidents"], "thumbnail": None}
+        items.append(item)
+    return items
+
+
+def _custody(session: Session, ids: list[int]) -> dict[int, list[CustodyEvent]]:
+    chains: dict[int, list[CustodyEvent]] = defaultdict(list)
+    if not ids:
+        return chains
+    events = session.exec(select(CustodyEvent).where(CustodyEvent.evidence_id.in_(ids),
+                                                     CustodyEvent.action.not_in(READS))
+                          .order_by(CustodyEvent.occurred_at, CustodyEvent.recorded_at))
+    for event in events:
+        chains[event.evidence_id].append(event)
+    return chains
+
+
+def _chain(events: list[CustodyEvent], described: bool) -> list[dict]:
+    warnings = custody_warnings(events)
+    chain = []
+    for event in events:
+        entry = {f: jsonable(getattr(event, f)) for f in CUSTODY_FIELDS}
+        if described:  # where and why a confidential item moved can point to a witness
+            entry.update(place="", purpose="", notes="")
+        entry["warnings"] = warnings.get(event.id, [])
+        chain.append(entry)
+    return chain
+
+
+def _custody_summary(events: list[CustodyEvent]) -> str:
+    if not events:
+        return "no custody event recorded"
+    last = events[-1]
+    holder = last.custodian_to or last.custodian_from or last.actor
+    checks = [e.hash_matched for e in events if e.hash_matched is not None]
+    verdict = ("hash matched" if checks and all(checks)
+               else "HASH MISMATCH" if checks else "no hash check")
+    return f"{len(events)} event{'s' if len(events) != 1 else ''}, {verdict}; with {holder}"
+
+
+def _thumbnails(session: Session, ids: list[int]) -> dict[int, EvidenceDerivative]:
+    if not ids:
+        return {}
+    rows = session.exec(select(EvidenceDerivative).where(
+        EvidenceDerivative.evidence_id.in_(ids), EvidenceDerivative.purpose == THUMBNAIL))
+    return {row.evidence_id: row for row in rows}
+
+
+def _thumbnail(derivative: EvidenceDerivative | None, store: EvidenceStore) -> dict | None:
+    if derivative is None:
+        return None
+    present = store.exists(derivative.sha256)
+    return {"sha256": derivative.sha256, "media_type": derivative.media_type, "present": present}
+
+
+def _linked_incidents(session: Session, ids: list[int]) -> dict[int, list[Incident]]:
+    linked: dict[int, list[Incident]] = defaultdict(list)
+    if not ids:
+        return linked
+    rows = session.exec(select(IncidentEvidence.evidence_id, Incident)
+                        .join(Incident, Incident.id == IncidentEvidence.incident_id)
+                        .where(IncidentEvidence.evidence_id.in_(ids)))
+    for evidence_id, incident in rows:
+        linked[evidence_id].append(incident)
+    return linked
+
+
+# ---- incidents and their legal analysis -------------------------------------------------------
+
+def _incidents(session: Session, case: Case, audience: str, shown: set[str],
+               evidence: list[dict]) -> list[dict]:
+    parties = {p.id: p.name for p in session.exec(select(Party).where(Party.case_id == case.id))}
+    rows = list(session.exec(select(Incident).where(Incident.case_id == case.id)
+                             .order_by(Incident.ref)))
+    links = _links(session, [row.id for row in rows])
+    described = {item["ref"] for item in evidence if item.get("described_only")}
+    incidents = []
+    for row in rows:
+        incident = {f: jsonable(getattr(row, f)) for f in INCIDENT_FIELDS}
+        incident["responsible_party"] = parties.get(row.responsible_party_id)
+        linked = links.get(row.id, [])
+        incident["evidence"] = [
+            {"ref": ref, "relevance": "" if ref in described else relevance,
+             "described_only": ref in described}
+            for ref, relevance in linked if ref in shown]
+        incident["withheld_evidence"] = sum(1 for ref, _ in linked if ref not in shown)
+        incident["qualifications"] = _qualifications(session, row, shown)
+        incidents.append(incident)
+    return incidents
+
+
+def _links(session: Session, ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    links: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    if not ids:
+        return links
+    rows = session.exec(select(IncidentEvidence.incident_id, Evidence.ref,
+                               IncidentEvidence.relevance)
+                        .join(Evidence, Evidence.id == IncidentEvidence.evidence_id)
+                        .where(IncidentEvidence.incident_id.in_(ids)).order_by(Evidence.ref))
+    for incident_id, ref, relevance in rows:
+        links[incident_id].append((ref, relevance))
+    return links
+
+
+def _qualifications(session: Session, incident: Incident, shown: set[str]) -> list[dict]:
+    rows = session.exec(select(Qualification, Provision.key)
+                        .join(Provision, Provision.id == Qualification.provision_id)
+                        .where(Qualification.incident_id == incident.id).order_by(Provision.key))
+    result = []
+    for qualification, _ in rows:
+        read = qualification_read(session, qualification)
+        elements = []
+        for element in read["elements"]:
+            cited = [c for c in element["evidence"] if c["ref"] in shown]
+            elements.append({
+                "number": element["number"], "text": element["text"],
+                "status": jsonable(element["status"]), "note": element["note"],
+                "evidence": [{"ref": c["ref"], "stance": jsonable(c["stance"])} for c in cited],
+                "withheld": len(element["evidence"]) - len(cited),
+                "supported": any(c["stance"] == "supports" for c in cited),
+            })
+        result.append({
+            "provision_key": read["provision_key"], "provision_title": read["provision_title"],
+            "assessment": jsonable(read["assessment"]), "analysis": read["analysis"],
+            "elements": elements, "warnings": read["warnings"],
+        })
+    return result
+
+
+def _provisions(session: Session, incidents: list[dict]) -> list[dict]:
+    keys = sorted({q["provision_key"] for i in incidents for q in i["qualifications"]})
+    if not keys:
+        return []
+    rows = session.exec(select(Provision, Instrument)
+                        .join(Instrument, Instrument.id == Provision.instrument_id)
+                        .where(Provision.key.in_(keys)).order_by(Provision.key))
+    return [{"key": p.key, "instrument": i.short_name, "instrument_name": i.name,
+             "article": p.article, "title": p.title, "summary": p.summary,
+             "source_url": p.source_url, "catalogue_version": p.version,
+             "corrected": p.version > 1}
+            for p, i in rows]
+
+
+def _missing(content: dict) -> list[str]:
+    """What the reader should know is absent, in words."""
+    missing = []
+    if not content["incidents"]:
+        missing.append("The case has no incident recorded.")
+    for incident in content["incidents"]:
+        if not incident["evidence"] and not incident["withheld_evidence"]:
+            missing.append(f"Incident {incident['ref']} has no evidence linked to it.")
+        if not incident["qualifications"]:
+            missing.append(f"Incident {incident['ref']} has no legal qualification yet.")
+        for q in incident["qualifications"]:
+            for element in q["elements"]:
+                if not element["supported"]:
+                    missing.append(f"Incident {incident['ref']}, {q['provision_key']} element "
+                                   f"{element['number']}: no supporting evidence cited.")
+    for item in content["evidence"]:
+        thumb = item.get("thumbnail")
+        if thumb and not thumb["present"]:
+            missing.append(f"Evidence {item['ref']}: its thumbnail file is missing from the "
+                           f"store; the image is not shown.")
+        if not item["custody"]:
+            missing.append(f"Evidence {item['ref']}: no custody event recorded.")
+    for provision in content["provisions"]:
+        if provision["corrected"]:
+            missing.append(f"{provision['key']} was corrected in the catalogue after "
+                           f"publication (version {provision['catalogue_version']}); elements "
+                           f"are shown as corrected.")
+    return missing
+
+
+def evidence_kinds() -> dict[str, str]:
+    return {k.value: k.value.replace("_", " ") for k in EvidenceKind}

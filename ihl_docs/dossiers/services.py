@@ -1,0 +1,357 @@
+"""Dossier records: requesting one, the job that builds and stores it, reading and serving it.
+
+The request and the finished result are each recorded in the caller's or the job's own
+transaction, with their audit entries. The job itself (`run_dossier`) runs outside any request:
+it opens its own short sessions, so a worker, the `ihl dossier` command and tests call it alike.
+"""
+
+import hashlib
+import logging
+import re
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, func, select
+
+from ..audit import services as audit
+from ..audit.chain import GENESIS_HASH, canonical_json
+from ..auth.access import can_read_case, is_member
+from ..db import open_session
+from ..dbtypes import utcnow
+from ..errors import (Conflict, DomainError, EvidenceIntegrityError, Forbidden, InvalidInput,
+                      NotFound)
+from ..evidence import services as evidence_services
+from ..models import Case, Dossier, DossierAudience, DossierStatus, Evidence, Role, User
+from ..storage import EvidenceStore, IncomingFile, StoredFile
+from .build import BuiltDossier, build_dossier
+
+log = logging.getLogger(__name__)
+
+PREPARED_BY_MAX = 200
+# Progress is written at most this often (seconds), and whenever the stage changes.
+PROGRESS_INTERVAL = 0.5
+INTERRUPTED = ("Interrupted: the worker building this dossier stopped before it finished. "
+               "Nothing was kept; request the dossier again.")
+NOT_QUEUED = ("The dossier could not be queued: the job queue is not reachable. Nothing was "
+              "built; try again later, or tell an administrator.")
+OPEN = (DossierStatus.queued, DossierStatus.running)
+COMMAND_ACTOR = "ihl dossier"  # the actor of a dossier requested on the command line
+WORKER_ACTOR = "ihl worker"
+
+Observer = Callable[[str, int], None]
+
+
+def can_generate(session: Session, user: User, case: Case) -> bool:
+    """Lawyers who are members of the case, and administrators."""
+    return user.role == Role.admin or (user.role == Role.legal and is_member(session, user, case))
+
+
+def request_dossier(session: Session, case: Case, *, audience: str, prepared_by: str | None,
+                    actor: User | str) -> Dossier:
+    """Record a queued dossier of `case`; `actor` is the requesting user, or the name of a
+    command run on the server. "Prepared by" defaults to the user's name."""
+    if isinstance(actor, User):
+        if not can_generate(session, actor, case):
+            raise Forbidden("Only the case's lawyers (and administrators) generate dossiers.")
+        actor_name, requester, default = actor.email, actor.id, actor.name or actor.email
+    else:
+        actor_name, requester, default = actor, None, actor
+    dossier = Dossier(ref="", case_id=case.id, audience=_audience(audience),
+                      prepared_by=_prepared_by(prepared_by) or default[:PREPARED_BY_MAX],
+                      requested_by_id=requester)
+    session.refresh(case, with_for_update=True)
+    case.dossier_counter += 1
+    dossier.ref = f"{case.ref}-D{case.dossier_counter:03d}"
+    session.add_all([case, dossier])
+    session.flush()
+    audit.record(session, actor=actor_name, action="request", entity="dossier",
+                 entity_id=dossier.ref, case_ref=case.ref, after=audited(dossier))
+    return dossier
+
+
+def _audience(value: str) -> DossierAudience:
+    try:
+        return DossierAudience(value)
+    except ValueError:
+        message = "Choose internal, court or public."
+        raise InvalidInput(f"Unknown audience {value!r}: choose internal, court or public.",
+                           {"audience": message}) from None
+
+
+def _prepared_by(value: str | None) -> str:
+    """The name for the cover: one line of printable text, or '' for the default."""
+    text = re.sub(r"\s+", " ", value or "").strip()
+    if any(not c.isprintable() for c in text):
+        raise InvalidInput("'Prepared by' must be plain text.",
+                           {"prepared_by": "Use plain text, without control characters."})
+    if len(text) > PREPARED_BY_MAX:
+        message = f"Give at most {PREPARED_BY_MAX} characters."
+        raise InvalidInput(f"'Prepared by' is too long. {message}", {"prepared_by": message})
+    return text
+
+
+def audited(dossier: Dossier) -> dict:
+    """The dossier as its audit entries record it: the manifest by its hash, not in full."""
+    state = audit.snapshot(dossier)
+    manifest = state.pop("manifest")
+    state["manifest_sha256"] = hashlib.sha256(manifest.encode()).hexdigest() if manifest else None
+    return state
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def dossier_for(session: Session, user: User, ref: str) -> tuple[Dossier, Case]:
+    """The dossier and its case, if the user may see the case; otherwise not found."""
+    dossier = session.exec(select(Dossier).where(Dossier.ref == ref)).first()
+    case = session.get(Case, dossier.case_id) if dossier else None
+    if case is None or not can_read_case(session, user, case):
+        raise NotFound(f"No dossier {ref} that you can see.")
+    return dossier, case
+
+
+def case_dossiers(session: Session, case: Case, *, offset: int = 0,
+                  limit: int = 50) -> tuple[list[Dossier], int]:
+    """The case's dossiers, newest first; (one page, total)."""
+    query = select(Dossier).where(Dossier.case_id == case.id)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(Dossier.id.desc()).offset(offset).limit(limit)).all()
+    return list(rows), total
+
+
+def requesters(session: Session, dossiers: list[Dossier]) -> dict[int, User]:
+    """User id -> the user, for the dossiers' requesters."""
+    ids = {d.requested_by_id for d in dossiers if d.requested_by_id is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in session.exec(select(User).where(User.id.in_(ids)))}
+
+
+def open_pdf(dossier: Dossier, store: EvidenceStore):
+    """The stored PDF, re-hashed first; refused while it is not built or if it was altered."""
+    if dossier.status != DossierStatus.done:
+        raise Conflict(not_ready_message(dossier))
+    found = store.hash_stored(dossier.sha256)
+    if found is None or found[0] != dossier.sha256:
+        raise EvidenceIntegrityError(
+            f"The stored PDF of dossier {dossier.ref} is missing or no longer matches its "
+            f"SHA-256; it was not served. Run `ihl verify`.")
+    return store.open(dossier.sha256)
+
+
+def not_ready_message(dossier: Dossier) -> str:
+    if dossier.status == DossierStatus.failed:
+        return f"Dossier {dossier.ref} failed, so it has no PDF: {dossier.error}"
+    return (f"Dossier {dossier.ref} is {dossier.status} ({dossier.progress} %); its PDF is not "
+            f"ready yet.")
+
+
+# --- the job ---------------------------------------------------------------------------------
+
+class ProgressRecorder:
+    """The builder's progress callback: keeps the stage and percentage on the dossier record,
+    each time in a short transaction of its own, at most every PROGRESS_INTERVAL seconds unless
+    the stage changes. The percentage never goes back."""
+
+    def __init__(self, engine: Engine, ref: str, observer: Observer | None = None):
+        self.engine, self.ref, self.observer = engine, ref, observer
+        self.stage, self.percent = "", 0
+        self._written: tuple[str, float] | None = None
+
+    def __call__(self, stage: str, percent: int) -> None:
+        self.stage = str(stage)[:200]
+        self.percent = max(self.percent, min(100, max(0, int(percent))))
+        if self.observer:
+            self.observer(self.stage, self.percent)
+        now = time.monotonic()
+        if (self._written is None or self._written[0] != self.stage
+                or now - self._written[1] >= PROGRESS_INTERVAL):
+            self._write()
+            self._written = (self.stage, now)
+
+    def _write(self) -> None:
+        try:
+            with open_session(self.engine, write=True) as session:
+                running = Dossier.status == DossierStatus.running
+                session.exec(sa.update(Dossier).where(Dossier.ref == self.ref, running)
+                             .values(stage=self.stage, progress=self.percent))
+                session.commit()
+        except SQLAlchemyError:  # progress is shown, not relied on: the build goes on
+            log.warning("Could not record the progress of dossier %s", self.ref, exc_info=True)
+
+
+def run_dossier(engine: Engine, store: EvidenceStore, dossier_ref: str,
+                cache_dir: Path | None = None, *,
+                observer: Observer | None = None) -> Dossier | None:
+    """The job body: build the queued dossier, keep its PDF and record it, or record why not.
+
+    Returns the dossier as it ended, or None if it was not queued (already taken, done or
+    failed), in which case nothing is done."""
+    if not _start(engine, dossier_ref):
+        return None
+    progress = ProgressRecorder(engine, dossier_ref, observer)
+    incoming = store.incoming()
+    try:
+        built = _build(engine, store, dossier_ref, incoming, cache_dir, progress)
+        return _finish(engine, store, dossier_ref, incoming, built)
+    except Exception as exc:  # the record says it failed, in words; the log has the details
+        log.exception("Dossier %s failed while %s", dossier_ref, progress.stage or "starting")
+        return fail_dossier(engine, dossier_ref, failure_message(exc, progress.stage))
+    finally:
+        incoming.discard()
+
+
+def _start(engine: Engine, ref: str) -> bool:
+    """Move the dossier from queued to running; False if it was not queued."""
+    with open_session(engine, write=True) as session:
+        result = session.exec(sa.update(Dossier)
+                              .where(Dossier.ref == ref, Dossier.status == DossierStatus.queued)
+                              .values(status=DossierStatus.running, started_at=utcnow(),
+                                      stage="starting", progress=0))
+        session.commit()
+        return result.rowcount == 1
+
+
+def _build(engine: Engine, store: EvidenceStore, ref: str, out: IncomingFile,
+           cache_dir: Path | None, progress: ProgressRecorder) -> BuiltDossier:
+    with open_session(engine, write=False) as session:
+        dossier = _by_ref(session, ref)
+        case = session.get(Case, dossier.case_id)
+        built = build_dossier(session, case, audience=str(dossier.audience),
+                              prepared_by=dossier.prepared_by, store=store, out=out,
+                              cache_dir=cache_dir, progress=progress)
+    if (built.sha256, built.size) != (out.sha256, out.size):
+        raise RuntimeError(f"the PDF written ({out.size} bytes, {out.sha256}) is not the one the "
+                           f"builder reported ({built.size} bytes, {built.sha256})")
+    return built
+
+
+def _finish(engine: Engine, store: EvidenceStore, ref: str, incoming: IncomingFile,
+            built: BuiltDossier) -> Dossier | None:
+    """In one transaction: the file kept, the record done, its audit entry, the exports."""
+    with open_session(engine, write=True) as session:
+        dossier = _by_ref(session, ref)
+        if dossier.status != DossierStatus.running:  # declared interrupted meanwhile
+            session.rollback()
+            return None
+        case = session.get(Case, dossier.case_id)
+        head = audit.head(session)  # the chain as it stood when the build finished
+        items = _listed_evidence(session, case, built.manifest)
+        dossier.sqlmodel_update(dict(
+            status=DossierStatus.done, stage="done", progress=100, sha256=built.sha256,
+            size=built.size, page_count=built.page_count, case_fingerprint=built.case_fingerprint,
+            manifest=canonical_json(built.manifest), audit_head_seq=head.seq if head else 0,
+            audit_head_hash=head.hash if head else GENESIS_HASH, finished_at=utcnow()))
+        session.add(dossier)
+        session.flush()
+        actor = _actor(session, dossier)
+        audit.record(session, actor=actor, action="generate", entity="dossier",
+                     entity_id=dossier.ref, case_ref=case.ref,
+                     before={"status": DossierStatus.running.value}, after=audited(dossier))
+        purpose = f"Listed in dossier {dossier.ref} ({dossier.audience} audience)"
+        for item in items:
+            evidence_services.record_export(session, item, actor=actor, purpose=purpose, case=case)
+        stored = store.keep(incoming)  # in place before the commit that names it
+        try:
+            session.commit()
+        except BaseException:
+            _forget(store, stored)
+            raise
+        return dossier
+
+
+def _listed_evidence(session: Session, case: Case, manifest: dict) -> list[Evidence]:
+    """The case's items that the dossier shows, as its manifest lists them."""
+    refs = [entry["ref"] for entry in manifest.get("evidence", [])]
+    if not refs:
+        return []
+    items = {e.ref: e for e in session.exec(select(Evidence).where(
+        Evidence.case_id == case.id, Evidence.ref.in_(refs)))}
+    unknown = sorted(set(refs) - set(items))
+    if unknown:
+        raise RuntimeError(f"the manifest lists {len(unknown)} item(s) not in case {case.ref}")
+    return [items[ref] for ref in dict.fromkeys(refs)]
+
+
+def _forget(store: EvidenceStore, stored: StoredFile) -> None:
+    """Remove a PDF this job put in the store, when its record could not be committed."""
+    if not stored.existed:
+        store.path_for(stored.sha256).unlink(missing_ok=True)
+
+
+def _actor(session: Session, dossier: Dossier) -> str:
+    """Who the job acts for: the requester, or the command that asked for it."""
+    user = session.get(User, dossier.requested_by_id) if dossier.requested_by_id else None
+    return user.email if user else COMMAND_ACTOR
+
+
+def failure_message(exc: Exception, stage: str) -> str:
+    """Why a build failed, in words fit for its requester: no traceback, no case content."""
+    if isinstance(exc, DomainError):
+        return exc.message
+    where = f" while {stage}" if stage and stage != "starting" else ""
+    if isinstance(exc, OSError):
+        return (f"The dossier could not be written{where}: the evidence store is full or not "
+                f"writable. Nothing was kept; tell an administrator.")
+    return (f"The dossier could not be built{where}: an internal error occurred. Nothing was "
+            f"kept; try again, and tell an administrator if it fails again (the worker's log "
+            f"has the details).")
+
+
+def fail_dossier(engine: Engine, ref: str, message: str) -> Dossier | None:
+    """Record that a queued or running dossier failed, and why; None if it was neither."""
+    try:
+        with open_session(engine, write=True) as session:
+            dossier = _by_ref(session, ref)
+            if dossier.status not in OPEN:
+                return None
+            _mark_failed(session, dossier, message, _actor(session, dossier))
+            session.commit()
+            return dossier
+    except SQLAlchemyError:  # the worker's next start will declare it interrupted
+        log.exception("Could not record the failure of dossier %s", ref)
+        return None
+
+
+def _mark_failed(session: Session, dossier: Dossier, message: str, actor: str) -> None:
+    before = {"status": str(dossier.status), "stage": dossier.stage, "progress": dossier.progress}
+    dossier.status, dossier.error, dossier.finished_at = DossierStatus.failed, message, utcnow()
+    session.add(dossier)
+    session.flush()
+    case = session.get(Case, dossier.case_id)
+    audit.record(session, actor=actor, action="fail", entity="dossier", entity_id=dossier.ref,
+                 case_ref=case.ref, before=before,
+                 after={"status": DossierStatus.failed.value, "error": message})
+
+
+def fail_interrupted(engine: Engine, older_than: timedelta) -> list[str]:
+    """Declare failed the dossiers left running longer than `older_than` (their worker died)."""
+    cutoff = utcnow() - older_than
+    with open_session(engine, write=True) as session:
+        stale = session.exec(select(Dossier).where(Dossier.status == DossierStatus.running,
+                                                   Dossier.started_at < cutoff)
+                             .order_by(Dossier.id)).all()
+        for dossier in stale:
+            _mark_failed(session, dossier, INTERRUPTED, WORKER_ACTOR)
+        session.commit()
+        return [d.ref for d in stale]
+
+
+def waiting_since(engine: Engine, older_than: timedelta) -> list[str]:
+    """The refs of dossiers still queued `older_than` after they were requested."""
+    cutoff = utcnow() - older_than
+    with open_session(engine, write=False) as session:
+        return list(session.exec(select(Dossier.ref).where(
+            Dossier.status == DossierStatus.queued, Dossier.created_at < cutoff)
+            .order_by(Dossier.id)))
+
+
+def _by_ref(session: Session, ref: str) -> Dossier:
+    dossier = session.exec(select(Dossier).where(Dossier.ref == ref)).first()
+    if dossier is None:
+        raise NotFound(f"No dossier {ref}.")
+    return dossier

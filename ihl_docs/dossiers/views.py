@@ -1,0 +1,103 @@
+"""Dossier pages: a case's dossiers with the request form, one dossier's progress, its PDF."""
+
+from math import ceil
+
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, send_file,
+                   url_for)
+from flask_login import current_user, login_required
+
+from ..auth.access import case_for
+from ..db import get_session
+from ..errors import EvidenceIntegrityError, Forbidden, InvalidInput
+from ..jobs import enqueue_dossier
+from ..models import DossierStatus
+from ..web import MAX_PAGE, form_errors_from, pager_for
+from . import services
+from .forms import DossierForm, DossierPageForm
+
+bp = Blueprint("dossiers", __name__)
+
+# A dossier is only ever a download: never rendered in the browser, cached or given scripts.
+PDF_HEADERS = {"X-Content-Type-Options": "nosniff",
+               "Content-Security-Policy": "sandbox; default-src 'none'",
+               "Cache-Control": "no-store"}
+
+
+@bp.route("/cases/<ref>/dossiers")
+@login_required
+def case_dossiers(ref):
+    """The case's dossiers, newest first, and (for those who may) the form to request one."""
+    user = current_user.user
+    case = case_for(get_session(), user, ref)
+    return _list_page(case, DossierForm(data={"prepared_by": user.name or user.email}))
+
+
+@bp.route("/cases/<ref>/dossiers", methods=["POST"])
+@login_required
+def request_dossier(ref):
+    """Record the request, commit it, then queue the build (the worker opens its own session)."""
+    db, user = get_session(), current_user.user
+    case = case_for(db, user, ref)
+    if not services.can_generate(db, user, case):
+        raise Forbidden("Only the case's lawyers (and administrators) generate dossiers.")
+    form = DossierForm()
+    if form.validate_on_submit():
+        try:
+            dossier = services.request_dossier(db, case, audience=form.audience.data,
+                                               prepared_by=form.prepared_by.data, actor=user)
+        except InvalidInput as exc:
+            db.rollback()
+            form_errors_from(form, exc)
+        else:
+            db.commit()
+            enqueue_dossier(dossier.ref)
+            flash(f"Dossier {dossier.ref} requested.", "success")
+            return redirect(url_for("dossiers.detail", ref=dossier.ref))
+    return _list_page(case, form), 422
+
+
+@bp.route("/dossiers/<ref>")
+@login_required
+def detail(ref):
+    """Stage and percentage while it is being built; then the PDF, or why it failed."""
+    db = get_session()
+    dossier, case = services.dossier_for(db, current_user.user, ref)
+    requester = services.requesters(db, [dossier]).get(dossier.requested_by_id)
+    return render_template("dossiers/detail.html", dossier=dossier, case=case,
+                           requester=requester, building=dossier.status in services.OPEN)
+
+
+@bp.route("/dossiers/<ref>/pdf")
+@login_required
+def pdf(ref):
+    """The stored PDF as an attachment named by the ref, re-hashed before it is served."""
+    db = get_session()
+    dossier, case = services.dossier_for(db, current_user.user, ref)
+    try:
+        stored = services.open_pdf(dossier, current_app.extensions["ihl_store"])
+    except EvidenceIntegrityError as exc:
+        return render_template("errors/error.html", status=exc.status,
+                               message=exc.message), exc.status
+    response = send_file(stored, mimetype="application/pdf", as_attachment=True,
+                         download_name=f"{dossier.ref}.pdf", conditional=False, etag=False)
+    response.content_length = dossier.size
+    response.headers.update(PDF_HEADERS)
+    return response
+
+
+def _list_page(case, form):
+    db, user = get_session(), current_user.user
+    size = current_app.config["PAGE_SIZE"]
+    pages_form = DossierPageForm(request.args)
+    pages_form.validate()
+    page = min(pages_form.valid_page(), MAX_PAGE)
+    dossiers, total = services.case_dossiers(db, case, offset=(page - 1) * size, limit=size)
+    pages = max(1, ceil(total / size))
+    if page > pages:
+        page = pages
+        dossiers, total = services.case_dossiers(db, case, offset=(page - 1) * size, limit=size)
+    return render_template(
+        "dossiers/list.html", case=case, form=form, dossiers=dossiers,
+        requesters=services.requesters(db, dossiers), statuses=DossierStatus,
+        pager=pager_for(pages_form, page, pages, total),
+        can_generate=services.can_generate(db, user, case))

@@ -1,0 +1,110 @@
+"""Background jobs on huey: the queue QUEUE_URL names, its tasks, and the worker that runs them.
+
+QUEUE_URL is `sqlite:///PATH` (the default: a file in the instance folder, for one machine) or
+`redis://HOST:PORT/DB` (for workers on several machines). With QUEUE_IMMEDIATE a job runs
+inline when it is queued, in the process that queues it (the tests do so).
+"""
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, current_app
+from huey import MemoryHuey, RedisHuey, SqliteHuey
+from huey.api import Huey
+from huey.consumer import Consumer
+
+QUEUE_NAME = "ihl_docs"
+SQLITE_PREFIX = "sqlite:///"
+REDIS_PREFIXES = ("redis://", "rediss://", "unix://")
+
+
+class QueueConfigurationError(ValueError):
+    """IHL_QUEUE_URL names no queue this application can use."""
+
+
+def make_queue(url: str, *, immediate: bool = False) -> Huey:
+    """The huey instance for `url`; results are not kept (jobs record their outcome)."""
+    if immediate:
+        return MemoryHuey(QUEUE_NAME, immediate=True, results=False)
+    if url.startswith(REDIS_PREFIXES):
+        return RedisHuey(QUEUE_NAME, url=url, results=False)
+    if url.startswith(SQLITE_PREFIX) and len(url) > len(SQLITE_PREFIX):
+        path = Path(url[len(SQLITE_PREFIX):])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteHuey(QUEUE_NAME, filename=str(path), results=False)
+    raise QueueConfigurationError(
+        f"IHL_QUEUE_URL {url!r} is not a job queue: use sqlite:///PATH or redis://HOST:PORT/DB.")
+
+
+def init_jobs(app: Flask) -> None:
+    """Build the app's queue and register its tasks, bound to the app's engine and store."""
+    from .dossiers.services import run_dossier
+
+    queue = make_queue(app.config["QUEUE_URL"], immediate=app.config["QUEUE_IMMEDIATE"])
+    engine, store = app.extensions["ihl_engine"], app.extensions["ihl_store"]
+    cache_dir = dossier_cache_dir(app)
+
+    @queue.task(name="build_dossier")
+    def build_dossier(dossier_ref: str) -> None:
+        run_dossier(engine, store, dossier_ref, cache_dir)
+
+    app.extensions["ihl_queue"] = queue
+    app.extensions["ihl_tasks"] = {"build_dossier": build_dossier}
+
+
+def dossier_cache_dir(app: Flask) -> Path:
+    """Where the renderer keeps the sections it has rendered, to reuse unchanged ones."""
+    return Path(app.instance_path) / "dossier-cache"
+
+
+def enqueue_dossier(dossier_ref: str) -> None:
+    """Queue the build of a dossier whose queued record is already committed; if the queue
+    cannot take it, the record says so rather than staying queued for ever."""
+    from .dossiers.services import NOT_QUEUED, fail_dossier
+
+    try:
+        current_app.extensions["ihl_tasks"]["build_dossier"](dossier_ref)
+    except Exception:
+        logging.getLogger(__name__).exception("Could not queue dossier %s", dossier_ref)
+        fail_dossier(current_app.extensions["ihl_engine"], dossier_ref, NOT_QUEUED)
+
+
+def run_worker(app: Flask, *, threads: int, interrupted_after: timedelta) -> None:
+    """Tidy up after a worker that died (see `recover`), then run jobs until stopped.
+
+    SIGINT stops after the running jobs finish; SIGTERM stops at once (what was running is
+    declared interrupted at the next start)."""
+    log = logging.getLogger("ihl_docs.worker")
+    failed, requeued = recover(app, interrupted_after)
+    for ref in failed:
+        log.warning("Dossier %s was left running by a worker that stopped: marked failed", ref)
+    for ref in requeued:
+        log.warning("Dossier %s was still waiting to be built: queued again", ref)
+    queue = app.extensions["ihl_queue"]
+    log.info("Worker started: %d thread(s), queue %s", threads, describe_queue(app))
+    # An idle SQLite queue is polled at least every second, so a request waits at most that long.
+    Consumer(queue, workers=threads, worker_type="thread", periodic=False, max_delay=1.0).run()
+
+
+def recover(app: Flask, older_than: timedelta) -> tuple[list[str], list[str]]:
+    """Declare failed the dossiers left running longer than `older_than`, and queue again those
+    queued longer than that (their message may be lost, e.g. a Redis that was emptied; a job
+    delivered twice builds once). Returns (refs failed, refs queued again)."""
+    from .dossiers.services import fail_interrupted, waiting_since
+
+    engine, task = app.extensions["ihl_engine"], app.extensions["ihl_tasks"]["build_dossier"]
+    failed = fail_interrupted(engine, older_than)
+    requeued = waiting_since(engine, older_than)
+    for ref in requeued:
+        task(ref)
+    return failed, requeued
+
+
+def describe_queue(app: Flask) -> str:
+    """The queue's URL without a password."""
+    url = app.config["QUEUE_URL"]
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.split("@", 1)[1]
+    return scheme + sep + rest

@@ -1,0 +1,68 @@
+"""Shared by the dossier tests: a quick stand-in for the PDF renderer, and a dossier builder.
+
+The stand-in keeps the renderer's promises that the dossier records rely on (it only reads the
+database, writes the bytes it reports to `out`, calls `progress`, lists the evidence it shows in
+the manifest) and renders nothing, so the tests of requests, jobs and pages stay fast. Tests that
+need a real PDF use the real renderer."""
+
+import hashlib
+
+import pytest
+from sqlmodel import select
+
+from ihl_docs.db import open_session
+from ihl_docs.dossiers import services
+from ihl_docs.dossiers.build import AUDIENCES, BuiltDossier
+from ihl_docs.errors import InvalidInput
+from ihl_docs.models import Dossier, Evidence
+
+
+def quick_build(session, case, *, audience, prepared_by, store, out, cache_dir=None,
+                progress=None):
+    if audience not in AUDIENCES:
+        raise InvalidInput(f"Unknown audience {audience!r}.", {"audience": "unknown"})
+    progress = progress or (lambda stage, percent: None)
+    progress("collecting", 5)
+    items = session.exec(select(Evidence).where(Evidence.case_id == case.id)
+                         .order_by(Evidence.id)).all()
+    shown = [e for e in items if audience == "internal" or e.sensitivity == "public"]
+    progress("rendering", 50)
+    fingerprint = hashlib.sha256(f"{case.ref}|{case.title}|{audience}".encode()).hexdigest()
+    data = (b"%PDF-1.4\n% stand-in dossier\n"
+            + f"{case.ref} {audience} {prepared_by} {fingerprint}\n".encode() + b"%%EOF\n")
+    out.write(data)
+    progress("done", 100)
+    manifest = {"case_fingerprint": fingerprint,
+                "evidence": [{"ref": e.ref, "sha256": e.sha256} for e in shown]}
+    return BuiltDossier(sha256=hashlib.sha256(data).hexdigest(), size=len(data), page_count=1,
+                        case_fingerprint=fingerprint, manifest=manifest)
+
+
+@pytest.fixture
+def quick_renderer(monkeypatch):
+    """Dossiers in this test are built by the stand-in renderer."""
+    monkeypatch.setattr(services, "build_dossier", quick_build)
+    return quick_build
+
+
+def make_dossier(db, app, case, actor, *, audience="internal", prepared_by=None, run=True):
+    """A dossier requested by `actor` and (with run=True) built, as the worker would."""
+    dossier = services.request_dossier(db, case, audience=audience, prepared_by=prepared_by,
+                                       actor=actor)
+    db.commit()
+    if run:
+        services.run_dossier(app.extensions["ihl_engine"], app.extensions["ihl_store"],
+                             dossier.ref)
+    return fresh(app, dossier.ref)
+
+
+def fresh(app, ref) -> Dossier:
+    """The dossier as stored now, read in a session of its own."""
+    with open_session(app.extensions["ihl_engine"], write=False) as session:
+        return session.exec(select(Dossier).where(Dossier.ref == ref)).one()
+
+
+def stored_files(store) -> list:
+    """Every file in the store but the temporary ones, by name."""
+    return sorted(p.name for p in store.root.rglob("*")
+                  if p.is_file() and p.parent != store.tmp)

@@ -1,0 +1,254 @@
+"""Dossier pages: the case's list with the request form, a dossier's progress and result, the
+PDF download, and who reaches which of them."""
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+import pytest
+from sqlmodel import func, select
+
+from ihl_docs import create_app
+from ihl_docs.cases import services as case_services
+from ihl_docs.dossiers import services
+from ihl_docs.models import AuditEntry, Dossier, DossierStatus
+
+from .builders import PASSWORD, login, make_case, make_evidence, make_user
+from .dossier_support import fresh, make_dossier, quick_renderer  # noqa: F401
+from .test_pages_incidents import FormPage, text_of
+from .test_verify import alter_one_byte
+
+
+@dataclass
+class World:
+    users: dict
+    cases: dict      # "own": the investigator's and lawyer's case; "other": the outsider's
+    dossiers: dict   # a done dossier of each
+
+
+@pytest.fixture
+def world(db, app, quick_renderer):
+    investigator = make_user(db, "investigator", name="Ina Vestigator")
+    lawyer = make_user(db, "legal", name="Lena Lawyer")
+    outsider = make_user(db, "investigator")
+    admin = make_user(db, "admin", name="Ada Admin")
+    users = {"investigator": investigator, "legal": lawyer, "auditor": make_user(db, "auditor"),
+             "admin": admin, "outsider": outsider}
+    own, other = make_case(db, investigator), make_case(db, outsider)
+    case_services.add_member(db, own, lawyer.email, actor=investigator)
+    db.commit()
+    make_evidence(db, own, investigator, app.extensions["ihl_store"], b"%PDF-1.4 field report")
+    return World(users, {"own": own, "other": other},
+                 {"own": make_dossier(db, app, own, lawyer),
+                  "other": make_dossier(db, app, other, admin)})
+
+
+def state(db):
+    """Everything a refused request must leave as it was."""
+    result = (db.exec(select(func.count()).select_from(Dossier)).one(),
+              db.exec(select(func.count()).select_from(AuditEntry)).one())
+    db.commit()
+    return result
+
+
+READS = ["GET /cases/{case}/dossiers", "GET /dossiers/{dossier}", "GET /dossiers/{dossier}/pdf"]
+POST = "POST /cases/{case}/dossiers"
+ENDPOINTS = READS + [POST]
+
+# (role, whose case) -> expected status of the reads, and of the request.
+EXPECTED = {
+    ("investigator", "own"): (200, 403),
+    ("investigator", "other"): (404, 404),
+    ("legal", "own"): (200, 302),
+    ("legal", "other"): (404, 404),
+    ("auditor", "own"): (200, 403),
+    ("auditor", "other"): (200, 403),
+    ("admin", "own"): (200, 302),
+    ("admin", "other"): (200, 302),
+}
+TABLE = [(role, whose, endpoint, EXPECTED[role, whose][endpoint == POST])
+         for role, whose in EXPECTED for endpoint in ENDPOINTS]
+
+
+def call(client, world, whose, endpoint):
+    method, template = endpoint.split(" ")
+    url = template.format(case=world.cases[whose].ref, dossier=world.dossiers[whose].ref)
+    if method == "GET":
+        return client.get(url, buffered=True)  # a PDF is read whole and closed, as a server does
+    return client.post(url, data={"audience": "court", "prepared_by": "The legal team"})
+
+
+@pytest.mark.parametrize("role, whose, endpoint, status", TABLE,
+                         ids=[f"{r}-{w}-{e}" for r, w, e, _ in TABLE])
+def test_role_on_case_gets_expected_status(client, db, world, role, whose, endpoint, status):
+    login(client, world.users[role])
+    before = state(db)
+    response = call(client, world, whose, endpoint)
+    assert response.status_code == status
+    if status == 302:
+        assert state(db)[0] == before[0] + 1
+    else:
+        assert state(db) == before
+    if status == 404:
+        assert world.cases[whose].title not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_anonymous_visitors_are_sent_to_log_in(client, db, world, endpoint):
+    before = state(db)
+    response = call(client, world, "own", endpoint)
+    assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+    assert state(db) == before
+
+
+def test_a_dossier_one_may_not_see_looks_like_one_that_does_not_exist(client, db, world):
+    login(client, world.users["legal"])
+    hidden = client.get(f"/dossiers/{world.dossiers['other'].ref}")
+    missing = client.get("/dossiers/NO-SUCH-CASE-D001")
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.get_data(as_text=True).replace(world.dossiers["other"].ref, "X") == \
+        missing.get_data(as_text=True).replace("NO-SUCH-CASE-D001", "X")
+
+
+@pytest.mark.parametrize("role, offered", [("legal", True), ("admin", True),
+                                           ("investigator", False), ("auditor", False)])
+def test_the_case_page_links_the_dossiers_and_the_form_is_for_lawyers_and_admins(
+        client, world, role, offered):
+    login(client, world.users[role])
+    case = world.cases["own"]
+    case_page = client.get(f"/cases/{case.ref}").get_data(as_text=True)
+    assert f'href="/cases/{case.ref}/dossiers"' in case_page
+    listing = client.get(f"/cases/{case.ref}/dossiers")
+    text = text_of(listing)
+    dossier = world.dossiers["own"]
+    assert dossier.ref in text and "Internal" in text and "Lena Lawyer" in text
+    assert dossier.sha256[:12] in text and "Done" in text
+    assert ("Generate a dossier" in text) == offered
+    if offered:
+        form = FormPage(listing.get_data(as_text=True))
+        expected = world.users[role].name
+        assert form.value("prepared_by") == expected and form.value("audience") == "internal"
+
+
+@pytest.fixture
+def real_renderer(monkeypatch):
+    from ihl_docs.dossiers import build
+
+    monkeypatch.setattr(services, "build_dossier", build.build_dossier)
+
+
+def test_a_lawyer_generates_a_dossier_and_downloads_the_pdf(client, db, app, world,
+                                                           real_renderer):
+    """The real renderer, run inline as the worker would run it."""
+    login(client, world.users["legal"])
+    case = world.cases["own"]
+    response = client.post(f"/cases/{case.ref}/dossiers", data={"audience": "court",
+                                                                "prepared_by": ""})
+    ref = f"{case.ref}-D002"
+    assert response.status_code == 302 and response.headers["Location"] == f"/dossiers/{ref}"
+    dossier = fresh(app, ref)
+    assert dossier.status == DossierStatus.done, dossier.error
+    assert (dossier.audience, dossier.prepared_by) == ("court", "Lena Lawyer")
+    page = client.get(f"/dossiers/{ref}")
+    text = text_of(page)
+    assert 'http-equiv="refresh"' not in page.get_data(as_text=True)
+    for shown in (dossier.sha256, dossier.case_fingerprint, f"Download {ref}.pdf", "Court"):
+        assert shown in text
+    pdf = client.get(f"/dossiers/{ref}/pdf", buffered=True)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.headers["Content-Disposition"] == f"attachment; filename={ref}.pdf"
+    assert pdf.headers["X-Content-Type-Options"] == "nosniff"
+    assert pdf.data.startswith(b"%PDF") and hashlib.sha256(pdf.data).hexdigest() == dossier.sha256
+
+
+def test_progress_is_shown_and_the_page_refreshes_while_the_dossier_is_being_built(
+        client, db, app, world):
+    login(client, world.users["auditor"])
+    queued = make_dossier(db, app, world.cases["own"], world.users["legal"], run=False)
+    page = client.get(f"/dossiers/{queued.ref}")
+    assert '<meta http-equiv="refresh" content="2">' in page.get_data(as_text=True)
+    assert "Waiting for the job worker" in text_of(page)
+    row = db.get(Dossier, queued.id)
+    row.status, row.stage, row.progress = DossierStatus.running, "rendering incidents", 40
+    db.add(row)
+    db.commit()
+    page = client.get(f"/dossiers/{queued.ref}")
+    body = page.get_data(as_text=True)
+    assert '<meta http-equiv="refresh" content="2">' in body
+    assert "Rendering incidents: 40 %" in text_of(page)
+    assert re.search(r'<progress max="100" value="40"', body)
+    assert client.get(f"/dossiers/{queued.ref}/pdf").status_code == 409
+    assert "40 %" in text_of(client.get(f"/cases/{world.cases['own'].ref}/dossiers"))
+
+
+def test_a_failed_dossier_shows_why_and_offers_no_pdf(client, db, app, world, monkeypatch):
+    def broken(session, case, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, "build_dossier", broken)
+    login(client, world.users["legal"])
+    response = client.post(f"/cases/{world.cases['own'].ref}/dossiers",
+                           data={"audience": "internal"}, follow_redirects=True)
+    text = text_of(response)
+    assert "could not be generated" in text and "internal error occurred" in text
+    assert "Download" not in text and "boom" not in text
+    ref = f"{world.cases['own'].ref}-D002"
+    refused = client.get(f"/dossiers/{ref}/pdf")
+    assert refused.status_code == 409 and "failed" in text_of(refused)
+
+
+def test_a_dossier_that_cannot_be_queued_says_so(client, db, app, world, monkeypatch):
+    def unreachable(ref):
+        raise ConnectionError("queue down")
+
+    monkeypatch.setitem(app.extensions["ihl_tasks"], "build_dossier", unreachable)
+    login(client, world.users["legal"])
+    client.post(f"/cases/{world.cases['own'].ref}/dossiers", data={"audience": "internal"})
+    dossier = fresh(app, f"{world.cases['own'].ref}-D002")
+    assert dossier.status == "failed" and dossier.error == services.NOT_QUEUED
+
+
+@pytest.mark.parametrize("form, field", [({"audience": "secret"}, "audience"),
+                                         ({"audience": "court", "prepared_by": "x" * 201},
+                                          "prepared_by")])
+def test_a_bad_request_form_is_shown_again_with_the_error(client, db, world, form, field):
+    login(client, world.users["legal"])
+    before = state(db)
+    response = client.post(f"/cases/{world.cases['own'].ref}/dossiers", data=form)
+    assert response.status_code == 422
+    assert FormPage(response.get_data(as_text=True)).errors.get(field)
+    assert state(db) == before
+
+
+def test_an_altered_stored_pdf_is_not_served(client, app, world):
+    login(client, world.users["legal"])
+    dossier = world.dossiers["own"]
+    alter_one_byte(app.extensions["ihl_store"].path_for(dossier.sha256), at=3)
+    response = client.get(f"/dossiers/{dossier.ref}/pdf")
+    assert response.status_code == 409
+    assert "no longer matches its SHA-256" in text_of(response)
+
+
+def test_the_request_form_needs_its_csrf_token(app_config, db, tmp_path, monkeypatch,
+                                               quick_renderer):
+    monkeypatch.setenv("IHL_INSTANCE_DIR", str(tmp_path / "protected-instance"))
+    application = create_app({**app_config, "WTF_CSRF_ENABLED": True})
+    client = application.test_client()
+    try:
+        admin = make_user(db, "admin")
+        case = make_case(db, admin, ref="CSRF-1")
+        page = client.get("/login")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                          page.get_data(as_text=True)).group(1)
+        client.post("/login", data={"email": admin.email, "password": PASSWORD,
+                                    "csrf_token": token})
+        before = state(db)
+        refused = client.post(f"/cases/{case.ref}/dossiers", data={"audience": "internal"})
+        assert refused.status_code == 400 and state(db) == before
+        listing = client.get(f"/cases/{case.ref}/dossiers").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', listing).group(1)
+        accepted = client.post(f"/cases/{case.ref}/dossiers",
+                               data={"audience": "internal", "csrf_token": token})
+        assert accepted.status_code == 302 and state(db)[0] == before[0] + 1
+    finally:
+        application.extensions["ihl_engine"].dispose()
