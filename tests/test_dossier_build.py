@@ -411,3 +411,10 @@ def test_a_provision_corrected_after_qualification_is_noted(db, app, rich_case, 
     text = text_of(build(db, app, rich_case["case"])[0])
     assert "rs-8-2-b-i was corrected in the catalogue" in text
     assert flat("no longer in the provision as corrected") in flat(text)
+
+
+def test_a_provision_without_elements_says_so_instead_of_an_empty_matrix(db, app, rich_case,
+                                                                         lawyer):
+    qualify(db, rich_case["incident"], lawyer, key="api-51-4", assessment="alleged")
+    text = flat(text_of(build(db, app, rich_case["case"])[0]))
+    assert flat("The catalogue lists no elements for this provision") in text
