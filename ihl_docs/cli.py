@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from .db import get_session
 from .errors import DomainError, NotFound
-from .models import Case, Role, User
+from .models import Case, Role
 
 DEFAULT_ADMIN_EMAIL = "admin@example.org"
 
@@ -68,17 +68,10 @@ def init_command(admin_email):
     else:
         click.echo(f"Schema upgraded from {before or 'nothing'} to revision {after}.")
 
-    def first_admin(session):
-        if session.exec(select(User).limit(1)).first() is not None:
-            return None
-        password = auth.generate_password()
-        auth.create_user(session, admin_email, Role.admin, password, name="Administrator",
-                         actor="ihl init", must_change_password=True)
-        return password
-
     report = _commit_or_fail(lambda s: catalogue.load_bundled(s, actor="ihl init"))
     click.echo(f"Legal catalogue: {report.summary()}")
-    password = _commit_or_fail(first_admin)
+    password = _commit_or_fail(
+        lambda s: auth.create_first_admin(s, admin_email, actor="ihl init"))
     if password:
         click.echo(f"Created the administrator {admin_email}.")
         click.echo(f"One-time password (change it at first log-in): {password}")

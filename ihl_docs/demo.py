@@ -589,7 +589,7 @@ def demo_command():
     session = get_session()
     try:
         loaded = catalogue.load_bundled(session, actor="ihl demo")
-        admin_password = _first_admin(session, DEFAULT_ADMIN_EMAIL)
+        admin_password = auth.create_first_admin(session, DEFAULT_ADMIN_EMAIL, actor="ihl demo")
         report = load_demo(session, store=current_app.extensions["ihl_store"], actor="ihl demo")
         session.commit()
     except DomainError as exc:
@@ -598,16 +598,6 @@ def demo_command():
     if loaded.added:
         click.echo(f"Legal catalogue: {loaded.summary()}")
     _print_report(report, admin_password, DEFAULT_ADMIN_EMAIL)
-
-
-def _first_admin(session: Session, email: str) -> str | None:
-    """As `ihl init` does: on a database with no account, an administrator."""
-    if session.exec(select(User).limit(1)).first() is not None:
-        return None
-    password = auth.generate_password()
-    auth.create_user(session, email, Role.admin, password, name="Administrator",
-                     actor="ihl demo", must_change_password=True)
-    return password
 
 
 def _print_report(report: DemoReport, admin_password: str | None, admin_email: str) -> None:

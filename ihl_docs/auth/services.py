@@ -187,3 +187,13 @@ def user_for_token(session: Session, token: str) -> User | None:
 
 def actor_name(user: User | None) -> str:
     return user.email if user is not None else "system"
+
+
+def create_first_admin(session: Session, email: str, *, actor: str) -> str | None:
+    """On a database with no account, an administrator with a one-time password (returned)."""
+    if session.exec(select(User).limit(1)).first() is not None:
+        return None
+    password = generate_password()
+    create_user(session, email, Role.admin, password, name="Administrator", actor=actor,
+                must_change_password=True)
+    return password
