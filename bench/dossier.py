@@ -223,7 +223,7 @@ def write_single_html(instance: Path, out: Path, for_chromium: bool) -> None:
     env = pipeline.template_environment()
     sections = pipeline.plan_sections(env, content)
     front = env.get_template("dossier/front.html").render(
-        c=content, toc=pipeline._toc(sections, [0] * len(sections)),
+        c=content, toc=pipeline.contents(sections, [0] * len(sections)),
         fingerprint=fingerprint(content), manifest_sha256="0" * 64)
     bodies = [_body(front)] + [f'<div style="break-before: page">{_body(s.html)}</div>'
                                for s in sections]

@@ -61,11 +61,9 @@ def build(session, case, *, audience, prepared_by, store, out, cache_dir, progre
                                     if k != "prepared_by"}).encode("utf-8")
     manifest_sha = hashlib.sha256(manifest_bytes).hexdigest()
     counts = [pages for _, pages in pdfs]
-    front, front_pages, toc = render_front(env, content, sections, counts, page_css, str(store.root),
-                                           case_fingerprint, manifest_sha,
-                                           manifest_bytes, content_bytes)
-    outline = make_outline(sections, counts, front_pages)
-    data, total = assemble(front, [pdf for pdf, _ in pdfs], outline)
+    front, toc = render_front(env, content, sections, counts, page_css, str(store.root),
+                              case_fingerprint, manifest_sha, manifest_bytes, content_bytes)
+    data, total = assemble(front, [pdf for pdf, _ in pdfs], make_outline(toc))
     out.write(data)
     progress("done", 100)
     return BuiltDossier(sha256=hashlib.sha256(data).hexdigest(), size=len(data),
@@ -257,22 +255,24 @@ def _starts(counts: list[int], first_page: int) -> list[int]:
     return starts
 
 
-def _toc(sections: list[Section], starts: list[int]) -> list[dict]:
-    toc, groups = [], set()
+def contents(sections: list[Section], starts: list[int]) -> list[dict]:
+    """The contents entries — a group once, incidents one by one — with 0-based start pages."""
+    entries, groups = [], set()
     for section, start in zip(sections, starts):
         if section.group and section.group not in groups:
             groups.add(section.group)
-            toc.append({"title": section.group, "page": start + 1, "level": 1})
+            entries.append({"title": section.group, "page": start, "level": 1})
         if section.group == "2. Incidents":
-            toc.append({"title": section.title, "page": start + 1, "level": 2})
+            entries.append({"title": section.title, "page": start, "level": 2})
         elif not section.group:
-            toc.append({"title": section.title, "page": start + 1, "level": 1})
-    return toc
+            entries.append({"title": section.title, "page": start, "level": 1})
+    return entries
 
 
 def render_front(env, content, sections, counts, page_css, store_root, case_fingerprint,
-                 manifest_sha, manifest_bytes, content_bytes):
-    """Cover and contents as PDF/A-3b with the attachments; re-rendered if its length changes."""
+                 manifest_sha, manifest_bytes, content_bytes) -> tuple[bytes, list[dict]]:
+    """Cover and contents as PDF/A-3b with the attachments; re-rendered if its length changes.
+    Returns the PDF and the contents entries as placed."""
     from weasyprint import Attachment
 
     fetcher = render.make_fetcher(Path(store_root))
@@ -289,30 +289,26 @@ def render_front(env, content, sections, counts, page_css, store_root, case_fing
         ]
 
     # The cover is one page; the contents take about 45 entries a page. Re-rendered if not.
-    front_pages = 1 + max(1, -(-len(_toc(sections, [0] * len(sections))) // 45))
+    front_pages = 1 + max(1, -(-len(contents(sections, counts)) // 45))
     for _ in range(4):
-        starts = _starts(counts, front_pages)
+        toc = contents(sections, _starts(counts, front_pages))
         html = env.get_template("dossier/front.html").render(
-            c=content, toc=_toc(sections, starts), fingerprint=case_fingerprint,
-            manifest_sha256=manifest_sha)
+            c=content, toc=toc, fingerprint=case_fingerprint, manifest_sha256=manifest_sha)
         pdf, pages = render.render_html(html, page_css, store_root, pdf_variant="pdf/a-3b",
                                         attachments=attachments())
         if pages == front_pages:
             break
         front_pages = pages
-    return pdf, front_pages, _toc(sections, _starts(counts, front_pages))
+    return pdf, contents(sections, _starts(counts, front_pages))
 
 
-def make_outline(sections: list[Section], counts: list[int], front_pages: int) -> list[OutlineEntry]:
-    starts = _starts(counts, front_pages)
-    outline = [OutlineEntry("Cover", 0), OutlineEntry("Contents", 1)]
-    grouped: dict[str, list[OutlineEntry]] = {}
-    for section, start in zip(sections, starts):
-        if section.group is None:
-            outline.append(OutlineEntry(section.title, start))
-        elif section.group not in grouped:
-            grouped[section.group] = []
-            outline.append(OutlineEntry(section.group, start))
-        if section.group == "2. Incidents":
-            grouped[section.group].append(OutlineEntry(section.title, start))
-    return [OutlineEntry(e.title, e.page, tuple(grouped.get(e.title, ()))) for e in outline]
+def make_outline(toc: list[dict]) -> list[OutlineEntry]:
+    """The bookmarks: cover, contents, then the contents entries, incidents under their group."""
+    top = [OutlineEntry("Cover", 0), OutlineEntry("Contents", 1)]
+    children: dict[int, list[OutlineEntry]] = {}
+    for entry in toc:
+        if entry["level"] == 1:
+            top.append(OutlineEntry(entry["title"], entry["page"]))
+        else:
+            children.setdefault(len(top) - 1, []).append(OutlineEntry(entry["title"], entry["page"]))
+    return [OutlineEntry(e.title, e.page, tuple(children.get(n, ()))) for n, e in enumerate(top)]
