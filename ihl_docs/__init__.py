@@ -59,6 +59,8 @@ def register_security(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
+    from .audit.checkpoint_views import bp as audit_checkpoints_bp
+    from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
     from .cases.views import bp as cases_bp
     from .dossiers.views import bp as dossiers_bp
@@ -69,7 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from .users.views import bp as users_bp
 
     for bp in (auth_bp, cases_bp, incidents_bp, evidence_bp, provisions_bp, qualifications_bp,
-               dossiers_bp, users_bp, api_bp):
+               dossiers_bp, users_bp, audit_bp, audit_checkpoints_bp, api_bp):
         app.register_blueprint(bp)
 
 

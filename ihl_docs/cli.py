@@ -32,12 +32,14 @@ def _create_app():
 
 def init_app(app) -> None:
     """Register the commands on the application, where `ihl` (and test runners) find them."""
+    from .audit.commands import audit_group
     from .demo import demo_command
 
     for command in (init_command, users_group, tokens_group, serve_command, verify_command,
                     gc_command, provisions_group, worker_command, dossier_command):
         app.cli.add_command(command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(audit_group)
 
 
 def _commit_or_fail(action):
@@ -193,7 +195,8 @@ def verify_command(as_json):
     from .verification import verify_all
 
     with open_session(current_app.extensions["ihl_engine"], write=False) as session:
-        report = verify_all(session, current_app.extensions["ihl_store"])
+        report = verify_all(session, current_app.extensions["ihl_store"],
+                            public_key=_signing_public_key())
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
@@ -203,6 +206,17 @@ def verify_command(as_json):
                    "audit entries: "
                    + ("intact." if report["ok"] else f"{len(report['problems'])} problem(s)."))
     sys.exit(0 if report["ok"] else 1)
+
+
+def _signing_public_key() -> str | None:
+    """This instance's checkpoint key, which every checkpoint must be signed by (None: no key
+    file yet, or one this user cannot read — then any validly signed checkpoint counts)."""
+    from .audit.signing import existing_public_key
+
+    try:
+        return existing_public_key(current_app.config["SIGNING_KEY"])
+    except (OSError, ValueError):
+        return None
 
 
 @click.command("worker")

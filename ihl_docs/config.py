@@ -43,6 +43,9 @@ def load_config(instance_path: Path, environ=os.environ, overrides: dict | None 
         "LOGIN_LOCKOUT_MINUTES": int(env.get("LOGIN_LOCKOUT_MINUTES", "15")),
         "SESSION_HOURS": min(int(env.get("SESSION_HOURS", "12")), 12),
         "PAGE_SIZE": 25,
+        # The Ed25519 key that signs audit checkpoints: outside the database, made on first use.
+        "SIGNING_KEY": env.get("SIGNING_KEY", str(instance_path / "audit_signing_key")),
+        "CHECKPOINT_MINUTES": int(env.get("CHECKPOINT_MINUTES", "60")),
     }
     config.update(overrides or {})
     if not config.get("SECRET_KEY"):

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, current_app
-from huey import MemoryHuey, RedisHuey, SqliteHuey
+from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 from huey.consumer import Consumer
 
@@ -39,6 +39,7 @@ def make_queue(url: str, *, immediate: bool = False) -> Huey:
 
 def init_jobs(app: Flask) -> None:
     """Build the app's queue and register its tasks, bound to the app's engine and store."""
+    from .audit.checkpoints import scheduled_checkpoint
     from .dossiers.services import run_dossier
 
     queue = make_queue(app.config["QUEUE_URL"], immediate=app.config["QUEUE_IMMEDIATE"])
@@ -48,6 +49,10 @@ def init_jobs(app: Flask) -> None:
     @queue.task(name="build_dossier")
     def build_dossier(dossier_ref: str) -> None:
         run_dossier(engine, store, dossier_ref, cache_dir)
+
+    @queue.periodic_task(crontab(), name="audit_checkpoint")  # looks every minute; signs when due
+    def audit_checkpoint() -> None:
+        scheduled_checkpoint(engine, app.config["SIGNING_KEY"], app.config["CHECKPOINT_MINUTES"])
 
     app.extensions["ihl_queue"] = queue
     app.extensions["ihl_tasks"] = {"build_dossier": build_dossier}
@@ -81,10 +86,13 @@ def run_worker(app: Flask, *, threads: int, interrupted_after: timedelta) -> Non
         log.warning("Dossier %s was left running by a worker that stopped: marked failed", ref)
     for ref in requeued:
         log.warning("Dossier %s was still waiting to be built: queued again", ref)
+    from .audit.checkpoints import scheduled_checkpoint
+
+    scheduled_checkpoint(app.extensions["ihl_engine"], app.config["SIGNING_KEY"])
     queue = app.extensions["ihl_queue"]
     log.info("Worker started: %d thread(s), queue %s", threads, describe_queue(app))
     # An idle SQLite queue is polled at least every second, so a request waits at most that long.
-    Consumer(queue, workers=threads, worker_type="thread", periodic=False, max_delay=1.0).run()
+    Consumer(queue, workers=threads, worker_type="thread", periodic=True, max_delay=1.0).run()
 
 
 def recover(app: Flask, older_than: timedelta) -> tuple[list[str], list[str]]:

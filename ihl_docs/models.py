@@ -742,3 +742,17 @@ class AuditEntry(SQLModel, table=True):
     change: str = Field(sa_type=sa.Text)  # canonical JSON {"before": ..., "after": ...}
     prev_hash: str = Field(sa_type=sa.String(64))
     hash: str = Field(sa_type=sa.String(64), unique=True)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed chain head: whoever holds it can tell a truncated or rewritten log from the real
+    one. Append-only: one per checkpointed seq."""
+
+    __tablename__ = "audit_checkpoint"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    hash: str = Field(sa_type=sa.String(64))
+    occurred_at: datetime = Field(sa_type=UTCDateTime)  # the time of the entry at seq
+    signed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    public_key: str = Field(sa_type=sa.String(64))  # raw Ed25519 key, hex
+    signature: str = Field(sa_type=sa.String(128))  # over canonical {seq, hash, occurred_at}

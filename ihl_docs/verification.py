@@ -35,9 +35,11 @@ def verify_files(session: Session, store: EvidenceStore) -> tuple[int, list[str]
     return checked, problems
 
 
-def verify_all(session: Session, store: EvidenceStore) -> dict:
-    """Re-hash the files, recompute the audit chain; returns {ok, files, audit_entries, problems}."""
+def verify_all(session: Session, store: EvidenceStore, *, public_key: str | None = None) -> dict:
+    """Re-hash the files, recompute the audit chain and hold it against its signed checkpoints
+    (with `public_key`, the key they must be signed by); returns {ok, files, audit_entries,
+    problems}."""
     files, file_problems = verify_files(session, store)
-    count, chain_problems = verify_chain(session)
+    count, chain_problems = verify_chain(session, public_key)
     problems = file_problems + chain_problems
     return {"ok": not problems, "files": files, "audit_entries": count, "problems": problems}

@@ -17,8 +17,9 @@ from werkzeug.wrappers import Response
 
 from ..db import open_session
 from ..models import CaseRead, EvidenceRead, IncidentRead
-from . import cases, custody, dossiers, evidence, incidents, openapi, qualifications
+from . import audit, cases, custody, dossiers, evidence, incidents, openapi, qualifications
 from .auth import authenticate
+from .schemas import AuditEntryList, AuditQuery
 from .schemas import (CaseCreate, CaseList, CustodyChain, CustodyEntry, CustodyEventCreate,
                       DossierAccepted, DossierCreate, DossierList, DossierRead,
                       EvidenceLinkCreate, EvidenceLinkRead, EvidenceList, EvidenceQuery,
@@ -127,6 +128,9 @@ ROUTES = [
     Route("GET", "/dossiers/{id}/pdf", dossiers.download_dossier_pdf,
           "The dossier's PDF as a download, re-hashed first (409 while it is not done)",
           download=openapi.PDF_DOWNLOAD, errors=(401, 404, 409)),
+    Route("GET", "/audit", audit.list_audit_entries,
+          "Audit log entries in seq order, after the seq given (auditors and administrators)",
+          query=AuditQuery, result=AuditEntryList, errors=(401, 403, 422)),
     Route("GET", "/openapi.json", openapi.openapi_document, "This OpenAPI document",
           public=True, errors=()),
 ]

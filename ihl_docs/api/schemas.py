@@ -157,6 +157,14 @@ class EvidenceQuery(ListQuery):
                                     description="only items linked to this incident (its ref)")
 
 
+class AuditQuery(BaseModel):
+    model_config = STRICT
+
+    after: int = Field(default=0, ge=0, le=2**31 - 1,  # seq is a 32-bit integer column
+                       description="entries with a greater seq; the `next` link carries it")
+    limit: int = Field(default=50, ge=1, le=500, description="items per page")
+
+
 @cache
 def list_of(item: type[BaseModel]) -> type[BaseModel]:
     """The answer of a list endpoint: one page of `item`s, the total and the next page's URL."""
@@ -319,9 +327,25 @@ class DossierRead(BaseModel):
     finished_at: Optional[datetime]
 
 
+class AuditEntryRead(BaseModel):
+    """One entry of the audit log as exported: `hash` covers every other field."""
+
+    seq: int
+    prev_hash: str = Field(description="the previous entry's hash (64 zeros before the first)")
+    hash: str = Field(description="SHA-256 over the canonical JSON of the entry and prev_hash")
+    occurred_at: datetime
+    actor: str
+    action: str
+    entity: str = Field(description="the kind of record, e.g. incident, evidence, custody_event")
+    entity_id: str = Field(description="the record's ref (or id)")
+    case_ref: Optional[str]
+    change: Any = Field(description="{before, after}: the record's audited fields")
+
+
 CaseList = list_of(CaseRead)
 IncidentList = list_of(IncidentRead)
 EvidenceList = list_of(EvidenceRead)
 ProvisionList = list_of(ProvisionRead)
 QualificationList = list_of(QualificationRead)
 DossierList = list_of(DossierRead)
+AuditEntryList = list_of(AuditEntryRead)

@@ -1,5 +1,6 @@
 """Writing and checking the audit log."""
 
+import hashlib
 import json
 from datetime import date, datetime, timezone
 from enum import Enum
@@ -9,7 +10,8 @@ from sqlmodel import Session, select
 
 from ..dbtypes import utcnow
 from ..models import AuditEntry
-from .chain import GENESIS_HASH, canonical_json, entry_hash, verify_entries
+from .chain import (GENESIS_HASH, altered, canonical_entry_text, canonical_json, entry_hash,
+                    missing, unlinked)
 
 # Any fixed 64-bit number: the PostgreSQL advisory lock that serialises appends to the chain.
 AUDIT_LOCK_KEY = 0x1D0C5A0D17
@@ -132,10 +134,91 @@ def iter_entries(session: Session, batch: int = 5000):
         last = rows[-1].seq
 
 
-def verify_chain(session: Session) -> tuple[int, list[str]]:
-    """Recompute the chain; return how many entries held and the problems found (first break)."""
-    count, problem = verify_entries(iter_entries(session))
-    return count, [problem[1]] if problem else []
+def _stored_rows(session: Session, batch: int):
+    """Every entry as a tuple of its stored columns, in seq order, read in batches on the
+    session's connection, straight from the database driver. occurred_at comes as the database
+    gives it (SQLite: text; PostgreSQL: an aware datetime)."""
+    c = AuditEntry.__table__.c
+    columns = (c.seq, sa.type_coerce(c.occurred_at, sa.String), c.actor, c.action, c.entity,
+               c.entity_id, c.case_ref, c.change, c.prev_hash, c.hash)
+    statement = (select(*columns).where(c.seq > sa.bindparam("last")).order_by(c.seq)
+                 .limit(batch))
+    connection = session.connection()
+    compiled = statement.compile(dialect=connection.dialect)
+    cursor = connection.connection.cursor()
+    try:
+        last = 0
+        while True:
+            params = compiled.construct_params({"last": last})
+            if compiled.positional:
+                params = tuple(params[name] for name in compiled.positiontup)
+            cursor.execute(str(compiled), params)
+            rows = cursor.fetchall()
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1][0]
+    finally:
+        cursor.close()
+
+
+def _occurred_text(value) -> str | None:
+    """occurred_at as entry_document writes it, straight from what the database gave."""
+    if type(value) is str:  # SQLite keeps UTC as "YYYY-MM-DD HH:MM:SS.ffffff"
+        if len(value) == 26 and value[10] == " " and value[19] == ".":
+            return f"{value[:10]}T{value[11:]}+00:00"
+        return None
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return jsonable(value)
+    return None
+
+
+def verify_stored_entries(session: Session, batch: int = 20000):
+    """verify_entries(iter_entries(session)), with the same result, in a fraction of the time:
+    (count, problem) where problem is (seq, message) of the first break, or None.
+
+    Every entry's hash is recomputed from its stored columns, read as tuples. The canonical text
+    is built around the stored `change` text, which the log writes canonical; an entry whose hash
+    does not match that way is checked again exactly as `entry_document` reads it (change parsed
+    and written canonical again, occurred_at through the column type) before it is reported."""
+    dialect = session.get_bind().dialect
+    to_datetime = (AuditEntry.__table__.c.occurred_at.type.dialect_impl(dialect)
+                   .result_processor(dialect, None))  # what the ORM does with the column
+    expected_seq, prev, count = 1, GENESIS_HASH, 0
+    sha256 = hashlib.sha256
+    for row in _stored_rows(session, batch):
+        seq, occurred, actor, action, entity, entity_id, case_ref, change, prev_hash, digest = row
+        if seq != expected_seq:
+            return count, missing(expected_seq, seq)
+        if prev_hash != prev:
+            return count, unlinked(seq)
+        occurred_text = _occurred_text(occurred)
+        text = occurred_text and canonical_entry_text(seq, occurred_text, actor, action, entity,
+                                                      entity_id, case_ref, change, prev_hash)
+        if text is None or sha256(text.encode("utf-8")).hexdigest() != digest:
+            document = {
+                "seq": seq,
+                "occurred_at": jsonable(to_datetime(occurred) if to_datetime else occurred),
+                "actor": actor, "action": action, "entity": entity, "entity_id": entity_id,
+                "case_ref": case_ref, "change": _parse_change(change), "prev_hash": prev_hash,
+            }
+            if entry_hash(document) != digest:
+                return count, altered(seq)
+        prev = digest
+        expected_seq += 1
+        count += 1
+    return count, None
+
+
+def verify_chain(session: Session, public_key: str | None = None) -> tuple[int, list[str]]:
+    """Recompute the chain and hold it against the signed checkpoints; return how many entries
+    held and the problems found (the chain's first break, then each checkpoint problem).
+    With `public_key` (hex), a checkpoint signed by another key is a problem too."""
+    from .checkpoints import verify_against_checkpoints
+
+    count, problem = verify_stored_entries(session)
+    problems = [problem[1]] if problem else []
+    return count, problems + verify_against_checkpoints(session, public_key)
 
 
 def head(session: Session) -> AuditEntry | None:

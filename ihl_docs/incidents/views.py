@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 from sqlmodel import select
 
-from ..audit import services as audit
+from ..audit import log as audit_log
 from ..auth.access import (READ_ALL_ROLES, allowed_transitions, can_edit_case, case_for,
                            visible_cases)
 from ..cases.services import parties
@@ -16,7 +16,7 @@ from ..errors import InvalidInput, NotFound, StaleVersion
 from ..evidence.services import evidence_of_incident
 from ..forms_support import (COUNTRIES, add_errors, day_end, day_start, display_value,
                              stale_conflict, validated)
-from ..models import AuditEntry, Case, IncidentCreate, WorkflowStatus, label
+from ..models import Case, IncidentCreate, WorkflowStatus, label
 from ..web import MAX_PAGE, form_errors_from, pager_for
 from . import services
 from .forms import FIELD_LABELS, IncidentEditForm, IncidentFilterForm, IncidentForm, StatusForm
@@ -170,13 +170,8 @@ def _change_rows(changes: list[dict]) -> list[dict]:
 
 def _history(db, ref: str) -> list[dict]:
     """The incident's audit entries, oldest first, each with the fields it changed."""
-    entries = db.exec(select(AuditEntry).where(AuditEntry.entity == "incident",
-                                               AuditEntry.entity_id == ref)
-                      .order_by(AuditEntry.seq)).all()
     history = []
-    for entry in entries:
-        change = audit.entry_document(entry)["change"]
-        fields = audit.changed_fields(change.get("before"), change.get("after"))
+    for entry, fields in audit_log.history(db, "incident", ref):
         rows = [] if entry.action == "create" else _change_rows(
             [{"field": f, "from": old, "to": new, "by": entry.actor, "at": None}
              for f, (old, new) in fields.items()])

@@ -1,0 +1,36 @@
+"""The published checkpoints: a page and a JSON Lines file for whoever keeps copies outside."""
+
+from flask import Blueprint, Response, current_app, render_template
+
+from ..auth.login import role_required
+from ..db import get_session
+from .chain import canonical_json
+from .checkpoints import checkpoint_document, list_checkpoints
+from .signing import existing_public_key
+
+bp = Blueprint("audit_checkpoints", __name__, url_prefix="/audit")
+READERS = ("auditor", "admin")
+
+
+@bp.route("/checkpoints")
+@role_required(*READERS)
+def index():
+    checkpoints = [checkpoint_document(c) for c in reversed(list_checkpoints(get_session()))]
+    return render_template("audit/checkpoints.html", checkpoints=checkpoints,
+                           public_key=_public_key())
+
+
+@bp.route("/checkpoints.jsonl")
+@role_required(*READERS)
+def download():
+    lines = [canonical_json(checkpoint_document(c)) + "\n"
+             for c in list_checkpoints(get_session())]
+    return Response("".join(lines), mimetype="application/jsonl",
+                    headers={"Content-Disposition": "attachment; filename=checkpoints.jsonl"})
+
+
+def _public_key() -> str | None:
+    try:
+        return existing_public_key(current_app.config["SIGNING_KEY"])
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,83 @@
+"""GET /api/v1/audit: the log in seq order, paged by `after`, for auditors and administrators."""
+
+import pytest
+from sqlmodel import select
+
+from ihl_docs.audit.chain import GENESIS_HASH, verify_entries
+from ihl_docs.models import AuditEntry
+
+from .test_api_support import as_role, world  # noqa: F401  (fixtures)
+
+FIELDS = ["seq", "prev_hash", "hash", "occurred_at", "actor", "action", "entity", "entity_id",
+          "case_ref", "change"]
+
+
+def all_seqs(db) -> list[int]:
+    seqs = list(db.exec(select(AuditEntry.seq).order_by(AuditEntry.seq)))
+    db.commit()
+    return seqs
+
+
+def test_entries_come_in_seq_order_as_flat_documents_that_verify(client, db, world):
+    response = client.get("/api/v1/audit?limit=500", headers=world["headers"]["auditor"])
+    assert response.status_code == 200
+    body = response.get_json()
+    assert [item["seq"] for item in body["items"]] == all_seqs(db)
+    assert body["total"] == len(all_seqs(db)) and body["next"] is None
+    first = body["items"][0]
+    assert list(first) == FIELDS and first["prev_hash"] == GENESIS_HASH
+    assert set(first["change"]) == {"before", "after"}
+    assert first["occurred_at"].endswith("+00:00")
+    assert verify_entries(iter(body["items"]))[1] is None  # the chain holds as served
+
+
+def test_after_and_limit_page_through_the_log_following_next(client, db, world):
+    headers, seqs = world["headers"]["admin"], all_seqs(db)
+    assert len(seqs) > 5
+    first = client.get("/api/v1/audit?limit=2", headers=headers).get_json()
+    assert [i["seq"] for i in first["items"]] == seqs[:2] and first["total"] == len(seqs)
+    assert first["next"].startswith("http://localhost/api/v1/audit?")
+    assert f"after={seqs[1]}" in first["next"] and "limit=2" in first["next"]
+    shown, url = [], "/api/v1/audit?limit=2"
+    while url:
+        body = client.get(url, headers=headers).get_json()
+        shown += [i["seq"] for i in body["items"]]
+        url = body["next"]
+    assert shown == seqs
+    rest = client.get(f"/api/v1/audit?after={seqs[2]}&limit=2", headers=headers).get_json()
+    assert [i["seq"] for i in rest["items"]] == seqs[3:5]
+    assert rest["total"] == len(seqs) - 3
+    past = client.get(f"/api/v1/audit?after={seqs[-1]}", headers=headers).get_json()
+    assert past == {"items": [], "total": 0, "next": None}
+
+
+@pytest.mark.parametrize("query, field", [("limit=501", "limit"), ("limit=0", "limit"),
+                                          ("after=-1", "after"), ("after=x", "after"),
+                                          ("after=2147483648", "after"),
+                                          ("offset=3", "offset")])
+def test_bad_paging_is_422_naming_the_field(client, world, query, field):
+    response = client.get(f"/api/v1/audit?{query}", headers=world["headers"]["auditor"])
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("who, status", [("auditor", 200), ("admin", 200),
+                                         ("member_investigator", 403), ("member_legal", 403),
+                                         ("outsider_legal", 403)])
+def test_only_auditors_and_admins_read_the_log(client, world, who, status):
+    response = client.get("/api/v1/audit", headers=world["headers"][who])
+    assert response.status_code == status
+    if status == 403:
+        assert response.get_json()["error"]["code"] == "forbidden"
+        assert "items" not in response.get_json()
+
+
+def test_without_a_token_it_is_401(client, world):
+    assert client.get("/api/v1/audit").status_code == 401
+
+
+def test_the_openapi_document_describes_it(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    operation = document["paths"]["/audit"]["get"]
+    assert {p["name"] for p in operation["parameters"]} >= {"after", "limit"}
+    assert {"200", "401", "403", "422"} <= set(operation["responses"])
