@@ -328,11 +328,12 @@ def _copy_out(store, dossier, path: str) -> None:
 
 def main():
     """Entry point of the `ihl` console script."""
+    from .config import ConfigurationError
     from .jobs import QueueConfigurationError
 
     try:
         cli.main(prog_name="ihl")
-    except QueueConfigurationError as exc:
+    except (QueueConfigurationError, ConfigurationError) as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
     except OperationalError as exc:

@@ -28,6 +28,18 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
+class ConfigurationError(ValueError):
+    """An IHL_* variable that cannot be used, named in one sentence."""
+
+
+def _number(env: dict, name: str, default: int) -> int:
+    text = env.get(name, str(default))
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigurationError(f"IHL_{name} must be a whole number, not {text!r}.") from None
+
+
 def load_config(instance_path: Path, environ=os.environ, overrides: dict | None = None) -> dict:
     """Build the configuration mapping from defaults, IHL_* variables and `overrides`."""
     env = {k[4:]: v for k, v in environ.items() if k.startswith("IHL_")}
@@ -37,15 +49,15 @@ def load_config(instance_path: Path, environ=os.environ, overrides: dict | None 
         # Background jobs: SQLite in the instance folder, or redis://HOST:PORT/DB.
         "QUEUE_URL": env.get("QUEUE_URL", f"sqlite:///{instance_path / 'queue.sqlite3'}"),
         "QUEUE_IMMEDIATE": False,  # run each job inline, when it is queued (tests)
-        "MAX_UPLOAD_MB": int(env.get("MAX_UPLOAD_MB", "4096")),
+        "MAX_UPLOAD_MB": _number(env, "MAX_UPLOAD_MB", 4096),
         "SECURE_COOKIES": _flag(env.get("SECURE_COOKIES", "0")),
-        "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "10")),
-        "LOGIN_LOCKOUT_MINUTES": int(env.get("LOGIN_LOCKOUT_MINUTES", "15")),
-        "SESSION_HOURS": min(int(env.get("SESSION_HOURS", "12")), 12),
+        "LOGIN_MAX_FAILURES": _number(env, "LOGIN_MAX_FAILURES", 10),
+        "LOGIN_LOCKOUT_MINUTES": _number(env, "LOGIN_LOCKOUT_MINUTES", 15),
+        "SESSION_HOURS": min(_number(env, "SESSION_HOURS", 12), 12),
         "PAGE_SIZE": 25,
         # The Ed25519 key that signs audit checkpoints: outside the database, made on first use.
         "SIGNING_KEY": env.get("SIGNING_KEY", str(instance_path / "audit_signing_key")),
-        "CHECKPOINT_MINUTES": int(env.get("CHECKPOINT_MINUTES", "60")),
+        "CHECKPOINT_MINUTES": _number(env, "CHECKPOINT_MINUTES", 60),
     }
     config.update(overrides or {})
     if not config.get("SECRET_KEY"):

@@ -235,3 +235,20 @@ def test_a_starting_worker_fails_the_interrupted_and_requeues_the_forgotten(queu
     assert fresh(application, old_ref).status == "done"
     assert fresh(application, recent_ref).status == "queued"
     assert fresh(application, stale).error == services.INTERRUPTED
+
+
+@pytest.mark.parametrize("name", ["MAX_UPLOAD_MB", "SESSION_HOURS", "CHECKPOINT_MINUTES"])
+def test_a_number_setting_that_is_not_a_number_is_named(tmp_path, name):
+    from ihl_docs.config import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=f"IHL_{name} must be a whole number, not 'ten'"):
+        load_config(tmp_path, environ={f"IHL_{name}": "ten"})
+
+
+def test_a_malformed_number_setting_is_one_line_on_the_command_line(tmp_path, database_url):
+    env = {**os.environ, "IHL_DATABASE_URL": database_url, "IHL_MAX_UPLOAD_MB": "lots",
+           "IHL_INSTANCE_DIR": str(tmp_path / "instance")}
+    result = subprocess.run([_ihl(), "verify"], env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "Error: IHL_MAX_UPLOAD_MB must be a whole number, not 'lots'."
