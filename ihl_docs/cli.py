@@ -192,11 +192,11 @@ def serve_command(host, port, workers):
 def verify_command(as_json):
     """Re-hash every stored file, recompute the audit chain; print each problem; exit 1 if any."""
     from .db import open_session
-    from .verification import verify_all
+    from .verification import instance_public_key, verify_all
 
     with open_session(current_app.extensions["ihl_engine"], write=False) as session:
         report = verify_all(session, current_app.extensions["ihl_store"],
-                            public_key=_signing_public_key())
+                            public_key=instance_public_key(current_app.config["SIGNING_KEY"]))
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
@@ -206,17 +206,6 @@ def verify_command(as_json):
                    "audit entries: "
                    + ("intact." if report["ok"] else f"{len(report['problems'])} problem(s)."))
     sys.exit(0 if report["ok"] else 1)
-
-
-def _signing_public_key() -> str | None:
-    """This instance's checkpoint key, which every checkpoint must be signed by (None: no key
-    file yet, or one this user cannot read — then any validly signed checkpoint counts)."""
-    from .audit.signing import existing_public_key
-
-    try:
-        return existing_public_key(current_app.config["SIGNING_KEY"])
-    except (OSError, ValueError):
-        return None
 
 
 @click.command("worker")

@@ -43,3 +43,14 @@ def verify_all(session: Session, store: EvidenceStore, *, public_key: str | None
     count, chain_problems = verify_chain(session, public_key)
     problems = file_problems + chain_problems
     return {"ok": not problems, "files": files, "audit_entries": count, "problems": problems}
+
+
+def instance_public_key(key_path: str) -> str | None:
+    """This instance's checkpoint key, which every checkpoint must be signed by (None: no key
+    file yet, or one this process cannot read — then any validly signed checkpoint counts)."""
+    from .audit.signing import existing_public_key
+
+    try:
+        return existing_public_key(key_path)
+    except (OSError, ValueError):
+        return None

@@ -81,3 +81,36 @@ def test_the_openapi_document_describes_it(client):
     operation = document["paths"]["/audit"]["get"]
     assert {p["name"] for p in operation["parameters"]} >= {"after", "limit"}
     assert {"200", "401", "403", "422"} <= set(operation["responses"])
+
+
+# ---- POST /verify -----------------------------------------------------------------------------
+
+def test_verification_through_the_api_reports_an_intact_instance(client, world):
+    response = client.post("/api/v1/verify", headers=world["headers"]["auditor"])
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["ok"] is True and body["problems"] == [] and body["audit_entries"] > 5
+
+
+def test_verification_names_an_altered_file_by_its_evidence_ref(client, db, app, world):
+    from .builders import make_evidence
+
+    store = app.extensions["ihl_store"]
+    item = make_evidence(db, world["case"], world["creator"], store, data=b"%PDF-1.4 report 42")
+    path = store.path_for(item.sha256)
+    path.chmod(0o644)
+    path.write_bytes(b"%PDF-1.4 report 43")
+    body = client.post("/api/v1/verify", headers=world["headers"]["admin"]).get_json()
+    assert body["ok"] is False and body["files"] >= 1
+    assert any(item.ref in problem and "altered" in problem for problem in body["problems"])
+
+
+@pytest.mark.parametrize("who", ["member_investigator", "member_legal", "outsider_legal"])
+def test_only_auditors_and_administrators_run_verification(client, world, who):
+    response = client.post("/api/v1/verify", headers=world["headers"][who])
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "forbidden"
+
+
+def test_verification_needs_a_token(client):
+    assert client.post("/api/v1/verify").status_code == 401

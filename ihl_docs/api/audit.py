@@ -2,12 +2,13 @@
 
 from urllib.parse import urlencode
 
-from flask import request
+from flask import current_app, request
 
 from ..audit import log
 from ..auth.access import READ_ALL_ROLES
-from ..db import get_session
+from ..db import get_session, open_session
 from ..errors import Forbidden
+from ..verification import instance_public_key, verify_all
 from . import inputs
 from .auth import api_user
 
@@ -29,3 +30,13 @@ def list_audit_entries():
         args = {**request.args.to_dict(), "after": str(items[-1]["seq"])}
         next_url = f"{request.base_url}?{urlencode(args)}"
     return {"items": items, "total": total, "next": next_url}
+
+
+def run_verification():
+    """What `ihl verify` checks: every stored file re-hashed, the chain and its checkpoints."""
+    if api_user().role not in READ_ALL_ROLES:
+        raise Forbidden("Only auditors and administrators run verification.")
+    # A reading transaction: re-hashing every file must not hold the database's write lock.
+    with open_session(current_app.extensions["ihl_engine"], write=False) as session:
+        return verify_all(session, current_app.extensions["ihl_store"],
+                          public_key=instance_public_key(current_app.config["SIGNING_KEY"]))

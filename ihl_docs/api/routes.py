@@ -19,7 +19,7 @@ from ..db import open_session
 from ..models import CaseRead, EvidenceRead, IncidentRead
 from . import audit, cases, custody, dossiers, evidence, incidents, openapi, qualifications
 from .auth import authenticate
-from .schemas import AuditEntryList, AuditQuery
+from .schemas import AuditEntryList, AuditQuery, VerificationReport
 from .schemas import (CaseCreate, CaseList, CustodyChain, CustodyEntry, CustodyEventCreate,
                       DossierAccepted, DossierCreate, DossierList, DossierRead,
                       EvidenceLinkCreate, EvidenceLinkRead, EvidenceList, EvidenceQuery,
@@ -131,6 +131,10 @@ ROUTES = [
     Route("GET", "/audit", audit.list_audit_entries,
           "Audit log entries in seq order, after the seq given (auditors and administrators)",
           query=AuditQuery, result=AuditEntryList, errors=(401, 403, 422)),
+    Route("POST", "/verify", audit.run_verification,
+          "Re-hash every stored file and recompute the audit chain against its signed "
+          "checkpoints, as `ihl verify` does (auditors and administrators)",
+          result=VerificationReport, errors=(401, 403)),
     Route("GET", "/openapi.json", openapi.openapi_document, "This OpenAPI document",
           public=True, errors=()),
 ]

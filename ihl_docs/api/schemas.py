@@ -349,3 +349,11 @@ ProvisionList = list_of(ProvisionRead)
 QualificationList = list_of(QualificationRead)
 DossierList = list_of(DossierRead)
 AuditEntryList = list_of(AuditEntryRead)
+
+
+class VerificationReport(BaseModel):
+    ok: bool = Field(description="true when no problem was found")
+    files: int = Field(description="stored files re-hashed (evidence, thumbnails, dossiers)")
+    audit_entries: int = Field(description="audit entries whose hashes were recomputed")
+    problems: list[str] = Field(description="each problem, naming the evidence ref, dossier or "
+                                            "audit seq it concerns")
