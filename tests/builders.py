@@ -122,3 +122,11 @@ def qualify(db, incident, actor, key="rs-8-2-b-i", assessment="alleged", analysi
                                                      actor=actor)
     db.commit()
     return qualification
+
+
+def assert_hidden_looks_missing(client, hidden_url, hidden_ref, missing_url, missing_ref):
+    """A record one may not see answers exactly as one that does not exist (refs aside)."""
+    hidden, missing = client.get(hidden_url), client.get(missing_url)
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.get_data(as_text=True).replace(hidden_ref, "X") == \
+        missing.get_data(as_text=True).replace(missing_ref, "X")

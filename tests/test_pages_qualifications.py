@@ -14,8 +14,8 @@ from ihl_docs.models import (AuditEntry, ElementEvidence, ElementFinding, Instru
                              InstrumentParty, Qualification)
 from ihl_docs.qualifications import services as q
 
-from .builders import (PASSWORD, load_catalogue, login, make_case, make_evidence, make_incident,
-                       make_user, qualify)
+from .builders import (PASSWORD, assert_hidden_looks_missing, load_catalogue, login, make_case,
+                       make_evidence, make_incident, make_user, qualify)
 from .test_pages_incidents import FormPage, text_of
 
 
@@ -635,8 +635,6 @@ def test_anonymous_visitors_are_sent_to_log_in(client, db, world, endpoint):
 
 def test_a_hidden_incident_looks_like_one_that_does_not_exist(client, db, world):
     login(client, world.users["legal"])
-    hidden = client.get(f"/incidents/{world.incidents['other'].ref}/qualifications")
-    missing = client.get("/incidents/NO-SUCH-I001/qualifications")
-    assert hidden.status_code == missing.status_code == 404
-    assert hidden.get_data(as_text=True).replace(world.incidents["other"].ref, "X") == \
-        missing.get_data(as_text=True).replace("NO-SUCH-I001", "X")
+    ref = world.incidents["other"].ref
+    assert_hidden_looks_missing(client, f"/incidents/{ref}/qualifications", ref,
+                                "/incidents/NO-SUCH-I001/qualifications", "NO-SUCH-I001")
