@@ -2,9 +2,9 @@
 
 from sqlmodel import Session, select
 
-from .audit.services import verify_chain
-from .models import Dossier, DossierStatus, Evidence, EvidenceDerivative
-from .storage import EvidenceStore
+from ..audit.services import verify_chain
+from ..models import Dossier, DossierStatus, Evidence, EvidenceDerivative
+from ..storage import EvidenceStore
 
 
 def verify_files(session: Session, store: EvidenceStore) -> tuple[int, list[str]]:
@@ -48,7 +48,7 @@ def verify_all(session: Session, store: EvidenceStore, *, public_key: str | None
 def instance_public_key(key_path: str) -> str | None:
     """This instance's checkpoint key, which every checkpoint must be signed by (None: no key
     file yet, or one this process cannot read — then any validly signed checkpoint counts)."""
-    from .audit.signing import existing_public_key
+    from ..audit.signing import existing_public_key
 
     try:
         return existing_public_key(key_path)
