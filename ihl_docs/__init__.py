@@ -69,9 +69,10 @@ def register_blueprints(app: Flask) -> None:
     from .provisions.views import bp as provisions_bp
     from .qualifications.views import bp as qualifications_bp
     from .users.views import bp as users_bp
+    from .verification.views import bp as verification_bp
 
     for bp in (auth_bp, cases_bp, incidents_bp, evidence_bp, provisions_bp, qualifications_bp,
-               dossiers_bp, users_bp, audit_bp, audit_checkpoints_bp, api_bp):
+               dossiers_bp, users_bp, audit_bp, audit_checkpoints_bp, verification_bp, api_bp):
         app.register_blueprint(bp)
 
 

@@ -33,10 +33,12 @@ def _create_app():
 def init_app(app) -> None:
     """Register the commands on the application, where `ihl` (and test runners) find them."""
     from .audit.commands import audit_group
+    from .bags.commands import export_command, import_command
     from .demo import demo_command
 
     for command in (init_command, users_group, tokens_group, serve_command, verify_command,
-                    gc_command, provisions_group, worker_command, dossier_command):
+                    gc_command, provisions_group, worker_command, dossier_command,
+                    export_command, import_command):
         app.cli.add_command(command)
     app.cli.add_command(demo_command)
     app.cli.add_command(audit_group)
@@ -190,7 +192,8 @@ def serve_command(host, port, workers):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @with_appcontext
 def verify_command(as_json):
-    """Re-hash every stored file, recompute the audit chain; print each problem; exit 1 if any."""
+    """Re-hash every stored file, hold every custody event against its audit entry, recompute
+    the audit chain and check its signed checkpoints; print each problem; exit 1 if any."""
     from .db import open_session
     from .verification import instance_public_key, verify_all
 
@@ -202,8 +205,8 @@ def verify_command(as_json):
     else:
         for problem in report["problems"]:
             click.echo(problem)
-        click.echo(f"Checked {report['files']} stored files and {report['audit_entries']} "
-                   "audit entries: "
+        click.echo(f"Checked {report['files']} stored files, {report['custody_events']} custody "
+                   f"events and {report['audit_entries']} audit entries: "
                    + ("intact." if report["ok"] else f"{len(report['problems'])} problem(s)."))
     sys.exit(0 if report["ok"] else 1)
 

@@ -50,12 +50,20 @@ def init_jobs(app: Flask) -> None:
     def build_dossier(dossier_ref: str) -> None:
         run_dossier(engine, store, dossier_ref, cache_dir)
 
+    @queue.task(name="verify")
+    def verify(run_ref: str) -> None:
+        from .verification import instance_public_key
+        from .verification.runs import run_verification
+
+        run_verification(engine, store, run_ref,
+                         public_key=instance_public_key(app.config["SIGNING_KEY"]))
+
     @queue.periodic_task(crontab(), name="audit_checkpoint")  # looks every minute; signs when due
     def audit_checkpoint() -> None:
         scheduled_checkpoint(engine, app.config["SIGNING_KEY"], app.config["CHECKPOINT_MINUTES"])
 
     app.extensions["ihl_queue"] = queue
-    app.extensions["ihl_tasks"] = {"build_dossier": build_dossier}
+    app.extensions["ihl_tasks"] = {"build_dossier": build_dossier, "verify": verify}
 
 
 def dossier_cache_dir(app: Flask) -> Path:
@@ -68,11 +76,22 @@ def enqueue_dossier(dossier_ref: str) -> None:
     cannot take it, the record says so rather than staying queued for ever."""
     from .dossiers.services import NOT_QUEUED, fail_dossier
 
+    _enqueue("build_dossier", dossier_ref, fail_dossier, NOT_QUEUED)
+
+
+def enqueue_verification(run_ref: str) -> None:
+    """Queue a verification run whose queued record is already committed (as for dossiers)."""
+    from .verification.runs import NOT_QUEUED, fail_run
+
+    _enqueue("verify", run_ref, fail_run, NOT_QUEUED)
+
+
+def _enqueue(task: str, ref: str, fail, message: str) -> None:
     try:
-        current_app.extensions["ihl_tasks"]["build_dossier"](dossier_ref)
+        current_app.extensions["ihl_tasks"][task](ref)
     except Exception:
-        logging.getLogger(__name__).exception("Could not queue dossier %s", dossier_ref)
-        fail_dossier(current_app.extensions["ihl_engine"], dossier_ref, NOT_QUEUED)
+        logging.getLogger(__name__).exception("Could not queue %s", ref)
+        fail(current_app.extensions["ihl_engine"], ref, message)
 
 
 def run_worker(app: Flask, *, threads: int, interrupted_after: timedelta) -> None:
@@ -83,9 +102,9 @@ def run_worker(app: Flask, *, threads: int, interrupted_after: timedelta) -> Non
     log = logging.getLogger("ihl_docs.worker")
     failed, requeued = recover(app, interrupted_after)
     for ref in failed:
-        log.warning("Dossier %s was left running by a worker that stopped: marked failed", ref)
+        log.warning("%s was left running by a worker that stopped: marked failed", ref)
     for ref in requeued:
-        log.warning("Dossier %s was still waiting to be built: queued again", ref)
+        log.warning("%s was still waiting for a worker: queued again", ref)
     from .audit.checkpoints import scheduled_checkpoint
 
     scheduled_checkpoint(app.extensions["ihl_engine"], app.config["SIGNING_KEY"])
@@ -96,16 +115,20 @@ def run_worker(app: Flask, *, threads: int, interrupted_after: timedelta) -> Non
 
 
 def recover(app: Flask, older_than: timedelta) -> tuple[list[str], list[str]]:
-    """Declare failed the dossiers left running longer than `older_than`, and queue again those
-    queued longer than that (their message may be lost, e.g. a Redis that was emptied; a job
-    delivered twice builds once). Returns (refs failed, refs queued again)."""
-    from .dossiers.services import fail_interrupted, waiting_since
+    """Declare failed the dossiers and verification runs left running longer than `older_than`,
+    and queue again those queued longer than that (their message may be lost, e.g. a Redis that
+    was emptied; a job delivered twice runs once). Returns (refs failed, refs queued again)."""
+    from .dossiers import services as dossiers
+    from .verification import runs
 
-    engine, task = app.extensions["ihl_engine"], app.extensions["ihl_tasks"]["build_dossier"]
-    failed = fail_interrupted(engine, older_than)
-    requeued = waiting_since(engine, older_than)
-    for ref in requeued:
-        task(ref)
+    engine, tasks = app.extensions["ihl_engine"], app.extensions["ihl_tasks"]
+    failed, requeued = [], []
+    for module, task in ((dossiers, tasks["build_dossier"]), (runs, tasks["verify"])):
+        failed += module.fail_interrupted(engine, older_than)
+        waiting = module.waiting_since(engine, older_than)
+        for ref in waiting:
+            task(ref)
+        requeued += waiting
     return failed, requeued
 
 

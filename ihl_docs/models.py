@@ -188,6 +188,23 @@ class DossierStatus(StrEnum):
     failed = "failed"
 
 
+class RunStatus(StrEnum):
+    """Where a verification run is: the same steps as a dossier build."""
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class FindingKind(StrEnum):
+    """What a verification finding concerns."""
+    evidence = "evidence"      # a stored evidence file or derivative
+    dossier = "dossier"        # a stored dossier PDF
+    custody = "custody"        # a custody event against its audit entry
+    audit = "audit"            # the audit chain
+    checkpoint = "checkpoint"  # a signed checkpoint of the chain
+
+
 MAX_COUNT = 10_000_000
 
 
@@ -756,3 +773,46 @@ class AuditCheckpoint(SQLModel, table=True):
     signed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     public_key: str = Field(sa_type=sa.String(64))  # raw Ed25519 key, hex
     signature: str = Field(sa_type=sa.String(128))  # over canonical {seq, hash, occurred_at}
+
+
+class VerificationRun(SQLModel, table=True):
+    """One verification of everything (or of one case's files and custody records, with the
+    whole audit chain), run as a background job: what was checked, when, by whom, the result."""
+
+    __tablename__ = "verification_run"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ref: str = Field(sa_type=sa.String(40), unique=True, index=True)
+    case_id: Optional[int] = Field(default=None, foreign_key="case.id", index=True)  # None: all
+    requested_by: str = Field(sa_type=sa.String(300))  # an e-mail, or the command that asked
+    status: RunStatus = Field(default=RunStatus.queued, sa_type=_enum(16), index=True)
+    stage: str = Field(default="", sa_type=sa.String(200))
+    progress: int = Field(default=0)
+    error: str = Field(default="", sa_type=sa.Text)
+    files_checked: int = Field(default=0)
+    bytes_checked: int = Field(default=0, sa_type=sa.BigInteger)
+    dossiers_checked: int = Field(default=0)
+    custody_checked: int = Field(default=0)
+    audit_checked: int = Field(default=0)
+    checkpoints_checked: int = Field(default=0)
+    problem_count: int = Field(default=0)
+    audit_head_seq: Optional[int] = Field(default=None)  # the chain's head the run checked to
+    audit_head_hash: Optional[str] = Field(default=None, sa_type=sa.String(64))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    finished_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+
+
+class VerificationFinding(SQLModel, table=True):
+    """One problem a run found, naming the evidence ref, dossier ref or audit seq; an auditor
+    may acknowledge it with a note (audited), which does not make it go away."""
+
+    __tablename__ = "verification_finding"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="verification_run.id", index=True)
+    number: int  # 1, 2, … within the run
+    kind: FindingKind = Field(sa_type=_enum(16))
+    subject: str = Field(sa_type=sa.String(120))  # the evidence or dossier ref, or "seq N"
+    message: str = Field(sa_type=sa.Text)
+    acknowledged_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_by: str = Field(default="", sa_type=sa.String(300))
+    acknowledgement: str = Field(default="", sa_type=sa.Text)

@@ -138,4 +138,4 @@ def test_intact_chain_verifies_from_cli(db, runner):
     total = _seed(db)
     result = runner.invoke(args=["verify"])
     assert result.exit_code == 0, result.output
-    assert f"Checked 0 stored files and {total} audit entries: intact." in result.output
+    assert f"Checked 0 stored files, 0 custody events and {total} audit entries: intact." in result.output

@@ -147,7 +147,7 @@ def test_a_real_worker_builds_what_the_page_queued_and_fails_what_a_dead_one_lef
         log.seek(0)
         output = log.read()
         log.close()
-    assert f"Dossier {stale} was left running" in output, output
+    assert f"{stale} was left running" in output, output
     assert "Traceback" not in output, output
 
 

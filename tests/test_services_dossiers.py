@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, func, select
 
+from ihl_docs import progress as progress_module
 from ihl_docs.audit.services import verify_chain
 from ihl_docs.cases import services as case_services
 from ihl_docs.dbtypes import utcnow
@@ -146,7 +147,7 @@ def test_a_built_dossier_is_stored_recorded_and_exports_what_it_shows(app, db, t
 def test_progress_is_recorded_on_stage_changes_and_at_most_twice_a_second(app, db, team,
                                                                            monkeypatch):
     engine, clock, seen = team["engine"], [1000.0], []
-    monkeypatch.setattr(services.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
 
     def stored_progress():
         with Session(engine) as session:

@@ -132,8 +132,9 @@ ROUTES = [
           "Audit log entries in seq order, after the seq given (auditors and administrators)",
           query=AuditQuery, result=AuditEntryList, errors=(401, 403, 422)),
     Route("POST", "/verify", audit.run_verification,
-          "Re-hash every stored file and recompute the audit chain against its signed "
-          "checkpoints, as `ihl verify` does (auditors and administrators)",
+          "Re-hash every stored file, hold every custody event against its audit entry and "
+          "recompute the audit chain against its signed checkpoints, as `ihl verify` does "
+          "(auditors and administrators)",
           result=VerificationReport, errors=(401, 403)),
     Route("GET", "/openapi.json", openapi.openapi_document, "This OpenAPI document",
           public=True, errors=()),

@@ -354,6 +354,10 @@ AuditEntryList = list_of(AuditEntryRead)
 class VerificationReport(BaseModel):
     ok: bool = Field(description="true when no problem was found")
     files: int = Field(description="stored files re-hashed (evidence, thumbnails, dossiers)")
+    dossiers: int = Field(description="of those, dossier PDFs")
+    custody_events: int = Field(description="custody events held against the audit entries "
+                                            "that recorded them")
     audit_entries: int = Field(description="audit entries whose hashes were recomputed")
+    checkpoints: int = Field(description="signed checkpoints the chain was held against")
     problems: list[str] = Field(description="each problem, naming the evidence ref, dossier or "
                                             "audit seq it concerns")

@@ -8,10 +8,8 @@ it opens its own short sessions, so a worker, the `ihl dossier` command and test
 import hashlib
 import logging
 import re
-import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -27,14 +25,13 @@ from ..errors import (Conflict, DomainError, EvidenceIntegrityError, Forbidden, 
                       NotFound)
 from ..evidence import services as evidence_services
 from ..models import Case, Dossier, DossierAudience, DossierStatus, Evidence, Role, User
+from ..progress import Observer, ProgressRecorder
 from ..storage import EvidenceStore, IncomingFile, StoredFile
 from .build import BuiltDossier, build_dossier
 
 log = logging.getLogger(__name__)
 
 PREPARED_BY_MAX = 200
-# Progress is written at most this often (seconds), and whenever the stage changes.
-PROGRESS_INTERVAL = 0.5
 INTERRUPTED = ("Interrupted: the worker building this dossier stopped before it finished. "
                "Nothing was kept; request the dossier again.")
 NOT_QUEUED = ("The dossier could not be queued: the job queue is not reachable. Nothing was "
@@ -42,9 +39,6 @@ NOT_QUEUED = ("The dossier could not be queued: the job queue is not reachable. 
 OPEN = (DossierStatus.queued, DossierStatus.running)
 COMMAND_ACTOR = "ihl dossier"  # the actor of a dossier requested on the command line
 WORKER_ACTOR = "ihl worker"
-
-Observer = Callable[[str, int], None]
-
 
 def can_generate(session: Session, user: User, case: Case) -> bool:
     """Lawyers who are members of the case, and administrators."""
@@ -152,38 +146,6 @@ def not_ready_message(dossier: Dossier) -> str:
 
 # --- the job ---------------------------------------------------------------------------------
 
-class ProgressRecorder:
-    """The builder's progress callback: keeps the stage and percentage on the dossier record,
-    each time in a short transaction of its own, at most every PROGRESS_INTERVAL seconds unless
-    the stage changes. The percentage never goes back."""
-
-    def __init__(self, engine: Engine, ref: str, observer: Observer | None = None):
-        self.engine, self.ref, self.observer = engine, ref, observer
-        self.stage, self.percent = "", 0
-        self._written: tuple[str, float] | None = None
-
-    def __call__(self, stage: str, percent: int) -> None:
-        self.stage = str(stage)[:200]
-        self.percent = max(self.percent, min(100, max(0, int(percent))))
-        if self.observer:
-            self.observer(self.stage, self.percent)
-        now = time.monotonic()
-        if (self._written is None or self._written[0] != self.stage
-                or now - self._written[1] >= PROGRESS_INTERVAL):
-            self._write()
-            self._written = (self.stage, now)
-
-    def _write(self) -> None:
-        try:
-            with open_session(self.engine, write=True) as session:
-                running = Dossier.status == DossierStatus.running
-                session.exec(sa.update(Dossier).where(Dossier.ref == self.ref, running)
-                             .values(stage=self.stage, progress=self.percent))
-                session.commit()
-        except SQLAlchemyError:  # progress is shown, not relied on: the build goes on
-            log.warning("Could not record the progress of dossier %s", self.ref, exc_info=True)
-
-
 def run_dossier(engine: Engine, store: EvidenceStore, dossier_ref: str,
                 cache_dir: Path | None = None, *,
                 observer: Observer | None = None) -> Dossier | None:
@@ -193,7 +155,7 @@ def run_dossier(engine: Engine, store: EvidenceStore, dossier_ref: str,
     failed), in which case nothing is done."""
     if not _start(engine, dossier_ref):
         return None
-    progress = ProgressRecorder(engine, dossier_ref, observer)
+    progress = ProgressRecorder(engine, Dossier, dossier_ref, observer)
     incoming = store.incoming()
     try:
         built = _build(engine, store, dossier_ref, incoming, cache_dir, progress)

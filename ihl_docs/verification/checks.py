@@ -1,48 +1,225 @@
-"""Everything `ihl verify` and the API's /verify check: stored files and the audit chain."""
+"""What a verification checks, for `ihl verify`, the API's /verify and verification runs.
 
-from sqlmodel import Session, select
+1. Every stored file — evidence originals, their derivatives, dossier PDFs — re-hashed against
+   the SHA-256 its record holds.
+2. Every custody event against the audit entry that recorded it: a custody row changed, added or
+   removed in the database without the application leaves a row that no entry vouches for.
+3. The audit chain recomputed from its first entry, and held against its signed checkpoints.
 
-from ..audit.services import verify_chain
-from ..models import Dossier, DossierStatus, Evidence, EvidenceDerivative
+Each problem is a `Finding` naming the evidence ref, the dossier ref or the audit seq.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlmodel import Session, func, select
+
+from ..audit.services import jsonable, verify_chain
+from ..models import (AuditCheckpoint, AuditEntry, Case, CustodyEvent, Dossier, DossierStatus,
+                      Evidence, EvidenceDerivative, FindingKind)
 from ..storage import EvidenceStore
 
+Progress = Callable[[str, int], None]
+BATCH = 2000
+# The share of a run's progress bar each part takes (files dominate: they are read in full).
+FILES_UNTIL, CUSTODY_UNTIL = 80, 85
+SEQ = re.compile(r"\bseq (\d+)")
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: FindingKind
+    subject: str   # the evidence ref, the dossier ref, or "seq N"
+    message: str   # the whole problem in words, the subject named in it
+
+
+@dataclass
+class Report:
+    """What a verification looked at and what it found."""
+    files: int = 0            # evidence files and derivatives re-hashed
+    bytes: int = 0            # their bytes, with the dossiers'
+    dossiers: int = 0         # dossier PDFs re-hashed
+    custody_events: int = 0   # custody events held against their audit entries
+    audit_entries: int = 0    # audit entries recomputed (the whole chain, whatever the scope)
+    checkpoints: int = 0      # signed checkpoints the chain was held against
+    head: tuple[int, str] | None = None  # the last entry checked (seq, hash)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    @property
+    def problems(self) -> list[str]:
+        return [f.message for f in self.findings]
+
+
+def _quiet(_stage: str, _percent: int) -> None:
+    pass
+
+
+def verify(session: Session, store: EvidenceStore, *, case: Case | None = None,
+           public_key: str | None = None, progress: Progress | None = None) -> Report:
+    """Run every check: of everything, or of one case's files, dossiers and custody events (the
+    audit chain is always checked whole: a case's entries are links of the one chain)."""
+    progress = progress or _quiet
+    report = Report()
+    progress("re-hashing stored files", 0)
+    _check_files(session, store, case, report, progress)
+    progress("checking custody events against the audit log", FILES_UNTIL)
+    _check_custody(session, case, report)
+    progress("recomputing the audit chain", CUSTODY_UNTIL)
+    top = session.exec(select(AuditEntry.seq, AuditEntry.hash)
+                       .order_by(AuditEntry.seq.desc()).limit(1)).first()
+    report.head = tuple(top) if top else None
+    count, problems = verify_chain(session, public_key)
+    report.audit_entries = count
+    report.checkpoints = session.exec(select(func.count()).select_from(AuditCheckpoint)).one()
+    for problem in problems:
+        match = SEQ.search(problem)
+        kind = FindingKind.checkpoint if "checkpoint" in problem else FindingKind.audit
+        report.findings.append(Finding(kind, f"seq {match[1]}" if match else "", problem))
+    progress("done", 100)
+    return report
+
+
+def _stored_items(session: Session, case: Case | None) -> list[tuple]:
+    """(kind, ref, label, sha256, size) of every stored file in scope, in a fixed order."""
+    evidence = select(Evidence.ref, Evidence.sha256, Evidence.size).where(
+        Evidence.sha256.is_not(None))
+    derived = (select(Evidence.ref, EvidenceDerivative.purpose, EvidenceDerivative.sha256,
+                      EvidenceDerivative.size)
+               .join(Evidence, Evidence.id == EvidenceDerivative.evidence_id))
+    dossiers = select(Dossier.ref, Dossier.sha256, Dossier.size).where(
+        Dossier.status == DossierStatus.done)
+    if case is not None:
+        evidence = evidence.where(Evidence.case_id == case.id)
+        derived = derived.where(Evidence.case_id == case.id)
+        dossiers = dossiers.where(Dossier.case_id == case.id)
+    items = [(FindingKind.evidence, ref, f"evidence {ref}", sha, size)
+             for ref, sha, size in session.exec(evidence.order_by(Evidence.id))]
+    items += [(FindingKind.evidence, ref, f"evidence {ref} ({purpose})", sha, size)
+              for ref, purpose, sha, size
+              in session.exec(derived.order_by(EvidenceDerivative.id))]
+    items += [(FindingKind.dossier, ref, f"dossier {ref}", sha, size)
+              for ref, sha, size in session.exec(dossiers.order_by(Dossier.id))]
+    return items
+
+
+def _check_files(session: Session, store: EvidenceStore, case: Case | None, report: Report,
+                 progress: Progress) -> None:
+    items = _stored_items(session, case)
+    total = sum(size or 0 for *_, size in items) or 1
+    done = 0
+    for kind, ref, label, sha256, size in items:
+        found = store.hash_stored(sha256)
+        if kind == FindingKind.dossier:
+            report.dossiers += 1
+        else:
+            report.files += 1
+        if found is None:
+            report.findings.append(Finding(kind, ref, f"{label}: file missing (sha256 {sha256})"))
+        elif found[0] != sha256:
+            report.findings.append(Finding(
+                kind, ref, f"{label}: file altered (recorded sha256 {sha256}, now {found[0]})"))
+        elif size is not None and found[1] != size:
+            report.findings.append(Finding(
+                kind, ref, f"{label}: size {found[1]} differs from the recorded {size}"))
+        read = found[1] if found else 0
+        report.bytes += read
+        done += size or read
+        progress("re-hashing stored files", min(FILES_UNTIL, FILES_UNTIL * done // total))
+
+
+def _check_custody(session: Session, case: Case | None, report: Report) -> None:
+    """Each custody event as stored now against the state its audit entry recorded; and each
+    custody event the log records that is no longer in the database."""
+    columns = list(CustodyEvent.__table__.columns)
+    query = (select(*columns, Evidence.ref)
+             .join(Evidence, Evidence.id == CustodyEvent.evidence_id).order_by(CustodyEvent.id))
+    if case is not None:
+        query = query.where(Evidence.case_id == case.id)
+    seen: set[str] = set()
+    last_id = 0
+    while True:
+        rows = session.exec(query.where(CustodyEvent.id > last_id).limit(BATCH)).all()
+        if not rows:
+            break
+        events = [({c.name: jsonable(v) for c, v in zip(columns, row[:-1])}, row[-1])
+                  for row in rows]
+        last_id = events[-1][0]["id"]
+        keys = {f"{ref}#{event['id']}": (event, ref) for event, ref in events}
+        recorded = _recorded_custody(session, list(keys))
+        for key, (event, ref) in keys.items():
+            seen.add(key)
+            report.custody_events += 1
+            problem = _custody_problem(event, recorded.get(key))
+            if problem:
+                report.findings.append(Finding(
+                    FindingKind.custody, ref,
+                    f"evidence {ref}: custody event #{event['id']} ({event['action']}, "
+                    f"{str(event['occurred_at'])[:10]}) {problem}"))
+    logged = select(AuditEntry.seq, AuditEntry.entity_id).where(
+        AuditEntry.entity == "custody_event").order_by(AuditEntry.seq)
+    if case is not None:
+        logged = logged.where(AuditEntry.case_ref == case.ref)
+    for seq, key in session.exec(logged):
+        if key not in seen:
+            ref = key.split("#", 1)[0]
+            report.findings.append(Finding(
+                FindingKind.custody, ref,
+                f"evidence {ref}: the custody event that audit seq {seq} records is no longer "
+                f"in the database"))
+            seen.add(key)
+
+
+def _recorded_custody(session: Session, keys: list[str]) -> dict[str, tuple[int, dict]]:
+    """entity_id -> (seq, recorded state) of the latest audit entry of each custody event."""
+    recorded = {}
+    rows = session.exec(select(AuditEntry.seq, AuditEntry.entity_id, AuditEntry.change)
+                        .where(AuditEntry.entity == "custody_event",
+                               AuditEntry.entity_id.in_(keys))
+                        .order_by(AuditEntry.seq))
+    for seq, key, change in rows:
+        try:
+            after = json.loads(change).get("after")
+        except (ValueError, AttributeError):
+            after = None  # an unreadable entry: the chain check names its seq
+        recorded[key] = (seq, after if isinstance(after, dict) else {})
+    return recorded
+
+
+def _custody_problem(event: dict, recorded: tuple[int, dict] | None) -> str | None:
+    if recorded is None:
+        return "has no audit entry: it was added outside the application"
+    seq, state = recorded
+    fields = sorted(name for name in event if state.get(name) != event[name])
+    if fields:
+        return (f"differs from what audit seq {seq} recorded ({', '.join(fields)}): changed "
+                f"outside the application")
+    return None
+
+
+# --- the summary `ihl verify` and the API give ------------------------------------------------
 
 def verify_files(session: Session, store: EvidenceStore) -> tuple[int, list[str]]:
     """Re-hash every stored evidence file, derivative and dossier PDF; name each one missing or
     altered by the evidence or dossier ref."""
-    problems, checked = [], 0
-    rows = session.exec(select(Evidence.ref, Evidence.sha256, Evidence.size)
-                        .where(Evidence.sha256.is_not(None)).order_by(Evidence.id)).all()
-    derived = session.exec(select(Evidence.ref, EvidenceDerivative.purpose,
-                                  EvidenceDerivative.sha256, EvidenceDerivative.size)
-                           .join(Evidence, Evidence.id == EvidenceDerivative.evidence_id)
-                           .order_by(EvidenceDerivative.id)).all()
-    dossiers = session.exec(select(Dossier.ref, Dossier.sha256, Dossier.size)
-                            .where(Dossier.status == DossierStatus.done)
-                            .order_by(Dossier.id)).all()
-    items = [(f"evidence {ref}", sha, size) for ref, sha, size in rows]
-    items += [(f"evidence {ref} ({purpose})", sha, size) for ref, purpose, sha, size in derived]
-    items += [(f"dossier {ref}", sha, size) for ref, sha, size in dossiers]
-    for label, sha256, size in items:
-        checked += 1
-        found = store.hash_stored(sha256)
-        if found is None:
-            problems.append(f"{label}: file missing (sha256 {sha256})")
-        elif found[0] != sha256:
-            problems.append(f"{label}: file altered (recorded sha256 {sha256}, now {found[0]})")
-        elif size is not None and found[1] != size:
-            problems.append(f"{label}: size {found[1]} differs from the recorded {size}")
-    return checked, problems
+    report = Report()
+    _check_files(session, store, None, report, _quiet)
+    return report.files + report.dossiers, report.problems
 
 
 def verify_all(session: Session, store: EvidenceStore, *, public_key: str | None = None) -> dict:
-    """Re-hash the files, recompute the audit chain and hold it against its signed checkpoints
-    (with `public_key`, the key they must be signed by); returns {ok, files, audit_entries,
-    problems}."""
-    files, file_problems = verify_files(session, store)
-    count, chain_problems = verify_chain(session, public_key)
-    problems = file_problems + chain_problems
-    return {"ok": not problems, "files": files, "audit_entries": count, "problems": problems}
+    """Every check, over everything (see `verify`): {ok, files, dossiers, custody_events,
+    audit_entries, checkpoints, problems}. `files` counts dossier PDFs too."""
+    report = verify(session, store, public_key=public_key)
+    return {"ok": report.ok, "files": report.files + report.dossiers,
+            "dossiers": report.dossiers, "custody_events": report.custody_events,
+            "audit_entries": report.audit_entries, "checkpoints": report.checkpoints,
+            "problems": report.problems}
 
 
 def instance_public_key(key_path: str) -> str | None:

@@ -1,0 +1,52 @@
+"""Progress of a background job (a dossier build, a verification run), kept on its record."""
+
+import logging
+import time
+from typing import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from .db import open_session
+
+log = logging.getLogger(__name__)
+
+# Progress is written at most this often (seconds), and whenever the stage changes.
+PROGRESS_INTERVAL = 0.5
+
+Observer = Callable[[str, int], None]
+
+
+class ProgressRecorder:
+    """A job's progress callback: keeps the stage and percentage on the job's record (a table
+    with `ref`, `status`, `stage` and `progress`), each time in a short transaction of its own,
+    at most every PROGRESS_INTERVAL seconds unless the stage changes. The percentage never goes
+    back, and only a running record is written."""
+
+    def __init__(self, engine: Engine, model, ref: str, observer: Observer | None = None):
+        self.engine, self.model, self.ref, self.observer = engine, model, ref, observer
+        self.stage, self.percent = "", 0
+        self._written: tuple[str, float] | None = None
+
+    def __call__(self, stage: str, percent: int) -> None:
+        self.stage = str(stage)[:200]
+        self.percent = max(self.percent, min(100, max(0, int(percent))))
+        if self.observer:
+            self.observer(self.stage, self.percent)
+        now = time.monotonic()
+        if (self._written is None or self._written[0] != self.stage
+                or now - self._written[1] >= PROGRESS_INTERVAL):
+            self._write()
+            self._written = (self.stage, now)
+
+    def _write(self) -> None:
+        model = self.model
+        try:
+            with open_session(self.engine, write=True) as session:
+                session.exec(sa.update(model).where(model.ref == self.ref,
+                                                    model.status == "running")
+                             .values(stage=self.stage, progress=self.percent))
+                session.commit()
+        except SQLAlchemyError:  # progress is shown, not relied on: the job goes on
+            log.warning("Could not record the progress of %s", self.ref, exc_info=True)
