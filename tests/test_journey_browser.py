@@ -202,3 +202,47 @@ def test_lawyer_qualifies_an_incident_and_sees_the_gap_in_the_proof_matrix(live_
     assert "No supporting evidence" in matrix_row(3).inner_text()
     assert "gap" in matrix_row(3).get_attribute("class").split()
     assert "gap" not in matrix_row(1).get_attribute("class").split()
+
+
+def test_auditor_verifies_sees_a_clean_report_then_the_altered_file_named(live_server, page, db,
+                                                                           tmp_path):
+    from .builders import make_case, make_evidence
+    from .test_verify import alter_one_byte
+
+    store = live_server["app"].extensions["ihl_store"]
+    investigator = make_user(db, "investigator")
+    case = make_case(db, investigator, ref="NK-2020-003")
+    item = make_evidence(db, case, investigator, store, b"%PDF-1.4 intercepted orders")
+    auditor = make_user(db, "auditor", name="Ada Auditor")
+    base = live_server["url"]
+
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(auditor.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Verification").click()
+    page.get_by_label("What to verify").select_option("")
+    page.get_by_role("button", name="Verify").click()
+    verdict = page.locator("#verdict")
+    verdict.wait_for()
+    assert "Intact: no problem found" in verdict.inner_text()
+
+    alter_one_byte(store.path_for(item.sha256), at=4)
+
+    page.get_by_role("link", name="Verification", exact=True).first.click()
+    page.get_by_label("What to verify").select_option("NK-2020-003")
+    page.get_by_role("button", name="Verify").click()
+    verdict.wait_for()
+    assert "1 problem found" in verdict.inner_text()
+    finding = page.locator("#finding-1")
+    assert f"evidence {item.ref}: file altered" in finding.inner_text()
+
+    page.get_by_label("Note").fill("Reported to the custodian; the sealed copy is intact.")
+    page.get_by_role("button", name="Acknowledge finding 1").click()
+    page.get_by_text("Acknowledged by " + auditor.email).wait_for()
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the report (PDF)").click()
+    path = tmp_path / "report.pdf"
+    download.value.save_as(path)
+    assert path.read_bytes().startswith(b"%PDF-")

@@ -64,6 +64,10 @@ def test_an_auditor_starts_a_verification_and_reads_a_clean_report(auditor_clien
     assert setup["auditor"].email in body and "Download the report (PDF)" in body
     listing = text(auditor_client.get("/verification/"))
     assert location.rsplit("/", 1)[1] in listing and "Everything" in listing
+    # the audit log says so in words, linking to the run
+    audit_log = text(auditor_client.get("/audit?entity=verification_run"))
+    assert "Verification completed" in audit_log
+    assert f'href="{location.removeprefix("http://localhost")}"' in audit_log
 
 
 def test_an_altered_file_is_named_in_the_report_and_acknowledged(auditor_client, setup, store,

@@ -28,12 +28,16 @@ ACTION_LABELS = {
     "deactivate": "Account deactivated", "retire": "Retired",
     "custody_accessed": "File read (download)",
     "custody_exported": "Exported (listed in a document)",
+    "verify": "Verification completed", "acknowledge": "Finding acknowledged",
+    "export": "Exported", "import": "Imported",
 }
 ENTITY_LABELS = {"custody_event": "Custody event", "incident_evidence": "Evidence link",
-                 "case_member": "Case member", "api_token": "API token"}
+                 "case_member": "Case member", "api_token": "API token",
+                 "verification_run": "Verification", "verification_finding": "Verification finding"}
 KNOWN_ENTITIES = ["case", "case_member", "incident", "incident_evidence", "evidence",
                   "custody_event", "qualification", "dossier", "provision", "instrument",
-                  "suggestion_rule", "user", "api_token"]
+                  "suggestion_rule", "user", "api_token", "verification_run",
+                  "verification_finding"]
 # entity -> (page endpoint, its argument, the separator after the record's ref in entity_id)
 RECORD_PAGES = {
     "case": ("cases.detail", "ref", None), "case_member": ("cases.detail", "ref", ":"),
@@ -41,6 +45,8 @@ RECORD_PAGES = {
     "incident_evidence": ("incidents.detail", "ref", ":"),
     "evidence": ("evidence.detail", "ref", None), "custody_event": ("evidence.detail", "ref", "#"),
     "dossier": ("dossiers.detail", "ref", None), "provision": ("provisions.detail", "key", None),
+    "verification_run": ("verification.detail", "ref", None),
+    "verification_finding": ("verification.detail", "ref", "#"),
 }
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 # Snapshot fields that are bookkeeping, not something a reader checks.

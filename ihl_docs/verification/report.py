@@ -3,7 +3,6 @@
 from flask import render_template
 from sqlmodel import Session
 
-from ..audit.services import jsonable
 from ..models import VerificationRun
 from . import runs
 
@@ -38,12 +37,15 @@ def report_data(session: Session, run: VerificationRun) -> dict:
     }
 
 
+def _moment(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
+
+
 def render_pdf(data: dict) -> bytes:
     """The report as PDF, with the dossiers' fonts and stylesheet; it fetches nothing else."""
     from ..dossiers.render import STATIC_DIR, page_css, render_html
 
-    html = render_template("verification/report_pdf.html", report=data,
-                           iso=lambda value: jsonable(value) if value else "—")
+    html = render_template("verification/report_pdf.html", report=data, iso=_moment)
     pdf, _pages = render_html(html, page_css(f"Verification report {data['ref']}",
                                              "ihl_docs"), str(STATIC_DIR))
     return pdf
