@@ -1,4 +1,4 @@
-"""The job queue: which queue IHL_QUEUE_URL names, a real `ihl worker` building what the pages
+"""The job queue: which queue IHL_QUEUE_URL names, a real `ihl worker` running what the pages
 queue, a Redis queue, and dossiers a dead worker left running."""
 
 import os
@@ -19,7 +19,7 @@ from ihl_docs.db import open_session
 from ihl_docs.dbtypes import utcnow
 from ihl_docs.dossiers import services
 from ihl_docs.jobs import QueueConfigurationError, describe_queue, make_queue
-from ihl_docs.models import Case, Dossier, DossierStatus, User
+from ihl_docs.models import Case, Dossier, DossierStatus, User, VerificationRun
 
 from .builders import login, make_case, make_user
 from .dossier_support import fresh, quick_renderer  # noqa: F401
@@ -113,6 +113,17 @@ def _wait_until_finished(application, ref, seconds=120) -> Dossier:
     raise AssertionError(f"{ref} still {dossier.status} after {seconds} s")
 
 
+def _wait_until_verified(application, ref, seconds=120) -> VerificationRun:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with open_session(application.extensions["ihl_engine"], write=False) as db:
+            run = db.exec(select(VerificationRun).where(VerificationRun.ref == ref)).one()
+        if run.status in ("done", "failed"):
+            return run
+        time.sleep(0.2)
+    raise AssertionError(f"{ref} still {run.status} after {seconds} s")
+
+
 @pytest.mark.slow
 def test_a_real_worker_builds_what_the_page_queued_and_fails_what_a_dead_one_left(
         queued_app, app_config, tmp_path):
@@ -141,6 +152,15 @@ def test_a_real_worker_builds_what_the_page_queued_and_fails_what_a_dead_one_lef
         interrupted = fresh(application, stale)
         assert interrupted.status == DossierStatus.failed
         assert interrupted.error == services.INTERRUPTED
+        # an auditor's verification of the case goes through the same worker
+        with open_session(application.extensions["ihl_engine"]) as db:
+            auditor = make_user(db, "auditor")
+        client = application.test_client()
+        login(client, auditor)
+        response = client.post("/verification/", data={"scope": case.ref})
+        assert response.status_code == 302
+        run = _wait_until_verified(application, response.headers["Location"].rsplit("/", 1)[1])
+        assert (run.status, run.problem_count, run.dossiers_checked) == ("done", 0, 1), run.error
     finally:
         worker.terminate()
         worker.wait(20)
