@@ -114,3 +114,54 @@ def test_only_auditors_and_administrators_run_verification(client, world, who):
 
 def test_verification_needs_a_token(client):
     assert client.post("/api/v1/verify").status_code == 401
+
+
+# ---- POST /verifications, GET /verifications/{id} ---------------------------------------------
+
+def test_a_verification_runs_in_the_background_and_reports_each_finding(client, db, app, world):
+    from .builders import make_evidence
+
+    store = app.extensions["ihl_store"]
+    item = make_evidence(db, world["case"], world["creator"], store, data=b"%PDF-1.4 report 7")
+    store.path_for(item.sha256).unlink()
+    headers = world["headers"]["auditor"]
+    response = client.post("/api/v1/verifications", json={"case_ref": world["case"].ref},
+                           headers=headers)
+    assert response.status_code == 202, response.get_json()
+    accepted = response.get_json()
+    assert accepted["id"].startswith("VER-") and accepted["status"] in ("queued", "done")
+    assert response.headers["Location"].endswith(f"/api/v1/verifications/{accepted['id']}")
+    body = client.get(f"/api/v1/verifications/{accepted['id']}", headers=headers).get_json()
+    assert body["status"] == "done" and body["case_ref"] == world["case"].ref
+    assert body["files_checked"] == 1 and body["problem_count"] == 1
+    assert body["audit_checked"] == body["audit_head_seq"] > 5
+    [finding] = body["findings"]
+    assert (finding["kind"], finding["subject"], finding["number"]) == ("evidence", item.ref, 1)
+    assert "file missing" in finding["message"] and finding["acknowledged_at"] is None
+
+
+def test_a_verification_of_everything_and_bad_requests(client, world):
+    headers = world["headers"]["admin"]
+    response = client.post("/api/v1/verifications", json={}, headers=headers)
+    assert response.status_code == 202
+    body = client.get(response.headers["Location"], headers=headers).get_json()
+    assert body["case_ref"] is None and body["status"] == "done" and body["findings"] == []
+    unknown = client.post("/api/v1/verifications", json={"case_ref": "NO-SUCH-1"},
+                          headers=headers)
+    assert unknown.status_code == 422
+    assert unknown.get_json()["error"]["fields"] == {"case_ref": "No case NO-SUCH-1."}
+    extra = client.post("/api/v1/verifications", json={"scope": "all"}, headers=headers)
+    assert extra.status_code == 422 and "scope" in extra.get_json()["error"]["fields"]
+    missing = client.get("/api/v1/verifications/VER-99999", headers=headers)
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("who", ["member_investigator", "member_legal"])
+def test_only_auditors_and_administrators_start_or_read_verifications(client, world, who):
+    started = client.post("/api/v1/verifications", json={},
+                          headers=world["headers"]["auditor"]).get_json()["id"]
+    assert client.post("/api/v1/verifications", json={},
+                       headers=world["headers"][who]).status_code == 403
+    assert client.get(f"/api/v1/verifications/{started}",
+                      headers=world["headers"][who]).status_code == 403
+    assert client.get(f"/api/v1/verifications/{started}").status_code == 401

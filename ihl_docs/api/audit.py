@@ -2,15 +2,19 @@
 
 from urllib.parse import urlencode
 
-from flask import current_app, request
+from flask import after_this_request, current_app, request, url_for
+from sqlmodel import select
 
 from ..audit import log
 from ..auth.access import READ_ALL_ROLES
 from ..db import get_session, open_session
-from ..errors import Forbidden
-from ..verification import instance_public_key, verify_all
+from ..errors import Forbidden, InvalidInput
+from ..jobs import enqueue_verification
+from ..models import Case
+from ..verification import instance_public_key, report, runs, verify_all
 from . import inputs
 from .auth import api_user
+from .schemas import VerificationAccepted
 
 # The flat document's fields in the order the export writes them.
 FIELD_ORDER = ("seq", "prev_hash", "hash", "occurred_at", "actor", "action", "entity",
@@ -40,3 +44,48 @@ def run_verification():
     with open_session(current_app.extensions["ihl_engine"], write=False) as session:
         return verify_all(session, current_app.extensions["ihl_store"],
                           public_key=instance_public_key(current_app.config["SIGNING_KEY"]))
+
+
+def _verifier():
+    user = api_user()
+    if not runs.can_verify(user):
+        raise Forbidden("Only auditors and administrators run verification.")
+    return user
+
+
+def start_verification():
+    """Record a verification and queue it; follow it at /verifications/{id}."""
+    user, session = _verifier(), get_session()
+    body = inputs.body()
+    case = None
+    if body.case_ref is not None:
+        case = session.exec(select(Case).where(Case.ref == body.case_ref)).first()
+        if case is None:
+            message = f"No case {body.case_ref}."
+            raise InvalidInput(message, {"case_ref": message})
+    run = runs.request_run(session, actor=user, case=case)
+    session.commit()  # the worker (or, immediate, this thread) opens its own session
+    enqueue_verification(run.ref)
+    session.refresh(run)
+    location = url_for("api.show_verification", id=run.ref)
+
+    @after_this_request
+    def locate(response):
+        response.headers["Location"] = location
+        return response
+
+    return VerificationAccepted(id=run.ref, status=run.status, progress=run.progress)
+
+
+def show_verification(id: str):  # noqa: A002 - the path names it so
+    """A verification's status and progress; once done, what it checked and its findings."""
+    _verifier()
+    session = get_session()
+    run = runs.run_by_ref(session, inputs.checked_ref(id, "verification"))
+    data = report.report_data(session, run)
+    fields = {name: getattr(run, name) for name in (
+        "status", "progress", "stage", "error", "requested_by", "files_checked",
+        "bytes_checked", "dossiers_checked", "custody_checked", "audit_checked",
+        "checkpoints_checked", "audit_head_seq", "audit_head_hash", "problem_count",
+        "created_at", "started_at", "finished_at")}
+    return {"id": run.ref, "case_ref": data["case_ref"], **fields, "findings": data["findings"]}

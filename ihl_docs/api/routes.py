@@ -19,7 +19,8 @@ from ..db import open_session
 from ..models import CaseRead, EvidenceRead, IncidentRead
 from . import audit, cases, custody, dossiers, evidence, incidents, openapi, qualifications
 from .auth import authenticate
-from .schemas import AuditEntryList, AuditQuery, VerificationReport
+from .schemas import (AuditEntryList, AuditQuery, VerificationAccepted, VerificationCreate,
+                      VerificationRead, VerificationReport)
 from .schemas import (CaseCreate, CaseList, CustodyChain, CustodyEntry, CustodyEventCreate,
                       DossierAccepted, DossierCreate, DossierList, DossierRead,
                       EvidenceLinkCreate, EvidenceLinkRead, EvidenceList, EvidenceQuery,
@@ -136,6 +137,15 @@ ROUTES = [
           "recompute the audit chain against its signed checkpoints, as `ihl verify` does "
           "(auditors and administrators)",
           result=VerificationReport, errors=(401, 403)),
+    Route("POST", "/verifications", audit.start_verification,
+          "Start a verification of everything or of one case (auditors and administrators); it "
+          "runs in the background: follow it at /verifications/{id}", status=202,
+          body=VerificationCreate, result=VerificationAccepted,
+          errors=(400, 401, 403, 413, 415, 422)),
+    Route("GET", "/verifications/{id}", audit.show_verification,
+          "A verification's status and progress; once done, what it checked and each finding, "
+          "naming the evidence ref, dossier or audit seq (auditors and administrators)",
+          result=VerificationRead, errors=(401, 403, 404)),
     Route("GET", "/openapi.json", openapi.openapi_document, "This OpenAPI document",
           public=True, errors=()),
 ]

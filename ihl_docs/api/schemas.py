@@ -13,8 +13,9 @@ from pydantic.fields import FieldInfo
 
 from .. import models
 from ..models import (Applicability, Assessment, CaseRead, CustodyEventRead, DossierAudience,
-                      DossierStatus, ElementStatus, EvidenceKind, EvidenceRead, IncidentRead,
-                      IncidentType, Role, Sensitivity, Stance, VerificationStatus, WorkflowStatus)
+                      DossierStatus, ElementStatus, EvidenceKind, EvidenceRead, FindingKind,
+                      IncidentRead, IncidentType, Role, RunStatus, Sensitivity, Stance,
+                      VerificationStatus, WorkflowStatus)
 
 STRICT = ConfigDict(extra="forbid")
 MAX_OFFSET = 1_000_000_000
@@ -361,3 +362,56 @@ class VerificationReport(BaseModel):
     checkpoints: int = Field(description="signed checkpoints the chain was held against")
     problems: list[str] = Field(description="each problem, naming the evidence ref, dossier or "
                                             "audit seq it concerns")
+
+
+class VerificationCreate(BaseModel):
+    model_config = STRICT
+
+    case_ref: Optional[str] = Field(
+        default=None, max_length=40,
+        description="verify this case's files, dossiers and custody events (and the whole "
+                    "audit chain); left out, everything")
+
+
+RUN_ID = "the verification's reference, e.g. VER-00012"
+
+
+class VerificationAccepted(BaseModel):
+    """A verification as it was accepted; it runs in the background."""
+
+    id: str = Field(description=RUN_ID)
+    status: RunStatus
+    progress: int = Field(ge=0, le=100, description="percent")
+
+
+class VerificationFindingRead(BaseModel):
+    number: int
+    kind: FindingKind
+    subject: str = Field(description="the evidence ref, dossier ref or \"seq N\" it concerns")
+    message: str
+    acknowledged_at: Optional[datetime]
+    acknowledged_by: str
+    acknowledgement: str = Field(description="the auditor's note, once acknowledged")
+
+
+class VerificationRead(BaseModel):
+    id: str = Field(description=RUN_ID)
+    case_ref: Optional[str] = Field(description="the case verified; null: everything")
+    status: RunStatus
+    progress: int = Field(ge=0, le=100, description="percent")
+    stage: str
+    error: str = Field(description="why it could not be completed, when it failed")
+    requested_by: str
+    files_checked: int
+    bytes_checked: int
+    dossiers_checked: int
+    custody_checked: int
+    audit_checked: int
+    checkpoints_checked: int
+    audit_head_seq: Optional[int] = Field(description="the last audit entry checked")
+    audit_head_hash: Optional[str]
+    problem_count: int
+    findings: list[VerificationFindingRead]
+    created_at: datetime
+    started_at: Optional[datetime]
+    finished_at: Optional[datetime]
