@@ -1,14 +1,18 @@
-"""Progress of a background job (a dossier build, a verification run), kept on its record."""
+"""Background jobs' records (dossier builds, verification runs): their progress, and the steps
+of their life cycle that every kind shares (queued → running, left running, still waiting)."""
 
 import logging
 import time
+from datetime import timedelta
 from typing import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, select
 
 from .db import open_session
+from .dbtypes import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +54,33 @@ class ProgressRecorder:
                 session.commit()
         except SQLAlchemyError:  # progress is shown, not relied on: the job goes on
             log.warning("Could not record the progress of %s", self.ref, exc_info=True)
+
+
+# --- the records' life cycle, shared by every kind of job ---------------------------------------
+
+def start(engine: Engine, model, ref: str) -> bool:
+    """Move the record from queued to running; False if it was not queued (taken already, or
+    done, or failed), so a job delivered twice runs once."""
+    with open_session(engine, write=True) as session:
+        result = session.exec(sa.update(model)
+                              .where(model.ref == ref, model.status == "queued")
+                              .values(status="running", started_at=utcnow(), stage="starting",
+                                      progress=0))
+        session.commit()
+        return result.rowcount == 1
+
+
+def left_running(session: Session, model, older_than: timedelta) -> list:
+    """The records left running longer than `older_than` (their worker died), oldest first."""
+    cutoff = utcnow() - older_than
+    return list(session.exec(select(model).where(model.status == "running",
+                                                 model.started_at < cutoff)
+                             .order_by(model.id)))
+
+
+def waiting_since(engine: Engine, model, older_than: timedelta) -> list[str]:
+    """The refs of records still queued `older_than` after they were requested."""
+    cutoff = utcnow() - older_than
+    with open_session(engine, write=False) as session:
+        return list(session.exec(select(model.ref).where(
+            model.status == "queued", model.created_at < cutoff).order_by(model.id)))

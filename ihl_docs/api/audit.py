@@ -2,7 +2,7 @@
 
 from urllib.parse import urlencode
 
-from flask import after_this_request, current_app, request, url_for
+from flask import current_app, request
 from sqlmodel import select
 
 from ..audit import log
@@ -14,6 +14,7 @@ from ..models import Case
 from ..verification import instance_public_key, report, runs, verify_all
 from . import inputs
 from .auth import api_user
+from .pages import located_at
 from .schemas import VerificationAccepted
 
 # The flat document's fields in the order the export writes them.
@@ -67,12 +68,7 @@ def start_verification():
     session.commit()  # the worker (or, immediate, this thread) opens its own session
     enqueue_verification(run.ref)
     session.refresh(run)
-    location = url_for("api.show_verification", id=run.ref)
-
-    @after_this_request
-    def locate(response):
-        response.headers["Location"] = location
-        return response
+    located_at("api.show_verification", id=run.ref)
 
     return VerificationAccepted(id=run.ref, status=run.status, progress=run.progress)
 

@@ -1,6 +1,6 @@
 """Dossiers through the API: request one (built in the background), follow it, get the PDF."""
 
-from flask import after_this_request, current_app, send_file, url_for
+from flask import current_app, send_file
 
 from ..auth.access import case_for
 from ..db import get_session
@@ -10,7 +10,7 @@ from ..jobs import enqueue_dossier
 from ..models import Dossier, User
 from . import inputs
 from .auth import api_user
-from .pages import page
+from .pages import located_at, page
 from .schemas import DossierAccepted, DossierRead
 
 PDF_HEADERS = {"X-Content-Type-Options": "nosniff",
@@ -40,12 +40,7 @@ def request_case_dossier(ref: str):
     session.commit()  # the worker (or, immediate, this thread) opens its own session
     enqueue_dossier(dossier.ref)
     session.refresh(dossier)
-    location = url_for("api.show_dossier", id=dossier.ref)
-
-    @after_this_request
-    def locate(response):
-        response.headers["Location"] = location
-        return response
+    located_at("api.show_dossier", id=dossier.ref)
 
     return DossierAccepted(id=dossier.ref, status=dossier.status, progress=dossier.progress)
 

@@ -1,8 +1,8 @@
-"""One page of a list, with the total and the link to the next page."""
+"""One page of a list, with the total and the link to the next page; where a job is followed."""
 
 from urllib.parse import urlencode
 
-from flask import request
+from flask import after_this_request, request, url_for
 
 from .schemas import ListQuery
 
@@ -16,3 +16,13 @@ def page(items: list, total: int, params: ListQuery) -> dict:
         args["offset"] = [str(following)]
         next_url = f"{request.base_url}?{urlencode(args, doseq=True)}"
     return {"items": items, "total": total, "next": next_url}
+
+
+def located_at(endpoint: str, **values) -> None:
+    """Send a Location header naming where the accepted job can be followed."""
+    location = url_for(endpoint, **values)
+
+    @after_this_request
+    def locate(response):
+        response.headers["Location"] = location
+        return response

@@ -11,11 +11,11 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, func, select
 
+from .. import progress as progress_records
 from ..audit import services as audit
 from ..audit.chain import GENESIS_HASH, canonical_json
 from ..auth.access import can_read_case, is_member
@@ -153,7 +153,7 @@ def run_dossier(engine: Engine, store: EvidenceStore, dossier_ref: str,
 
     Returns the dossier as it ended, or None if it was not queued (already taken, done or
     failed), in which case nothing is done."""
-    if not _start(engine, dossier_ref):
+    if not progress_records.start(engine, Dossier, dossier_ref):
         return None
     progress = ProgressRecorder(engine, Dossier, dossier_ref, observer)
     incoming = store.incoming()
@@ -165,17 +165,6 @@ def run_dossier(engine: Engine, store: EvidenceStore, dossier_ref: str,
         return fail_dossier(engine, dossier_ref, failure_message(exc, progress.stage))
     finally:
         incoming.discard()
-
-
-def _start(engine: Engine, ref: str) -> bool:
-    """Move the dossier from queued to running; False if it was not queued."""
-    with open_session(engine, write=True) as session:
-        result = session.exec(sa.update(Dossier)
-                              .where(Dossier.ref == ref, Dossier.status == DossierStatus.queued)
-                              .values(status=DossierStatus.running, started_at=utcnow(),
-                                      stage="starting", progress=0))
-        session.commit()
-        return result.rowcount == 1
 
 
 def _build(engine: Engine, store: EvidenceStore, ref: str, out: IncomingFile,
@@ -292,11 +281,8 @@ def _mark_failed(session: Session, dossier: Dossier, message: str, actor: str) -
 
 def fail_interrupted(engine: Engine, older_than: timedelta) -> list[str]:
     """Declare failed the dossiers left running longer than `older_than` (their worker died)."""
-    cutoff = utcnow() - older_than
     with open_session(engine, write=True) as session:
-        stale = session.exec(select(Dossier).where(Dossier.status == DossierStatus.running,
-                                                   Dossier.started_at < cutoff)
-                             .order_by(Dossier.id)).all()
+        stale = progress_records.left_running(session, Dossier, older_than)
         for dossier in stale:
             _mark_failed(session, dossier, INTERRUPTED, WORKER_ACTOR)
         session.commit()
@@ -305,11 +291,7 @@ def fail_interrupted(engine: Engine, older_than: timedelta) -> list[str]:
 
 def waiting_since(engine: Engine, older_than: timedelta) -> list[str]:
     """The refs of dossiers still queued `older_than` after they were requested."""
-    cutoff = utcnow() - older_than
-    with open_session(engine, write=False) as session:
-        return list(session.exec(select(Dossier.ref).where(
-            Dossier.status == DossierStatus.queued, Dossier.created_at < cutoff)
-            .order_by(Dossier.id)))
+    return progress_records.waiting_since(engine, Dossier, older_than)
 
 
 def _by_ref(session: Session, ref: str) -> Dossier:

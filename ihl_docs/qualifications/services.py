@@ -9,8 +9,8 @@ from ..auth.access import is_member
 from ..dbtypes import utcnow
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
 from ..models import (Assessment, Case, ElementEvidence, ElementFinding, ElementStatus, Evidence,
-                      Incident, IncidentEvidence, Provision, ProvisionElement, Qualification,
-                      Role, Stance, SuggestionRule, User)
+                      Incident, IncidentEvidence, Provision, Qualification, Role, Stance,
+                      SuggestionRule, User)
 from ..provisions.catalogue import elements_of
 from . import applicability
 

@@ -11,11 +11,11 @@ import logging
 import uuid
 from datetime import timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, func, select
 
+from .. import progress as progress_records
 from ..audit import services as audit
 from ..db import open_session
 from ..dbtypes import utcnow
@@ -134,7 +134,7 @@ def run_verification(engine: Engine, store: EvidenceStore, ref: str, *,
                      observer: Observer | None = None) -> VerificationRun | None:
     """The job body: run the checks of a queued run and record what they found, or why not.
     Returns the run as it ended, or None if it was not queued (then nothing is done)."""
-    if not _start(engine, ref):
+    if not progress_records.start(engine, VerificationRun, ref):
         return None
     progress = ProgressRecorder(engine, VerificationRun, ref, observer)
     try:
@@ -152,17 +152,6 @@ def run_verification(engine: Engine, store: EvidenceStore, ref: str, *,
             message = (f"The verification could not be completed{where}: an internal error "
                        f"occurred. Start it again, and tell an administrator if it fails again.")
         return fail_run(engine, ref, message)
-
-
-def _start(engine: Engine, ref: str) -> bool:
-    with open_session(engine, write=True) as session:
-        result = session.exec(sa.update(VerificationRun)
-                              .where(VerificationRun.ref == ref,
-                                     VerificationRun.status == RunStatus.queued)
-                              .values(status=RunStatus.running, started_at=utcnow(),
-                                      stage="starting", progress=0))
-        session.commit()
-        return result.rowcount == 1
 
 
 def _finish(engine: Engine, ref: str, report: Report) -> VerificationRun | None:
@@ -224,11 +213,8 @@ def _mark_failed(session: Session, run: VerificationRun, message: str, actor: st
 
 def fail_interrupted(engine: Engine, older_than: timedelta) -> list[str]:
     """Declare failed the runs left running longer than `older_than` (their worker died)."""
-    cutoff = utcnow() - older_than
     with open_session(engine, write=True) as session:
-        stale = session.exec(select(VerificationRun).where(
-            VerificationRun.status == RunStatus.running, VerificationRun.started_at < cutoff)
-            .order_by(VerificationRun.id)).all()
+        stale = progress_records.left_running(session, VerificationRun, older_than)
         for run in stale:
             _mark_failed(session, run, INTERRUPTED, WORKER_ACTOR)
         session.commit()
@@ -237,8 +223,4 @@ def fail_interrupted(engine: Engine, older_than: timedelta) -> list[str]:
 
 def waiting_since(engine: Engine, older_than: timedelta) -> list[str]:
     """The refs of runs still queued `older_than` after they were requested."""
-    cutoff = utcnow() - older_than
-    with open_session(engine, write=False) as session:
-        return list(session.exec(select(VerificationRun.ref).where(
-            VerificationRun.status == RunStatus.queued, VerificationRun.created_at < cutoff)
-            .order_by(VerificationRun.id)))
+    return progress_records.waiting_since(engine, VerificationRun, older_than)
