@@ -7,7 +7,15 @@ DIR holds audit.jsonl (one entry a line) and checkpoints.jsonl (signed chain hea
 recomputes every entry's SHA-256 and its link to the one before, checks each checkpoint's Ed25519
 signature (RFC 8032) and that the log still has, at the checkpoint's seq, the hash that was
 signed. --checkpoints adds checkpoints kept elsewhere (e.g. published earlier); --public-key
-accepts only checkpoints signed by that key (hex of its 32 raw bytes).
+accepts only checkpoints signed by that key (hex of its 32 raw bytes); without it, the key in
+DIR/public_key.txt is the one accepted, if that file is there.
+
+A case export (`ihl export`) holds the log with the entries of other cases redacted to their seq,
+prev_hash and hash. A redacted entry's hash is taken as given and its link to the one before is
+checked. Its hash cannot be recomputed, so the chain alone no longer protects the case's entries
+around it; DIR/seal.json does: the seq and hash of every case entry, and the SHA-256 of the case's
+record files, signed with the checkpoint key at the export. Every case entry is recomputed and
+held against the seal, and every record file re-hashed.
 
 Prints "intact" and exits 0; or prints each problem, the first broken seq first, and exits 1.
 Exits 2 if the input cannot be read.
@@ -43,11 +51,24 @@ def chain_problem(entries):
             return expected_seq, f"audit seq {expected_seq}: missing (found seq {seq} next)"
         if entry.get("prev_hash") != prev:
             return seq, f"audit seq {seq}: prev_hash does not match the hash of seq {seq - 1}"
-        if entry_hash(entry) != entry.get("hash"):
+        if is_redacted(entry):
+            if not _is_digest(entry.get("hash")):
+                return seq, f"audit seq {seq}: redacted entry without a hash"
+        elif entry_hash(entry) != entry.get("hash"):
             return seq, f"audit seq {seq}: contents do not match its hash"
         prev = entry["hash"]
         expected_seq += 1
     return None
+
+
+def is_redacted(entry: dict) -> bool:
+    """An entry of another case in a case export: only its seq, prev_hash and hash are there."""
+    return entry.get("redacted") is True
+
+
+def _is_digest(value) -> bool:
+    return (isinstance(value, str) and len(value) == 64
+            and all(c in "0123456789abcdef" for c in value))
 
 
 # -- Checkpoints --------------------------------------------------------------------------------
@@ -103,6 +124,77 @@ def _signature_ok(signature_ok, cp: dict) -> bool:
                                  checkpoint_message(cp)))
     except ValueError:
         return False
+
+
+# -- The case seal of a case export ----------------------------------------------------------------
+
+SEAL_FIELDS = ("format", "case_ref", "seq", "hash", "entries", "files")
+NO_SEQ = sys.maxsize  # sorts problems that concern no seq (a record file) last
+
+
+def seal_message(seal: dict) -> bytes:
+    """The bytes a seal's signature covers: every field but the key and the signature."""
+    return canonical_json({k: seal.get(k) for k in SEAL_FIELDS}).encode("utf-8")
+
+
+def seal_problems(entries, seal, signature_ok, public_key: str | None = None):
+    """(seq, message) for a seal that is not validly signed, and for each case entry the log
+    does not hold as sealed (missing, redacted, or with another hash)."""
+    if seal is None:
+        first = next((e for e in entries if is_redacted(e)), None)
+        if first is None:
+            return []
+        return [(_seq_of(first), f"audit seq {first.get('seq')}: redacted, and there is no case "
+                                 "seal (seal.json) to hold the case's entries against")]
+    if not _trusted(seal, public_key):
+        return [(0, f"case seal: signed by another key ({str(seal.get('public_key'))[:16]}…)")]
+    try:
+        signed = bool(signature_ok(str(seal.get("public_key")), str(seal.get("signature")),
+                                   seal_message(seal)))
+    except ValueError:
+        signed = False
+    if not signed:
+        return [(0, "case seal: signature does not verify")]
+    by_seq = {e.get("seq"): e for e in entries}
+    problems = []
+    sealed = [pair for pair in seal.get("entries") or [] if isinstance(pair, list)]
+    for seq, digest in sealed + [[seal.get("seq"), seal.get("hash")]]:
+        entry = by_seq.get(seq)
+        if entry is None:
+            problems.append((_int(seq), f"audit seq {seq}: missing, but the case seal lists it"))
+        elif is_redacted(entry) and [seq, digest] in sealed:
+            problems.append((_int(seq), f"audit seq {seq}: redacted, but the case seal lists "
+                                        f"it as an entry of case {seal.get('case_ref')}"))
+        elif entry.get("hash") != digest:
+            problems.append((_int(seq), f"audit seq {seq}: differs from the signed case seal "
+                                        f"(sealed hash {str(digest)[:16]}…, log has "
+                                        f"{str(entry.get('hash'))[:16]}…)"))
+    return problems
+
+
+def seal_file_problems(seal, directory: str):
+    """(NO_SEQ, message) for each record file the seal names that is missing or differs."""
+    problems = []
+    files = (seal or {}).get("files") or {}
+    for name in sorted(files):
+        if not name or "/" in name or "\\" in name or name.startswith("."):
+            problems.append((NO_SEQ, f"case seal: {name!r} is not a file name in the folder"))
+            continue
+        try:
+            digest = hashlib.sha256()
+            with open(f"{directory}/{name}", "rb") as f:
+                while chunk := f.read(1024 * 1024):
+                    digest.update(chunk)
+        except OSError:
+            problems.append((NO_SEQ, f"{name}: missing, but the case seal lists it"))
+            continue
+        if digest.hexdigest() != files[name]:
+            problems.append((NO_SEQ, f"{name}: differs from the signed case seal"))
+    return problems
+
+
+def _int(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 # -- Ed25519 verification, RFC 8032 section 5.1.7 (points in extended coordinates) --------------
@@ -204,8 +296,40 @@ def read_jsonl(path: str) -> list:
     return items
 
 
-def problems_in(entries: list, checkpoints: list, public_key: str | None = None) -> list:
-    """Every problem found, as messages, the lowest seq first."""
+def read_optional_json(path: str):
+    """The JSON object in the file at `path`, or None if there is no such file."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Unreadable(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise Unreadable(f"{path}: not JSON") from None
+    if not isinstance(value, dict):
+        raise Unreadable(f"{path}: not a JSON object")
+    return value
+
+
+def read_public_key(directory: str) -> str | None:
+    """The key named in DIR/public_key.txt (hex), or None if there is no such file."""
+    try:
+        with open(f"{directory}/public_key.txt", encoding="utf-8") as f:
+            return f.read().strip().lower() or None
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Unreadable(f"cannot read {directory}/public_key.txt: "
+                         f"{getattr(exc, 'strerror', None) or exc}") from None
+
+
+def problems_in(entries: list, checkpoints: list, public_key: str | None = None,
+                seal: dict | None = None, directory: str | None = None) -> list:
+    """Every problem found, as messages, the lowest seq first. `seal`: the case seal of a case
+    export; `directory`: where the record files it names are."""
     found = []
     broken = chain_problem(entries)
     if broken:
@@ -213,6 +337,9 @@ def problems_in(entries: list, checkpoints: list, public_key: str | None = None)
     hash_at = {e.get("seq"): e.get("hash") for e in entries}
     last_seq = max((s for s in hash_at if isinstance(s, int)), default=0)
     found += checkpoint_problems(checkpoints, hash_at, last_seq, signature_ok, public_key)
+    found += seal_problems(entries, seal, signature_ok, public_key)
+    if seal is not None and directory is not None:
+        found += seal_file_problems(seal, directory)
     found.sort(key=lambda problem: problem[0] if isinstance(problem[0], int) else 0)
     return [message for _, message in found]
 
@@ -223,17 +350,21 @@ def main(argv=None) -> int:
     parser.add_argument("--checkpoints", action="append", default=[], metavar="FILE",
                         help="more checkpoints (JSON Lines), e.g. ones published earlier")
     parser.add_argument("--public-key", metavar="HEX",
-                        help="accept only checkpoints signed by this Ed25519 key")
+                        help="accept only checkpoints signed by this Ed25519 key (default: the "
+                             "one in DIR/public_key.txt, if there is that file)")
     args = parser.parse_args(argv)
     try:
         entries = read_jsonl(f"{args.directory}/audit.jsonl")
         checkpoints = read_jsonl(f"{args.directory}/checkpoints.jsonl")
         for path in args.checkpoints:
             checkpoints += read_jsonl(path)
+        seal = read_optional_json(f"{args.directory}/seal.json")
+        public_key = (args.public_key.lower() if args.public_key
+                      else read_public_key(args.directory))
     except Unreadable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    problems = problems_in(entries, checkpoints, args.public_key and args.public_key.lower())
+    problems = problems_in(entries, checkpoints, public_key, seal, args.directory)
     for problem in problems:
         print(problem)
     if not problems:

@@ -1,0 +1,90 @@
+"""`ihl export CASE_REF -o DIR` and `ihl import DIR`: a case as a BagIt bag, out and back in."""
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from ..errors import DomainError
+
+
+@click.command("export")
+@click.argument("case_ref")
+@click.option("-o", "--output", required=True, type=click.Path(), metavar="DIR",
+              help="A new or empty folder.")
+@with_appcontext
+def export_command(case_ref, output):
+    """Write case CASE_REF as a BagIt bag in DIR: its records, evidence files, custody chains,
+    qualifications, dossiers, audit entries, a signed checkpoint and the offline verifier.
+
+    The export is recorded (an `exported` custody event per item, an audit entry) only once the
+    bag is written and validated. Check it with: python3 DIR/data/verify_audit.py DIR/data"""
+    from ..audit.signing import load_or_create_key
+    from ..db import get_session
+    from .export import discard_bag, export_case
+
+    session = get_session()
+    try:
+        key = load_or_create_key(current_app.config["SIGNING_KEY"])
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"The signing key could not be used ({exc}).") from None
+    target = Path(output)
+    result = None
+    try:
+        result = export_case(session, current_app.extensions["ihl_store"], case_ref, target,
+                             key=key)
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        raise click.ClickException(exc.message) from None
+    except BaseException:
+        session.rollback()
+        if result is not None:  # written, but the commit failed: the bag must not stay
+            discard_bag(target, result.created_folder)
+        raise
+    click.echo(f"Exported case {result.case_ref} to {output}: {result.items} evidence item(s), "
+               f"{result.files} file(s), {result.audit_entries} audit entries of the case.")
+    click.echo(f"Signed checkpoint at seq {result.checkpoint_seq}; public key "
+               f"{result.public_key}")
+    click.echo(f"Check it with: python3 {target / 'data' / 'verify_audit.py'} {target / 'data'}")
+
+
+@click.command("import")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--public-key", metavar="HEX",
+              help="Accept only a bag signed with this Ed25519 key (the one `ihl export` printed "
+                   "on the exporting instance), not merely the key the bag names.")
+@with_appcontext
+def import_command(directory, public_key):
+    """Import a case bag written by `ihl export` into this instance.
+
+    The whole bag is validated first (every file re-hashed against its manifest) and its audit
+    entries checked; if anything differs, nothing is changed. People are matched by e-mail;
+    members with no account here are named and left out."""
+    from ..db import get_session, open_session
+    from .importing import check_importable, import_case, open_bag, store_files
+
+    engine, store = current_app.extensions["ihl_engine"], current_app.extensions["ihl_store"]
+    session = get_session()
+    try:
+        bag = open_bag(directory, public_key=public_key)
+        with open_session(engine, write=False) as reading:  # refuse early, before storing files
+            check_importable(reading, bag)
+        store_files(store, bag)
+        result = import_case(session, store, bag)
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        raise click.ClickException(exc.message) from None
+    except BaseException:
+        session.rollback()
+        raise
+    counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
+    click.echo(f"Imported case {result.case_ref}: {counts or 'no records'}; "
+               f"{result.audit_entries} audit entries.")
+    click.echo(f"Source checkpoint: seq {bag.checkpoint.get('seq')}, public key "
+               f"{bag.public_key}")
+    if result.unknown_members:
+        click.echo("Members with no account here (not added): "
+                   + ", ".join(result.unknown_members))

@@ -1,0 +1,434 @@
+"""`ihl export` and `ihl import`: a case as a BagIt bag, restored in another instance as it was
+exported; a bag that differs from its manifest or its signed seal is refused whole; the offline
+verifier checks the case's audit entries with the other cases' entries redacted."""
+
+import hashlib
+import io
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import bagit
+import pytest
+import sqlalchemy as sa
+from sqlmodel import SQLModel, select
+
+from ihl_docs import create_app
+from ihl_docs.audit import chain
+from ihl_docs.cases import services as case_services
+from ihl_docs.db import open_session
+from ihl_docs.dossiers import content
+from ihl_docs.dossiers.build import build_dossier
+from ihl_docs.evidence import services as evidence_services
+from ihl_docs.models import AuditEntry, Case, CustodyEvent, CustodyEventCreate, User
+from ihl_docs.qualifications import services as qualifications
+from ihl_docs.schema import upgrade
+
+from .builders import (jpeg_with_exif, load_catalogue, make_case, make_evidence, make_incident,
+                       make_user, qualify)
+from .conftest import PG_URL, _drop_schema, _pg_worker_url
+from .dossier_support import make_dossier, quick_renderer  # noqa: F401
+
+REF = "NK-2020-001"
+OTHER_REF = "OT-2021-009"
+OTHER_SECRET = "Narrative of the other case, never to leave it"
+RECORD_FILES = ("case.json", "incidents.json", "evidence.json", "qualifications.json",
+                "dossiers.json")
+PAST = datetime(2020, 10, 5, 8, 0, tzinfo=timezone.utc)
+
+
+# ---- fixtures ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def store(app):
+    return app.extensions["ihl_store"]
+
+
+@pytest.fixture
+def source(db, app, store, quick_renderer):  # noqa: F811
+    """A case with two incidents, a photo with EXIF and thumbnail, a document, a confidential
+    testimony, a physical item, transfers, a qualification with findings and a dossier; and,
+    interleaved with it in the audit log, another case."""
+    load_catalogue(db)
+    investigator = make_user(db, "investigator", email="ivan@example.org", name="Ivan")
+    lawyer = make_user(db, "admin", email="lena@example.org", name="Lena Lawyer")
+    guest = make_user(db, "legal", email="guest@example.org")
+    case = make_case(db, investigator, ref=REF, summary="Shelling of the old town, 2020.")
+    other = make_case(db, lawyer, ref=OTHER_REF)
+    for email in (lawyer.email, guest.email):
+        case_services.add_member(db, case, email, actor=investigator)
+    db.commit()
+    first = make_incident(db, case, investigator, title="Shelling of the central market",
+                          responsible_party="State A armed forces")
+    make_incident(db, other, lawyer, narrative=OTHER_SECRET)
+    second = make_incident(db, case, investigator, title="Strike on the water station",
+                           incident_type="shelling")
+    photo = make_evidence(db, case, investigator, store, data=jpeg_with_exif(), kind="photo",
+                          title="Crater", sensitivity="public", original_filename="crater.jpg",
+                          acquired_by="Field team", acquired_at=PAST - timedelta(hours=1))
+    make_evidence(db, other, lawyer, store, data=b"other case file", title="Other report")
+    report = make_evidence(db, case, investigator, store, data=b"%PDF-1.4 field report",
+                           title="Field report")
+    testimony = make_evidence(db, case, investigator, store, data=b"statement text",
+                              kind="testimony", title="Statement", sensitivity="confidential",
+                              source_author="A witness")
+    fragment = make_evidence(db, case, investigator, store, data=None, title="Rocket fragment",
+                             acquired_by="Field team", acquired_at=PAST)
+    for item in (photo, report, testimony, fragment):
+        evidence_services.link_evidence(db, first, item, "found at the market", actor=investigator)
+    evidence_services.link_evidence(db, second, report, "mentions the station", actor=investigator)
+    for item in (photo, fragment):
+        evidence_services.record_custody(db, item, CustodyEventCreate(
+            action="transferred", occurred_at=PAST + timedelta(days=1),
+            custodian_from="Field team", custodian_to="Evidence unit", place="Field office"),
+            actor=investigator, store=store)
+    db.commit()
+    qualification = qualify(db, first, lawyer, key="rs-8-2-b-i", assessment="probable",
+                            analysis="Artillery fired into a crowded market.")
+    qualifications.set_finding(db, qualification, 1, "supported", "Crater and statement.",
+                               [(photo.ref, "supports"), (testimony.ref, "context")],
+                               actor=lawyer)
+    qualifications.set_finding(db, qualification, 2, "contested", "Disputed.",
+                               [(fragment.ref, "contradicts")], actor=lawyer)
+    db.commit()
+    dossier = make_dossier(db, app, case, lawyer, audience="court")
+    assert dossier.status == "done"
+    return {"case": case, "other": other, "photo": photo, "fragment": fragment}
+
+
+@pytest.fixture
+def elsewhere(app, app_config, tmp_path, monkeypatch, worker_id):
+    """A second, empty instance: its own database, evidence store and instance folder."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    url = (_pg_worker_url(f"{worker_id}_elsewhere") if PG_URL
+           else f"sqlite:///{folder}/other.sqlite3")
+    monkeypatch.setenv("IHL_INSTANCE_DIR", str(folder / "instance"))
+    other = create_app({**app_config, "DATABASE_URL": url,
+                        "EVIDENCE_DIR": str(folder / "evidence")})
+    upgrade(other.extensions["ihl_engine"])
+    yield other
+    other.extensions["ihl_engine"].dispose()
+    if PG_URL:
+        _drop_schema(url)
+
+
+def session_of(application):
+    return open_session(application.extensions["ihl_engine"], write=True)
+
+
+def row_counts(application) -> dict:
+    with session_of(application) as session:
+        return {table.name: session.exec(select(sa.func.count()).select_from(table)).one()
+                for table in SQLModel.metadata.sorted_tables}
+
+
+def stored(application) -> list[str]:
+    root = application.extensions["ihl_store"].root
+    return sorted(p.name for p in root.rglob("*") if p.is_file() and p.parent.name != "tmp")
+
+
+def export(runner, out: Path, ref=REF):
+    result = runner.invoke(args=["export", ref, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def import_into(application, bag: Path):
+    return application.test_cli_runner().invoke(args=["import", str(bag)])
+
+
+def records(bag: Path) -> dict:
+    return {name: json.loads((bag / "data" / name).read_text(encoding="utf-8"))
+            for name in RECORD_FILES}
+
+
+def read_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def write_lines(path: Path, items: list[dict]) -> None:
+    path.write_text("".join(chain.canonical_json(i) + "\n" for i in items), encoding="utf-8")
+
+
+def run_verifier(data: Path):
+    """The bag's verifier with no site-packages and nothing of the project on its path."""
+    return subprocess.run([sys.executable, "-I", "-S", str(data / "verify_audit.py"), str(data)],
+                          capture_output=True, text=True, timeout=120, cwd=data)
+
+
+def one_line_error(result, expected: str):
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    assert expected in lines[0], result.output
+
+
+def build_pdf(session, application, ref) -> bytes:
+    case = session.exec(select(Case).where(Case.ref == ref)).one()
+    out = io.BytesIO()
+    build_dossier(session, case, audience="court", prepared_by="Lena Lawyer",
+                  store=application.extensions["ihl_store"], out=out)
+    return out.getvalue()
+
+
+def case_fingerprint(session, application, ref) -> str:
+    case = session.exec(select(Case).where(Case.ref == ref)).one()
+    return content.fingerprint(content.collect(session, case, audience="internal",
+                                               prepared_by="x",
+                                               store=application.extensions["ihl_store"]))
+
+
+# ---- (a) the round trip --------------------------------------------------------------------------
+
+def test_a_case_comes_back_elsewhere_as_it_was_exported(db, app, runner, source, elsewhere,
+                                                        tmp_path):
+    with session_of(elsewhere) as session:  # the same people, but for one member
+        make_user(session, "investigator", email="ivan@example.org", name="Ivan")
+        make_user(session, "admin", email="lena@example.org", name="Lena Lawyer")
+        load_catalogue(session)
+    bag = tmp_path / "bag"
+    export(runner, bag)
+    exported = records(bag)
+    files = sorted(p.name for p in (bag / "data" / "files").iterdir())
+
+    result = import_into(elsewhere, bag)
+    assert result.exit_code == 0, result.output
+    assert f"Imported case {REF}: " in result.output
+    assert "Members with no account here (not added): guest@example.org" in result.output
+
+    again = tmp_path / "again"
+    export(elsewhere.test_cli_runner(), again)
+    restored = records(again)
+    expected = dict(exported)
+    expected["case.json"] = {**exported["case.json"], "members": [
+        m for m in exported["case.json"]["members"] if m["email"] != "guest@example.org"]}
+    assert len(expected["case.json"]["members"]) == 2
+    for name in RECORD_FILES:  # every record, custody chains included, field by field
+        assert restored[name] == expected[name], name
+    assert [len(e["custody"]) for e in restored["evidence.json"]] == [4, 1, 1, 3]
+    assert restored["evidence.json"][0]["derivatives"]  # the photo's thumbnail
+    assert restored["dossiers.json"][0]["status"] == "done"
+
+    target_store = elsewhere.extensions["ihl_store"]
+    assert sorted(p.name for p in (again / "data" / "files").iterdir()) == files
+    assert len(files) == 5  # photo, thumbnail, report, testimony, dossier PDF
+    for sha256 in files:
+        assert target_store.hash_stored(sha256)[0] == sha256
+        assert target_store.path_for(sha256).read_bytes() == \
+            app.extensions["ihl_store"].path_for(sha256).read_bytes()
+
+    with session_of(elsewhere) as session:
+        case = session.exec(select(Case).where(Case.ref == REF)).one()
+        entries = session.exec(select(AuditEntry).where(AuditEntry.action == "import")).all()
+        assert {e.case_ref for e in entries} == {REF}
+        assert str(len(entries)) + " audit entries" in result.output
+        assert {"case", "case_member", "incident", "evidence", "incident_evidence",
+                "custody_event", "qualification", "dossier"} == {e.entity for e in entries}
+        target_fingerprint = case_fingerprint(session, elsewhere, REF)
+        target_pdf = build_pdf(session, elsewhere, REF)
+        ivan = session.exec(select(User).where(User.email == "ivan@example.org")).one()
+        assert [u.email for u in case_services.members(session, case)] == [
+            "ivan@example.org", "lena@example.org"]
+        incident = make_incident(session, case, ivan)  # the counters go on from the source's
+        assert incident.ref == f"{REF}-I003"
+    verified = elsewhere.test_cli_runner().invoke(args=["verify"])  # files, custody, chain
+    assert verified.exit_code == 0 and "intact" in verified.output, verified.output
+    assert target_fingerprint == case_fingerprint(db, app, REF)
+    assert target_pdf == build_pdf(db, app, REF)
+
+
+# ---- (b) a bag that differs from its manifest or its seal ----------------------------------------
+
+def test_a_bag_with_one_byte_changed_is_refused_whole(runner, source, elsewhere, tmp_path):
+    with session_of(elsewhere) as session:
+        load_catalogue(session)
+    bag = tmp_path / "bag"
+    export(runner, bag)
+    sha256 = source["photo"].sha256
+    payload = bag / "data" / "files" / sha256
+    data = bytearray(payload.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    payload.chmod(0o644)
+    payload.write_bytes(bytes(data))
+    before, files = row_counts(elsewhere), stored(elsewhere)
+
+    result = import_into(elsewhere, bag)
+    one_line_error(result, f"data/files/{sha256} has a different sha256")
+    assert "does not match its manifest" in result.output
+    assert row_counts(elsewhere) == before and stored(elsewhere) == files
+
+
+def test_records_edited_and_bagged_again_are_refused_by_the_seal(runner, source, elsewhere,
+                                                                 tmp_path):
+    with session_of(elsewhere) as session:
+        load_catalogue(session)
+    bag = tmp_path / "bag"
+    export(runner, bag)
+    path = bag / "data" / "evidence.json"
+    items = json.loads(path.read_text())
+    items[0]["title"] = "A better title"
+    path.write_text(json.dumps(items))
+    bagit.Bag(str(bag)).save(manifests=True)  # the manifests agree again
+    bagit.Bag(str(bag)).validate(fast=False)
+    before = row_counts(elsewhere)
+
+    result = import_into(elsewhere, bag)
+    one_line_error(result, "evidence.json: differs from the signed case seal")
+    assert row_counts(elsewhere) == before
+
+
+# ---- (c) the offline verifier --------------------------------------------------------------------
+
+def case_entry_before_a_redacted_one(entries):
+    for index, entry in enumerate(entries[:-1]):
+        if not entry.get("redacted") and entries[index + 1].get("redacted"):
+            return index
+    raise AssertionError("no case entry followed by another case's entry")
+
+
+def test_the_verifier_in_the_bag_says_intact_and_names_an_edited_case_entry(runner, source,
+                                                                          tmp_path):
+    bag = tmp_path / "bag"
+    export(runner, bag)
+    data = bag / "data"
+    result = run_verifier(data)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "intact\n", "")
+
+    entries = read_lines(data / "audit.jsonl")
+    index = case_entry_before_a_redacted_one(entries)
+    seq = entries[index]["seq"]
+    # Edited, its hash recomputed and the next (redacted) entry relinked: the chain and the
+    # checkpoint alone would hold; the signed seal of the case's entries does not.
+    entries[index]["actor"] = "someone else"
+    entries[index]["hash"] = chain.entry_hash(entries[index])
+    entries[index + 1]["prev_hash"] = entries[index]["hash"]
+    write_lines(data / "audit.jsonl", entries)
+    bagit.Bag(str(bag)).save(manifests=True)
+    result = run_verifier(data)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0].startswith(
+        f"audit seq {seq}: differs from the signed case seal"), result.stdout
+
+    entries[index]["change"] = {"before": None, "after": {"edited": True}}  # not even rehashed
+    write_lines(data / "audit.jsonl", entries)
+    result = run_verifier(data)
+    assert result.stdout.splitlines()[0] == f"audit seq {seq}: contents do not match its hash"
+
+
+def test_a_redacted_log_without_its_seal_is_not_intact(runner, source, tmp_path):
+    bag = tmp_path / "bag"
+    export(runner, bag)
+    (bag / "data" / "seal.json").unlink()
+    result = run_verifier(bag / "data")
+    assert result.returncode == 1 and "there is no case seal" in result.stdout
+
+
+# ---- (d) the export is recorded, and holds nothing of other cases --------------------------------
+
+def test_the_export_is_audited_and_leaks_nothing_of_other_cases(db, runner, source, tmp_path):
+    case, other = source["case"], source["other"]
+    bag = tmp_path / "bag"
+    before = db.exec(select(sa.func.max(AuditEntry.seq))).one()
+    db.commit()
+    export(runner, bag)
+
+    added = db.exec(select(AuditEntry).where(AuditEntry.seq > before)
+                    .order_by(AuditEntry.seq)).all()
+    exports = [e for e in added if e.action == "export"]
+    assert len(exports) == 1 and (exports[0].entity, exports[0].entity_id) == ("case", REF)
+    events = db.exec(select(CustodyEvent).where(CustodyEvent.action == "exported",
+                                                CustodyEvent.purpose.contains("ihl export"))
+                     ).all()
+    items = records(bag)["evidence.json"]
+    everything = evidence_services.EvidenceFilter()
+    assert sorted(e.evidence_id for e in events) == sorted(
+        i.id for i in evidence_services.search_evidence(db, case, everything, limit=100)[0])
+    assert len(events) == len(items) == 4
+    assert {e.action for e in added} == {"custody_exported", "export"}
+
+    text = "".join(p.read_text(errors="replace") for p in (bag / "data").rglob("*")
+                   if p.is_file() and p.name != "verify_audit.py")
+    assert OTHER_REF not in text and OTHER_SECRET not in text and "Other report" not in text
+    entries = read_lines(bag / "data" / "audit.jsonl")
+    assert [e["seq"] for e in entries] == list(range(1, entries[-1]["seq"] + 1))
+    for entry in entries:
+        if entry.get("redacted"):
+            assert set(entry) == {"seq", "prev_hash", "hash", "redacted"}
+        else:
+            assert entry["case_ref"] == REF
+    assert entries[-1]["action"] == "export"
+    other_entries = db.exec(select(AuditEntry.seq).where(AuditEntry.case_ref == other.ref)).all()
+    assert other_entries and all(entries[s - 1].get("redacted") for s in other_entries)
+    [checkpoint] = read_lines(bag / "data" / "checkpoints.jsonl")
+    assert checkpoint["seq"] == entries[-1]["seq"]
+
+
+def test_an_export_that_fails_while_writing_leaves_nothing(db, runner, source, tmp_path,
+                                                          monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(bagit, "make_bag", broken)
+    before = db.exec(select(sa.func.max(AuditEntry.seq))).one()
+    db.commit()
+    bag = tmp_path / "bag"
+    result = runner.invoke(args=["export", REF, "-o", str(bag)])
+    one_line_error(result, "nothing was exported")
+    assert not bag.exists()
+    assert db.exec(select(sa.func.max(AuditEntry.seq))).one() == before
+
+
+# ---- (e) refusals --------------------------------------------------------------------------------
+
+def test_export_refusals(db, runner, source, tmp_path):
+    before = db.exec(select(sa.func.max(AuditEntry.seq))).one()
+    db.commit()
+    missing = tmp_path / "missing"
+    one_line_error(runner.invoke(args=["export", "NO-SUCH-1", "-o", str(missing)]),
+                   "No case NO-SUCH-1.")
+    assert not missing.exists()
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    one_line_error(runner.invoke(args=["export", REF, "-o", str(busy)]),
+                   "already exists and is not an empty folder")
+    assert [p.name for p in busy.iterdir()] == ["notes.txt"]
+    assert db.exec(select(sa.func.max(AuditEntry.seq))).one() == before
+
+
+def test_import_refusals(app, runner, source, elsewhere, tmp_path):
+    bag = tmp_path / "bag"
+    export(runner, bag)
+    before = row_counts(app)
+    one_line_error(import_into(app, bag), f"A case {REF} already exists here")
+    one_line_error(app.test_cli_runner().invoke(args=["import", str(bag), "--public-key",
+                                                      "00" * 32]),
+                   "signed by another key")  # signed, but not by the key the importer expects
+    assert row_counts(app) == before
+
+    before, files = row_counts(elsewhere), stored(elsewhere)  # no catalogue loaded there
+    one_line_error(import_into(elsewhere, bag), "lacks provision(s) rs-8-2-b-i")
+    assert row_counts(elsewhere) == before and stored(elsewhere) == files
+
+    folder = tmp_path / "not-a-bag"
+    folder.mkdir()
+    (folder / "case.json").write_text("{}")
+    one_line_error(import_into(elsewhere, folder), "is not a BagIt bag")
+    one_line_error(import_into(elsewhere, tmp_path / "nowhere"), "is not a BagIt bag")
+    assert row_counts(elsewhere) == before
+
+
+def test_the_seal_is_signed_over_what_it_lists(runner, source, tmp_path):
+    bag = tmp_path / "bag"
+    export(runner, bag)
+    seal = json.loads((bag / "data" / "seal.json").read_text())
+    digests = {name: hashlib.sha256((bag / "data" / name).read_bytes()).hexdigest()
+               for name in RECORD_FILES}
+    assert seal["files"] == digests and seal["case_ref"] == REF
+    seal["entries"] = seal["entries"][1:]  # a case entry dropped from the seal
+    (bag / "data" / "seal.json").write_text(json.dumps(seal))
+    result = run_verifier(bag / "data")
+    assert result.returncode == 1 and "case seal: signature does not verify" in result.stdout
