@@ -432,3 +432,21 @@ def test_the_seal_is_signed_over_what_it_lists(runner, source, tmp_path):
     (bag / "data" / "seal.json").write_text(json.dumps(seal))
     result = run_verifier(bag / "data")
     assert result.returncode == 1 and "case seal: signature does not verify" in result.stdout
+
+
+def test_the_verifier_in_the_bag_names_an_altered_or_missing_evidence_file(runner, source,
+                                                                          tmp_path):
+    bag = tmp_path / "bag"
+    export(runner, bag)
+    files = sorted((bag / "data" / "files").iterdir())
+    altered, removed = files[0], files[1]
+    data = bytearray(altered.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    altered.write_bytes(bytes(data))
+    removed.unlink()
+    result = run_verifier(bag / "data")
+    assert result.returncode == 1, result.stdout
+    lines = result.stdout.splitlines()
+    assert f"files/{altered.name}: content does not match its name (sha256 " in result.stdout
+    assert f"files/{removed.name}: missing, but the bag's manifest lists it" in lines
+    assert "intact" not in result.stdout

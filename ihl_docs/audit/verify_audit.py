@@ -15,7 +15,8 @@ prev_hash and hash. A redacted entry's hash is taken as given and its link to th
 checked. Its hash cannot be recomputed, so the chain alone no longer protects the case's entries
 around it; DIR/seal.json does: the seq and hash of every case entry, and the SHA-256 of the case's
 record files, signed with the checkpoint key at the export. Every case entry is recomputed and
-held against the seal, and every record file re-hashed.
+held against the seal, every record file re-hashed, every evidence file under DIR/files held
+against its name (its SHA-256), and the other payload files against the bag's manifest.
 
 Prints "intact" and exits 0; or prints each problem, the first broken seq first, and exits 1.
 Exits 2 if the input cannot be read.
@@ -24,6 +25,7 @@ Exits 2 if the input cannot be read.
 import argparse
 import hashlib
 import json
+import os
 import sys
 
 GENESIS_HASH = "0" * 64
@@ -180,17 +182,62 @@ def seal_file_problems(seal, directory: str):
         if not name or "/" in name or "\\" in name or name.startswith("."):
             problems.append((NO_SEQ, f"case seal: {name!r} is not a file name in the folder"))
             continue
-        try:
-            digest = hashlib.sha256()
-            with open(f"{directory}/{name}", "rb") as f:
-                while chunk := f.read(1024 * 1024):
-                    digest.update(chunk)
-        except OSError:
+        digest = _file_sha256(os.path.join(directory, name))
+        if digest is None:
             problems.append((NO_SEQ, f"{name}: missing, but the case seal lists it"))
-            continue
-        if digest.hexdigest() != files[name]:
+        elif digest != files[name]:
             problems.append((NO_SEQ, f"{name}: differs from the signed case seal"))
     return problems
+
+
+def payload_problems(directory: str):
+    """(NO_SEQ, message) for the evidence files of a case export: each file under files/ must
+    hash to its name, and each one the bag's manifest (beside the folder) lists must be there;
+    the other payload files must have the SHA-256 the manifest gives."""
+    problems = []
+    files = os.path.join(directory, "files")
+    names = sorted(os.listdir(files)) if os.path.isdir(files) else []
+    for name in names:
+        digest = _file_sha256(os.path.join(files, name))
+        if digest != name:
+            problems.append((NO_SEQ, f"files/{name}: content does not match its name (sha256 "
+                                     f"{digest or 'unreadable'})"))
+    bag = os.path.dirname(os.path.abspath(directory))
+    for expected, relative in _manifest(os.path.join(bag, "manifest-sha256.txt")):
+        inside = relative.removeprefix("data/")
+        if inside.startswith("files/"):
+            if inside.removeprefix("files/") not in names:
+                problems.append((NO_SEQ, f"{inside}: missing, but the bag's manifest lists it"))
+        elif _file_sha256(os.path.join(bag, relative)) != expected:
+            problems.append((NO_SEQ, f"{inside}: differs from the bag's manifest"))
+    return problems
+
+
+def _manifest(path: str) -> list[tuple[str, str]]:
+    """(sha256, path) of each line of a BagIt manifest; none if there is no manifest."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    pairs = []
+    for line in lines:
+        digest, _, relative = line.partition(" ")
+        relative = relative.strip()
+        if digest and relative.startswith("data/") and ".." not in relative.split("/"):
+            pairs.append((digest.lower(), relative))
+    return pairs
+
+
+def _file_sha256(path: str) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1024 * 1024):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def _int(value) -> int:
@@ -340,6 +387,7 @@ def problems_in(entries: list, checkpoints: list, public_key: str | None = None,
     found += seal_problems(entries, seal, signature_ok, public_key)
     if seal is not None and directory is not None:
         found += seal_file_problems(seal, directory)
+        found += payload_problems(directory)
     found.sort(key=lambda problem: problem[0] if isinstance(problem[0], int) else 0)
     return [message for _, message in found]
 
