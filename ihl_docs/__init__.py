@@ -31,7 +31,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    register_proxies(app)
     return app
+
+
+def register_proxies(app: Flask) -> None:
+    """Behind IHL_PROXIES reverse proxies, take the client's address, scheme and host from
+    the X-Forwarded-* headers the nearest ones set (and only those: others could be forged)."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    count = app.config["PROXIES"]
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count,
+                                x_port=count)
 
 
 def register_database(app: Flask) -> None:
