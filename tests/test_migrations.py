@@ -5,6 +5,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel, select
 
 from ihl_docs import models  # noqa: F401
+from ihl_docs.incidents.search import include_name
 from ihl_docs.models import AuditEntry, User
 from ihl_docs.schema import current_revision
 
@@ -12,7 +13,8 @@ from ihl_docs.schema import current_revision
 def test_migrations_match_models(app):
     engine = app.extensions["ihl_engine"]
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_name": include_name})  # as env.py: no FTS shadows
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
 

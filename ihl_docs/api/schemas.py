@@ -144,7 +144,9 @@ class IncidentQuery(ListQuery):
     verification_status: Optional[VerificationStatus] = None
     workflow_status: Optional[WorkflowStatus] = None
     q: Optional[str] = Field(default=None, max_length=200,
-                             description="words in the title, place, narrative or ref")
+                             description="words that must all be in the title, place, "
+                                         "narrative, weapon, munition details or ref (the "
+                                         "last word may be the start of one)")
     date_from: Optional[AwareDatetime] = Field(
         default=None, description="incidents still going on at or after this time")
     date_to: Optional[AwareDatetime] = Field(

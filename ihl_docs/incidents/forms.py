@@ -126,7 +126,8 @@ class IncidentFilterForm(Form):
     """The list's filters, read from the query string; a wrong value is named and ignored."""
 
     q = StringField("Text", filters=[strip],
-                    description="Searches title, place, narrative and reference.")
+                    description="Every word, in the title, place, narrative, weapon or "
+                                "reference; the last word may be the start of one.")
     incident_type = ChoiceField("Type", [Optional()],
                                 choices=ANY + enum_options(IncidentType))
     verification_status = ChoiceField("Verification", [Optional()],

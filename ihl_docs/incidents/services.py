@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, func, or_, select
+from sqlmodel import Session, func, select
 
 from ..audit import services as audit
 from ..auth.access import TRANSITIONS, can_edit_case, is_member
@@ -12,6 +12,7 @@ from ..dbtypes import utcnow
 from ..errors import Forbidden, InvalidInput, NotFound, StaleVersion
 from ..models import (Case, CivilianObject, Incident, IncidentCreate, IncidentRead, Party, User,
                       WorkflowStatus, _valid_state_code)
+from . import search
 
 EDITABLE_FIELDS = [f for f in IncidentCreate.model_fields if f != "responsible_party"]
 
@@ -190,13 +191,18 @@ class IncidentFilter:
 
 
 def search_incidents(session: Session, case: Case | None, flt: IncidentFilter, *,
-                     offset: int = 0, limit: int = 25) -> tuple[list[Incident], int]:
-    """Incidents matching the filter, newest first; returns (page, total)."""
-    query = select(Incident)
+                     offset: int = 0, limit: int = 25,
+                     count_limit: int | None = None) -> tuple[list[Incident], int]:
+    """Incidents matching the filter, newest first; returns (page, total).
+
+    With `count_limit`, counting stops there: a total above `count_limit` means "more than".
+    """
+    dialect = session.get_bind().dialect.name
+    query = select(Incident.id)
     if case is not None:
         query = query.where(Incident.case_id == case.id)
     if flt.case_ids is not None:
-        query = query.where(Incident.case_id.in_(flt.case_ids))
+        query = query.where(search.among_cases(dialect, flt.case_ids))
     for name in ("incident_type", "verification_status", "workflow_status"):
         value = getattr(flt, name)
         if value:
@@ -207,10 +213,13 @@ def search_incidents(session: Session, case: Case | None, flt: IncidentFilter, *
     if flt.date_to:
         query = query.where(Incident.occurred_from <= flt.date_to)
     if flt.q:
-        pattern = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(*(getattr(Incident, c).ilike(pattern, escape="\\")
-                                  for c in ("title", "place_name", "narrative", "ref"))))
-    total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(Incident.occurred_from.desc(), Incident.id.desc())
-                        .offset(offset).limit(limit)).all()
+        words = search.matching(session, flt.q)
+        query = query.where(words if words is not None else sa.false())
+    counted = query if count_limit is None else query.limit(count_limit + 1)
+    total = session.exec(select(sa.func.count()).select_from(counted.subquery())).one()
+    newest_first = (Incident.occurred_from.desc(), Incident.id.desc())
+    # The page's ids come from the narrow list indexes; only those rows are then read whole.
+    page = query.order_by(*newest_first).offset(offset).limit(limit)
+    rows = session.exec(select(Incident).where(Incident.id.in_(page.scalar_subquery()))
+                        .order_by(*newest_first)).all()
     return list(rows), total

@@ -23,6 +23,8 @@ from .forms import FIELD_LABELS, IncidentEditForm, IncidentFilterForm, IncidentF
 
 bp = Blueprint("incidents", __name__)
 
+COUNT_LIMIT = 10_000  # the lists count their matches up to here, then say "more than"
+
 # Audit snapshot fields that are bookkeeping, not facts a reader needs in the history.
 HISTORY_SKIP = {"id", "case_id", "responsible_party_id", "version", "updated_at", "created_at",
                 "created_by_id"}
@@ -195,13 +197,19 @@ def _list_page(case):
         flt.case_ids = list(db.exec(visible_cases(db, user).with_only_columns(Case.id)).all())
     size = current_app.config["PAGE_SIZE"]
     page = min(form.valid("page") or 1, MAX_PAGE)
-    rows, total = services.search_incidents(db, case, flt, offset=(page - 1) * size, limit=size)
+    # Counting stops past COUNT_LIMIT (and past this page): "more than 10,000" is enough to
+    # read, and counting every match of a broad search costs more than the page itself.
+    count_limit = max(COUNT_LIMIT, page * size)
+    rows, total = services.search_incidents(db, case, flt, offset=(page - 1) * size, limit=size,
+                                            count_limit=count_limit)
     pages = max(1, ceil(total / size))
     if page > pages:
         page = pages
         rows, total = services.search_incidents(db, case, flt, offset=(page - 1) * size,
-                                                limit=size)
+                                                limit=size, count_limit=count_limit)
     case_refs = None if case else {c.id: c.ref for c in db.exec(
         select(Case).where(Case.id.in_({r.case_id for r in rows})))}
+    more_than = f"{count_limit:,}" if total > count_limit else None
     return render_template("incidents/list.html", case=case, form=form, incidents=rows,
-                           case_refs=case_refs, pager=pager_for(form, page, pages, total))
+                           case_refs=case_refs, pager=pager_for(form, page, pages, total),
+                           more_than=more_than)

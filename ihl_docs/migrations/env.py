@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 from ihl_docs import models  # noqa: F401  (registers every table on the metadata)
+from ihl_docs.incidents.search import include_name
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -27,6 +28,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,  # the word search's own tables and column
     )
     with context.begin_transaction():
         context.run_migrations()
