@@ -214,13 +214,14 @@ def verify_command(as_json):
 @click.command("worker")
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 32),
               help="Jobs run at the same time.")
-@click.option("--interrupted-after", default=30, show_default=True, type=click.IntRange(1),
-              metavar="MINUTES",
-              help="At start, a dossier left running this long is declared failed "
-                   "(interrupted): the worker building it has stopped.")
+@click.option("--interrupted-after", default=None, type=click.IntRange(1), metavar="MINUTES",
+              help="A dossier build or verification silent this long (no heartbeat) is "
+                   "declared failed (interrupted): its worker has stopped. Default: "
+                   "IHL_JOB_SILENT_MINUTES (5).")
 @with_appcontext
 def worker_command(threads, interrupted_after):
-    """Run the background job worker (dossier builds) on the queue IHL_QUEUE_URL names.
+    """Run the background job worker (dossier builds, verifications) on the queue IHL_QUEUE_URL
+    names. At start, and then every minute, it declares failed the jobs whose worker died.
 
     Ctrl-C (SIGINT) lets the running jobs finish; SIGTERM stops at once."""
     import logging
@@ -232,8 +233,10 @@ def worker_command(threads, interrupted_after):
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in ("huey", "ihl_docs"):  # the jobs' comings and goings, not the libraries' chatter
         logging.getLogger(name).setLevel(logging.INFO)
+    if interrupted_after is not None:
+        current_app.config["JOB_SILENT_MINUTES"] = interrupted_after
     run_worker(current_app, threads=threads,
-               interrupted_after=timedelta(minutes=interrupted_after))
+               interrupted_after=timedelta(minutes=current_app.config["JOB_SILENT_MINUTES"]))
 
 
 DOSSIER_PREPARED_BY = "ihl_docs (command line)"

@@ -58,6 +58,8 @@ def load_config(instance_path: Path, environ=os.environ, overrides: dict | None 
         # The Ed25519 key that signs audit checkpoints: outside the database, made on first use.
         "SIGNING_KEY": env.get("SIGNING_KEY", str(instance_path / "audit_signing_key")),
         "CHECKPOINT_MINUTES": _number(env, "CHECKPOINT_MINUTES", 60),
+        # A running job silent (no heartbeat) this long has lost its worker: marked failed.
+        "JOB_SILENT_MINUTES": _number(env, "JOB_SILENT_MINUTES", 5),
         # How many reverse proxies stand in front (their X-Forwarded-* headers are believed).
         "PROXIES": _number(env, "PROXIES", 0),
     }

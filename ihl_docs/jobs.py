@@ -62,8 +62,24 @@ def init_jobs(app: Flask) -> None:
     def audit_checkpoint() -> None:
         scheduled_checkpoint(engine, app.config["SIGNING_KEY"], app.config["CHECKPOINT_MINUTES"])
 
+    @queue.periodic_task(crontab(), name="fail_silent_jobs")  # every minute, in every worker
+    def fail_silent_jobs() -> None:
+        for ref in fail_silent(engine, timedelta(minutes=app.config["JOB_SILENT_MINUTES"])):
+            logging.getLogger("ihl_docs.worker").warning(
+                "%s stopped giving signs of life (its worker died?): marked failed", ref)
+
     app.extensions["ihl_queue"] = queue
     app.extensions["ihl_tasks"] = {"build_dossier": build_dossier, "verify": verify}
+
+
+def fail_silent(engine, silent_for: timedelta) -> list[str]:
+    """Declare failed the dossier builds and verifications whose job has given no heartbeat for
+    `silent_for`: the worker running them died (killed, its machine lost). Returns their refs."""
+    from .dossiers import services as dossiers
+    from .verification import runs
+
+    return (dossiers.fail_interrupted(engine, silent_for)
+            + runs.fail_interrupted(engine, silent_for))
 
 
 def dossier_cache_dir(app: Flask) -> Path:
@@ -115,16 +131,16 @@ def run_worker(app: Flask, *, threads: int, interrupted_after: timedelta) -> Non
 
 
 def recover(app: Flask, older_than: timedelta) -> tuple[list[str], list[str]]:
-    """Declare failed the dossiers and verification runs left running longer than `older_than`,
-    and queue again those queued longer than that (their message may be lost, e.g. a Redis that
-    was emptied; a job delivered twice runs once). Returns (refs failed, refs queued again)."""
+    """Declare failed the dossiers and verification runs silent (no heartbeat) for longer than
+    `older_than`, and queue again those queued longer than that (their message may be lost, e.g.
+    a Redis that was emptied; a job delivered twice runs once). Returns (refs failed, refs
+    queued again)."""
     from .dossiers import services as dossiers
     from .verification import runs
 
     engine, tasks = app.extensions["ihl_engine"], app.extensions["ihl_tasks"]
-    failed, requeued = [], []
+    failed, requeued = fail_silent(engine, older_than), []
     for module, task in ((dossiers, tasks["build_dossier"]), (runs, tasks["verify"])):
-        failed += module.fail_interrupted(engine, older_than)
         waiting = module.waiting_since(engine, older_than)
         for ref in waiting:
             task(ref)

@@ -747,6 +747,8 @@ class Dossier(SQLModel, table=True):
     audit_head_hash: Optional[str] = Field(default=None, sa_type=sa.String(64))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     started_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    # While it runs, the job says it is alive every few seconds; silent too long, it has died.
+    heartbeat_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     finished_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -805,6 +807,8 @@ class VerificationRun(SQLModel, table=True):
     audit_head_hash: Optional[str] = Field(default=None, sa_type=sa.String(64))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     started_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    # While it runs, the job says it is alive every few seconds; silent too long, it has died.
+    heartbeat_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     finished_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
 

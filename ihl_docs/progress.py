@@ -2,6 +2,7 @@
 of their life cycle that every kind shares (queued → running, left running, still waiting)."""
 
 import logging
+import threading
 import time
 from datetime import timedelta
 from typing import Callable
@@ -18,6 +19,9 @@ log = logging.getLogger(__name__)
 
 # Progress is written at most this often (seconds), and whenever the stage changes.
 PROGRESS_INTERVAL = 0.5
+# A running job's record is touched this often (seconds), even when its progress stands still
+# (a long section being rendered); one silent for much longer has lost its worker.
+HEARTBEAT_SECONDS = 15.0
 
 Observer = Callable[[str, int], None]
 
@@ -45,15 +49,41 @@ class ProgressRecorder:
             self._written = (self.stage, now)
 
     def _write(self) -> None:
-        model = self.model
-        try:
-            with open_session(self.engine, write=True) as session:
-                session.exec(sa.update(model).where(model.ref == self.ref,
-                                                    model.status == "running")
-                             .values(stage=self.stage, progress=self.percent))
-                session.commit()
-        except SQLAlchemyError:  # progress is shown, not relied on: the job goes on
-            log.warning("Could not record the progress of %s", self.ref, exc_info=True)
+        _touch(self.engine, self.model, self.ref, stage=self.stage, progress=self.percent)
+
+
+def _touch(engine: Engine, model, ref: str, **values) -> None:
+    """Write `values` and the heartbeat on a running record, in a transaction of its own."""
+    try:
+        with open_session(engine, write=True) as session:
+            session.exec(sa.update(model).where(model.ref == ref, model.status == "running")
+                         .values(heartbeat_at=utcnow(), **values))
+            session.commit()
+    except SQLAlchemyError:  # progress is shown, not relied on: the job goes on
+        log.warning("Could not record the progress of %s", ref, exc_info=True)
+
+
+class Heartbeat:
+    """While the `with` block runs, touch the record's heartbeat every HEARTBEAT_SECONDS from a
+    thread of its own, so a job busy in one long step is not taken for a dead one."""
+
+    def __init__(self, engine: Engine, model, ref: str, interval: float | None = None):
+        self.engine, self.model, self.ref = engine, model, ref
+        self.interval = HEARTBEAT_SECONDS if interval is None else interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat {ref}", daemon=True)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.interval):
+            _touch(self.engine, self.model, self.ref)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
 
 
 # --- the records' life cycle, shared by every kind of job ---------------------------------------
@@ -64,17 +94,18 @@ def start(engine: Engine, model, ref: str) -> bool:
     with open_session(engine, write=True) as session:
         result = session.exec(sa.update(model)
                               .where(model.ref == ref, model.status == "queued")
-                              .values(status="running", started_at=utcnow(), stage="starting",
-                                      progress=0))
+                              .values(status="running", started_at=utcnow(),
+                                      heartbeat_at=utcnow(), stage="starting", progress=0))
         session.commit()
         return result.rowcount == 1
 
 
-def left_running(session: Session, model, older_than: timedelta) -> list:
-    """The records left running longer than `older_than` (their worker died), oldest first."""
-    cutoff = utcnow() - older_than
-    return list(session.exec(select(model).where(model.status == "running",
-                                                 model.started_at < cutoff)
+def left_running(session: Session, model, silent_for: timedelta) -> list:
+    """The running records whose job has not said it is alive for `silent_for` (their worker
+    died), oldest first."""
+    cutoff = utcnow() - silent_for
+    last_sign = sa.func.coalesce(model.heartbeat_at, model.started_at)
+    return list(session.exec(select(model).where(model.status == "running", last_sign < cutoff)
                              .order_by(model.id)))
 
 

@@ -1,5 +1,6 @@
 """What every page shares: error pages, and helpers the templates use."""
 
+import errno
 from dataclasses import dataclass, field
 
 from flask import flash, jsonify, render_template, request, url_for
@@ -20,7 +21,11 @@ ERROR_TEXT = {
     415: "This kind of content is not accepted here.",
     429: "Too many attempts; please wait a moment.",
     500: "Something went wrong on our side. Nothing was saved.",
+    507: ("The evidence store has no space left, so nothing was kept. Tell an administrator; "
+          "try again once there is room."),
 }
+# A full disk (or quota) is the administrator's to fix, not a bug: said as such, with 507.
+NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
 
 
 def wants_json() -> bool:
@@ -64,6 +69,12 @@ def init_errorhandlers(app) -> None:
     def unexpected_error(exc: Exception):
         if isinstance(exc, HTTPException):
             return http_error(exc)
+        if isinstance(exc, OSError) and exc.errno in NO_SPACE:
+            app.logger.error("No space left in the evidence store on %s %s", request.method,
+                             request.url_rule)
+            if wants_json():
+                return json_error(507, "insufficient_storage", ERROR_TEXT[507])
+            return render_template("errors/error.html", status=507, message=ERROR_TEXT[507]), 507
         app.logger.exception("Unhandled error on %s %s", request.method, request.url_rule)
         if wants_json():
             return json_error(500, "internal", ERROR_TEXT[500])

@@ -20,6 +20,7 @@ ANSWERS = {
     415: "The body is not in the media type this operation takes",
     422: "Invalid input; `fields` names each field with its problem",
     428: "If-Match is missing",
+    507: "The evidence store has no space left; nothing was kept",
 }
 REF_PARAMETER = {
     "name": "ref", "in": "path", "required": True,

@@ -87,7 +87,7 @@ ROUTES = [
           result=EvidenceList, errors=LIST),
     Route("POST", "/cases/{ref}/evidence", evidence.upload_case_evidence,
           "Record an item of evidence: a file (multipart) or a physical item",
-          status=201, form=EvidenceUpload, result=EvidenceRead, errors=WRITE),
+          status=201, form=EvidenceUpload, result=EvidenceRead, errors=WRITE + (507,)),
     Route("GET", "/evidence/{ref}", evidence.show_evidence,
           "An item of evidence with its linked incidents", result=EvidenceRead),
     Route("GET", "/evidence/{ref}/content", evidence.download_evidence,

@@ -25,7 +25,7 @@ from ..errors import (Conflict, DomainError, EvidenceIntegrityError, Forbidden, 
                       NotFound)
 from ..evidence import services as evidence_services
 from ..models import Case, Dossier, DossierAudience, DossierStatus, Evidence, Role, User
-from ..progress import Observer, ProgressRecorder
+from ..progress import Heartbeat, Observer, ProgressRecorder
 from ..storage import EvidenceStore, IncomingFile, StoredFile
 from .build import BuiltDossier, build_dossier
 
@@ -158,7 +158,8 @@ def run_dossier(engine: Engine, store: EvidenceStore, dossier_ref: str,
     progress = ProgressRecorder(engine, Dossier, dossier_ref, observer)
     incoming = store.incoming()
     try:
-        built = _build(engine, store, dossier_ref, incoming, cache_dir, progress)
+        with Heartbeat(engine, Dossier, dossier_ref):
+            built = _build(engine, store, dossier_ref, incoming, cache_dir, progress)
         return _finish(engine, store, dossier_ref, incoming, built)
     except Exception as exc:  # the record says it failed, in words; the log has the details
         log.exception("Dossier %s failed while %s", dossier_ref, progress.stage or "starting")
@@ -280,7 +281,8 @@ def _mark_failed(session: Session, dossier: Dossier, message: str, actor: str) -
 
 
 def fail_interrupted(engine: Engine, older_than: timedelta) -> list[str]:
-    """Declare failed the dossiers left running longer than `older_than` (their worker died)."""
+    """Declare failed the running dossiers silent for longer than `older_than` (no heartbeat:
+    their worker died)."""
     with open_session(engine, write=True) as session:
         stale = progress_records.left_running(session, Dossier, older_than)
         for dossier in stale:

@@ -21,7 +21,7 @@ from ..db import open_session
 from ..dbtypes import utcnow
 from ..errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from ..models import Case, Role, RunStatus, User, VerificationFinding, VerificationRun
-from ..progress import Observer, ProgressRecorder
+from ..progress import Heartbeat, Observer, ProgressRecorder
 from ..storage import EvidenceStore
 from .checks import Report, verify
 
@@ -138,7 +138,7 @@ def run_verification(engine: Engine, store: EvidenceStore, ref: str, *,
         return None
     progress = ProgressRecorder(engine, VerificationRun, ref, observer)
     try:
-        with open_session(engine, write=False) as session:
+        with Heartbeat(engine, VerificationRun, ref), open_session(engine, write=False) as session:
             run = run_by_ref(session, ref)
             report = verify(session, store, case=scope_of(session, run), public_key=public_key,
                             progress=progress)
@@ -212,7 +212,8 @@ def _mark_failed(session: Session, run: VerificationRun, message: str, actor: st
 
 
 def fail_interrupted(engine: Engine, older_than: timedelta) -> list[str]:
-    """Declare failed the runs left running longer than `older_than` (their worker died)."""
+    """Declare failed the running verifications silent for longer than `older_than` (no
+    heartbeat: their worker died)."""
     with open_session(engine, write=True) as session:
         stale = progress_records.left_running(session, VerificationRun, older_than)
         for run in stale:
