@@ -194,10 +194,10 @@ def serve_command(host, port, workers):
 def verify_command(as_json):
     """Re-hash every stored file, hold every custody event against its audit entry, recompute
     the audit chain and check its signed checkpoints; print each problem; exit 1 if any."""
-    from .db import open_session
+    from .db import open_snapshot
     from .verification import instance_public_key, verify_all
 
-    with open_session(current_app.extensions["ihl_engine"], write=False) as session:
+    with open_snapshot(current_app.extensions["ihl_engine"]) as session:
         report = verify_all(session, current_app.extensions["ihl_store"],
                             public_key=instance_public_key(current_app.config["SIGNING_KEY"]))
     if as_json:

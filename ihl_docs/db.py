@@ -6,6 +6,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How a service locks the row it is about to change (a counter, a version): PostgreSQL's FOR NO
+# KEY UPDATE, which keeps other writers out but still lets another transaction check a foreign
+# key pointing at the row (FOR KEY SHARE). A plain FOR UPDATE blocks those checks, and two
+# transactions each adding a child to the other's locked row deadlock. SQLite ignores it (its
+# writers are serialised by BEGIN IMMEDIATE).
+ROW_LOCK = {"key_share": True}
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -47,6 +53,16 @@ def open_session(engine: Engine, write: bool = True) -> Session:
     """A session; `write=True` on SQLite begins with BEGIN IMMEDIATE."""
     bind = engine.execution_options(ihl_write=True) if write else engine
     return Session(bind=bind, expire_on_commit=False)
+
+
+def open_snapshot(engine: Engine) -> Session:
+    """A reading session whose statements all see one snapshot of the database, as a
+    verification needs (read in pieces under READ COMMITTED, it could see a custody event's
+    audit entry committed after it read the events): PostgreSQL's REPEATABLE READ. SQLite's
+    read transactions are snapshots already."""
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    return open_session(engine, write=False)
 
 
 def get_session() -> Session:

@@ -231,3 +231,32 @@ def test_a_job_worker_killed_mid_build_leaves_a_failed_dossier_and_nothing_half_
     verified = subprocess.run([_ihl(), "verify"], env=env, capture_output=True, text=True,
                               timeout=120)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+# ---- row locks that let foreign-key checks through ----------------------------------------------
+
+def test_a_counter_lock_does_not_block_foreign_key_checks(app, db, database_url):
+    """Filing an incident locks its case (the incident counter) until it commits; another
+    transaction adding a row that points at the same case (an upload linking an item) must still
+    be able to check that foreign key meanwhile, or the two can deadlock."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises writers; PostgreSQL row locks are what is tested")
+    from ihl_docs.incidents import services as incident_services
+    from ihl_docs.models import IncidentCreate
+
+    from .builders import incident_data, make_case, make_user
+
+    user = make_user(db, "investigator")
+    case = make_case(db, user)
+    engine = app.extensions["ihl_engine"]
+    with open_session(engine) as filing:  # holds the case's row lock, not committed
+        incident_services.create_incident(filing, filing.get(Case, case.id),
+                                          IncidentCreate.model_validate(incident_data()),
+                                          actor=filing.get(User, user.id))
+        with engine.connect() as other:
+            other.exec_driver_sql("SET lock_timeout = '2s'")
+            checked = other.execute(sa.text('SELECT 1 FROM "case" WHERE id = :i FOR KEY SHARE'),
+                                    {"i": case.id}).scalar()
+            other.rollback()
+        filing.rollback()
+    assert checked == 1

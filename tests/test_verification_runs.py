@@ -267,3 +267,42 @@ def test_interrupted_runs_are_failed_and_waiting_ones_queued_again(app, db, audi
     assert stale.ref in failed and requeued == [waiting.ref] and queued == [waiting.ref]
     run, _ = stored(app, stale.ref)
     assert run.status == RunStatus.failed and run.error == runs.INTERRUPTED
+
+
+def test_custody_recorded_while_a_run_reads_is_not_taken_for_a_deleted_event(app, db, two_cases,
+                                                                              auditor, store,
+                                                                              monkeypatch):
+    """The run reads custody events, then the audit entries: a custody event committed between
+    the two must be in neither (one snapshot), not in the log only (a false "no longer in the
+    database")."""
+    item, investigator = two_cases["docs"][1], two_cases["investigator"]
+    original = checks._recorded_custody
+    meanwhile = []
+
+    def record_meanwhile(session, keys):
+        if not meanwhile:
+            with open_session(app.extensions["ihl_engine"]) as other:
+                evidence_services.record_custody(
+                    other, other.get(type(item), item.id), CustodyEventCreate(
+                        action=CustodyAction.sealed, occurred_at=utcnow(),
+                        custodian_to="Evidence room"),
+                    actor=other.get(type(investigator), investigator.id), store=store)
+                other.commit()
+            meanwhile.append(True)
+        return original(session, keys)
+
+    monkeypatch.setattr(checks, "_recorded_custody", record_meanwhile)
+    run, findings = start(db, app, auditor)
+    assert meanwhile and findings == [], [f.message for f in findings]
+    assert run.custody_checked == 5  # as the snapshot stood: the new event came after it
+
+
+def test_verification_reads_one_snapshot(app):
+    from ihl_docs.db import open_snapshot
+
+    with open_snapshot(app.extensions["ihl_engine"]) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            level = session.exec(sa.text("SHOW transaction_isolation")).one()[0]
+            assert level == "repeatable read"
+        else:
+            assert session.exec(sa.text("SELECT 1")).one()[0] == 1

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from ..audit import log
 from ..auth.access import READ_ALL_ROLES
-from ..db import get_session, open_session
+from ..db import get_session, open_snapshot
 from ..errors import Forbidden, InvalidInput
 from ..jobs import enqueue_verification
 from ..models import Case
@@ -42,7 +42,7 @@ def run_verification():
     if api_user().role not in READ_ALL_ROLES:
         raise Forbidden("Only auditors and administrators run verification.")
     # A reading transaction: re-hashing every file must not hold the database's write lock.
-    with open_session(current_app.extensions["ihl_engine"], write=False) as session:
+    with open_snapshot(current_app.extensions["ihl_engine"]) as session:
         return verify_all(session, current_app.extensions["ihl_store"],
                           public_key=instance_public_key(current_app.config["SIGNING_KEY"]))
 

@@ -4,6 +4,7 @@ from sqlmodel import Session, select
 
 from ..audit import services as audit
 from ..auth.access import can_create_case, can_edit_case
+from ..db import ROW_LOCK
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
 from ..models import (Case, CaseCreate, CaseMember, CaseRead, CaseUpdate, Evidence, Incident,
                       Party, PartyIn, User)
@@ -32,7 +33,7 @@ def update_case(session: Session, case: Case, data: CaseUpdate, *, expected_vers
                 actor: User) -> Case:
     if not can_edit_case(session, actor, case):
         raise Forbidden("Your role does not allow changing this case.")
-    session.refresh(case, with_for_update=True)
+    session.refresh(case, with_for_update=ROW_LOCK)
     if case.version != expected_version:
         raise StaleVersion(
             f"Case {case.ref} was changed by someone else since you opened it "

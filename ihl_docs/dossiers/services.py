@@ -19,7 +19,7 @@ from .. import progress as progress_records
 from ..audit import services as audit
 from ..audit.chain import GENESIS_HASH, canonical_json
 from ..auth.access import can_read_case, is_member
-from ..db import open_session
+from ..db import ROW_LOCK, open_session
 from ..dbtypes import utcnow
 from ..errors import (Conflict, DomainError, EvidenceIntegrityError, Forbidden, InvalidInput,
                       NotFound)
@@ -58,7 +58,7 @@ def request_dossier(session: Session, case: Case, *, audience: str, prepared_by:
     dossier = Dossier(ref="", case_id=case.id, audience=_audience(audience),
                       prepared_by=_prepared_by(prepared_by) or default[:PREPARED_BY_MAX],
                       requested_by_id=requester)
-    session.refresh(case, with_for_update=True)
+    session.refresh(case, with_for_update=ROW_LOCK)
     case.dossier_counter += 1
     dossier.ref = f"{case.ref}-D{case.dossier_counter:03d}"
     session.add_all([case, dossier])

@@ -10,6 +10,7 @@ from sqlmodel import Session, func, select
 
 from ..audit import services as audit
 from ..auth.access import can_edit_case
+from ..db import ROW_LOCK
 from ..dbtypes import utcnow
 from ..errors import (Conflict, CustodyRuleViolation, EvidenceIntegrityError, Forbidden,
                       InvalidInput, NotFound, TooLarge)
@@ -68,7 +69,7 @@ def register_evidence(session: Session, case: Case, data: EvidenceCreate,
         stored = store.keep(incoming)  # the file is in place before any row names it
         evidence.sha256, evidence.size = stored.sha256, stored.size
         evidence.original_filename = display_filename(original_filename)
-    session.refresh(case, with_for_update=True)
+    session.refresh(case, with_for_update=ROW_LOCK)
     case.evidence_counter += 1
     evidence.ref = f"{case.ref}-E{case.evidence_counter:04d}"
     if evidence.media_type.startswith("image/"):

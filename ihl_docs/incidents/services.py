@@ -8,6 +8,7 @@ from sqlmodel import Session, func, select
 
 from ..audit import services as audit
 from ..auth.access import TRANSITIONS, can_edit_case, is_member
+from ..db import ROW_LOCK
 from ..dbtypes import utcnow
 from ..errors import Forbidden, InvalidInput, NotFound, StaleVersion
 from ..models import (Case, CivilianObject, Incident, IncidentCreate, IncidentRead, Party, User,
@@ -72,7 +73,7 @@ def create_incident(session: Session, case: Case, data: IncidentCreate, *, actor
     values = data.model_dump(exclude={"responsible_party"})
     _check(values)
     party_id = _party_id(session, case, data.responsible_party)
-    session.refresh(case, with_for_update=True)
+    session.refresh(case, with_for_update=ROW_LOCK)
     case.incident_counter += 1
     incident = Incident(**values, case_id=case.id, responsible_party_id=party_id,
                         ref=f"{case.ref}-I{case.incident_counter:03d}", created_by_id=actor.id)
@@ -90,7 +91,7 @@ def update_incident(session: Session, incident: Incident, changes: dict, *, expe
     case = session.get(Case, incident.case_id)
     if not can_edit_case(session, actor, case):
         raise Forbidden("Your role does not allow editing incidents in this case.")
-    session.refresh(incident, with_for_update=True)
+    session.refresh(incident, with_for_update=ROW_LOCK)
     if incident.version != expected_version:
         raise StaleVersion(
             f"Incident {incident.ref} was changed by someone else since you opened it "
@@ -125,7 +126,7 @@ def change_status(session: Session, incident: Incident, to: str, *, expected_ver
                   actor: User) -> Incident:
     """Move an incident along draft -> submitted -> in legal review -> approved."""
     case = session.get(Case, incident.case_id)
-    session.refresh(incident, with_for_update=True)
+    session.refresh(incident, with_for_update=ROW_LOCK)
     if incident.version != expected_version:
         raise StaleVersion(
             f"Incident {incident.ref} was changed by someone else since you opened it.",

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, or_, select
 
 from ..audit import services as audit
+from ..db import ROW_LOCK
 from ..errors import Forbidden, InvalidInput, NotFound, StaleVersion
 from ..models import Applicability, Instrument, Provision, Role, User
 from .catalogue import elements_of, provision_snapshot, set_elements
@@ -87,7 +88,7 @@ def correct_provision(session: Session, provision: Provision, data: ProvisionCor
     """Correct a provision (audited); qualifications keep their findings by element number."""
     if actor.role not in (Role.admin, Role.legal):
         raise Forbidden("Only lawyers and administrators correct the catalogue.")
-    session.refresh(provision, with_for_update=True)
+    session.refresh(provision, with_for_update=ROW_LOCK)
     if provision.version != expected_version:
         raise StaleVersion(
             f"{provision.key} was corrected by someone else since you opened it "

@@ -6,11 +6,12 @@ from sqlmodel import Session, select
 
 from ..audit import services as audit
 from ..auth.access import is_member
+from ..db import ROW_LOCK
 from ..dbtypes import utcnow
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
 from ..models import (Assessment, Case, ElementEvidence, ElementFinding, ElementStatus, Evidence,
-                      Incident, IncidentEvidence, Provision, Qualification, Role, Stance,
-                      SuggestionRule, User)
+                      Incident, IncidentEvidence, Provision, ProvisionElement, Qualification, Role,
+                      Stance, SuggestionRule, User)
 from ..provisions.catalogue import elements_of
 from . import applicability
 
@@ -63,7 +64,7 @@ def add_qualification(session: Session, incident: Incident, provision_key: str, 
 
 
 def _check_version(session: Session, qualification: Qualification, expected: int | None) -> None:
-    session.refresh(qualification, with_for_update=True)
+    session.refresh(qualification, with_for_update=ROW_LOCK)
     if expected is not None and qualification.version != expected:
         raise StaleVersion(
             f"This qualification was changed by someone else since you opened it "
@@ -180,6 +181,9 @@ def qualification_snapshot(session: Session, qualification: Qualification) -> di
     return snap
 
 
+MISSING_ELEMENT = "(this element is no longer in the provision as corrected)"
+
+
 def qualification_read(session: Session, qualification: Qualification) -> dict:
     """The qualification as the API and pages show it, with element texts and warnings."""
     provision = session.get(Provision, qualification.provision_id)
@@ -189,8 +193,7 @@ def qualification_read(session: Session, qualification: Qualification) -> dict:
     for finding in findings_of(session, qualification):
         elements.append({
             "number": finding.element_number,
-            "text": texts.get(finding.element_number,
-                              "(this element is no longer in the provision as corrected)"),
+            "text": texts.get(finding.element_number, MISSING_ELEMENT),
             "status": finding.status, "note": finding.note,
             "evidence": [{"ref": r, "stance": s} for r, s in citations_of(session, finding)]})
     return {
@@ -241,22 +244,54 @@ class ProofMatrix:
 
 def proof_matrix(session: Session, incident: Incident) -> ProofMatrix:
     """Elements × evidence for one incident: who supports or contradicts what, and the gaps."""
-    linked = list(session.exec(select(Evidence.ref).join(
-        IncidentEvidence, IncidentEvidence.evidence_id == Evidence.id)
-        .where(IncidentEvidence.incident_id == incident.id).order_by(Evidence.ref)))
-    matrix = ProofMatrix(incident.ref, linked)
-    cited = set()
-    for qualification in qualifications_of(session, incident):
-        read = qualification_read(session, qualification)
-        for element in read["elements"]:
-            cells = {c["ref"]: c["stance"] for c in element["evidence"]}
-            cited.update(cells)
+    return proof_matrices(session, [incident])[incident.id]
+
+
+def proof_matrices(session: Session, incidents: list[Incident]) -> dict[int, ProofMatrix]:
+    """The proof matrix of each incident (by id), read in a fixed number of queries however
+    many incidents, qualifications and findings there are (a case's page shows them all)."""
+    ids = [incident.id for incident in incidents]
+    matrices = {incident.id: ProofMatrix(incident.ref, []) for incident in incidents}
+    if not ids:
+        return matrices
+    for incident_id, ref in session.exec(
+            select(IncidentEvidence.incident_id, Evidence.ref)
+            .join(Evidence, Evidence.id == IncidentEvidence.evidence_id)
+            .where(IncidentEvidence.incident_id.in_(ids)).order_by(Evidence.ref)):
+        matrices[incident_id].evidence.append(ref)
+    qualifications = session.exec(select(Qualification, Provision.key)
+                                  .join(Provision, Provision.id == Qualification.provision_id)
+                                  .where(Qualification.incident_id.in_(ids))
+                                  .order_by(Qualification.id)).all()
+    provision_ids = {q.provision_id for q, _ in qualifications}
+    texts = {(e.provision_id, e.number): e.text for e in session.exec(
+        select(ProvisionElement).where(ProvisionElement.provision_id.in_(provision_ids)))}
+    findings = session.exec(select(ElementFinding).where(
+        ElementFinding.qualification_id.in_([q.id for q, _ in qualifications]))
+        .order_by(ElementFinding.element_number)).all()
+    cells: dict[int, dict[str, str]] = {f.id: {} for f in findings}
+    for finding_id, ref, stance in session.exec(
+            select(ElementEvidence.finding_id, Evidence.ref, ElementEvidence.stance)
+            .join(Evidence, Evidence.id == ElementEvidence.evidence_id)
+            .where(ElementEvidence.finding_id.in_(list(cells))).order_by(Evidence.ref)):
+        cells[finding_id][ref] = stance
+    by_qualification: dict[int, list[ElementFinding]] = {}
+    for finding in findings:
+        by_qualification.setdefault(finding.qualification_id, []).append(finding)
+    cited: dict[int, set] = {incident_id: set() for incident_id in ids}
+    for qualification, key in qualifications:
+        matrix = matrices[qualification.incident_id]
+        for finding in by_qualification.get(qualification.id, []):
+            row = cells[finding.id]
+            cited[qualification.incident_id].update(row)
             matrix.rows.append(MatrixRow(
-                qualification.id, read["provision_key"], element["number"], element["text"],
-                element["status"], cells,
-                unsupported=not any(s == Stance.supports for s in cells.values())))
-    matrix.uncited = [ref for ref in linked if ref not in cited]
-    return matrix
+                qualification.id, key, finding.element_number,
+                texts.get((qualification.provision_id, finding.element_number), MISSING_ELEMENT),
+                finding.status, row,
+                unsupported=not any(s == Stance.supports for s in row.values())))
+    for incident_id, matrix in matrices.items():
+        matrix.uncited = [ref for ref in matrix.evidence if ref not in cited[incident_id]]
+    return matrices
 
 
 # ---- suggestions --------------------------------------------------------------------------------

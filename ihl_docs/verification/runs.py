@@ -17,7 +17,7 @@ from sqlmodel import Session, func, select
 
 from .. import progress as progress_records
 from ..audit import services as audit
-from ..db import open_session
+from ..db import open_session, open_snapshot
 from ..dbtypes import utcnow
 from ..errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from ..models import Case, Role, RunStatus, User, VerificationFinding, VerificationRun
@@ -138,7 +138,7 @@ def run_verification(engine: Engine, store: EvidenceStore, ref: str, *,
         return None
     progress = ProgressRecorder(engine, VerificationRun, ref, observer)
     try:
-        with Heartbeat(engine, VerificationRun, ref), open_session(engine, write=False) as session:
+        with Heartbeat(engine, VerificationRun, ref), open_snapshot(engine) as session:
             run = run_by_ref(session, ref)
             report = verify(session, store, case=scope_of(session, run), public_key=public_key,
                             progress=progress)
