@@ -157,6 +157,36 @@ def test_proof_matrix_shows_gaps_and_uncited_evidence(db, team):
     assert matrix.uncited == [spare.ref]
 
 
+def test_a_case_s_matrices_take_the_same_few_queries_however_many_incidents(db, team):
+    import sqlalchemy as sa
+
+    def statements(incidents) -> tuple[int, dict]:
+        seen = []
+        engine = db.get_bind()
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        sa.event.listen(engine, "before_cursor_execute", listener)
+        try:
+            matrices = q.proof_matrices(db, incidents)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", listener)
+        return len(seen), matrices
+
+    first = team["incident"]
+    qualify(db, first, team["lawyer"], "rs-8-2-b-i")
+    few, _ = statements([first])
+    more = [make_incident(db, team["case"], team["investigator"]) for _ in range(6)]
+    for incident in more:
+        qualify(db, incident, team["lawyer"], "api-51-4")
+        qualify(db, incident, team["lawyer"], "rs-8-2-b-i")
+    db.commit()
+    many, matrices = statements([first, *more])
+    assert many == few
+    # and each is what the one-incident matrix says
+    for incident in [first, *more]:
+        assert matrices[incident.id] == q.proof_matrix(db, incident)
+        assert matrices[incident.id].rows
+
+
 def test_suggestions_from_the_mapping(db, team):
     incident = make_incident(db, team["case"], team["investigator"], incident_type="rocket",
                              weapon_type="300 mm rocket with cluster warhead")

@@ -127,7 +127,8 @@ def case_matrix(ref):
     case = case_for(db, current_user.user, ref)
     incidents = db.exec(select(Incident).where(Incident.case_id == case.id)
                         .order_by(Incident.ref)).all()
-    matrices = [(incident, services.proof_matrix(db, incident)) for incident in incidents]
+    by_id = services.proof_matrices(db, incidents)
+    matrices = [(incident, by_id[incident.id]) for incident in incidents]
     context = _matrix_context(db, case, matrices)
     summary = {"gaps": [(i, row) for i, m in matrices for row in m.gaps],
                "uncited": [(i, ref) for i, m in matrices for ref in m.uncited],
