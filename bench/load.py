@@ -46,6 +46,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from support import postgres_database
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -567,22 +569,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def postgres_database(url: str, name: str, create: bool) -> str:
-    """Create (or drop) database `name` on the server of `url`; return its URL."""
-    import sqlalchemy as sa
-
-    from ihl_docs.db import make_engine
-
-    engine = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        if create:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        else:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-    return url.rsplit("/", 1)[0] + "/" + name
 
 
 def empty_redis_db(host: str = "127.0.0.1", port: int = 6379) -> int:

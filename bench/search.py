@@ -34,6 +34,8 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from support import postgres_database
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -348,22 +350,6 @@ def bench(label: str, url: str, work: Path, options) -> bool:
                                  options.incidents))
 
 
-def _postgres_database(url: str, name: str, create: bool) -> str:
-    """Create (or drop) database `name` on the server of `url`; return its URL."""
-    import sqlalchemy as sa
-
-    from ihl_docs.db import make_engine
-
-    engine = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        if create:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        else:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-    return url.rsplit("/", 1)[0] + "/" + name
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--incidents", type=int, default=100_000)
@@ -385,7 +371,7 @@ def main() -> int:
             met &= bench("sqlite", f"sqlite:///{work}/ihl.sqlite3", work, options)
         if options.postgres:
             pg_name = f"ihl_bench_search_{uuid.uuid4().hex[:8]}"
-            pg_url = _postgres_database(options.postgres, pg_name, create=True)
+            pg_url = postgres_database(options.postgres, pg_name, create=True)
             met &= bench("postgresql", pg_url, work, options)
         print(f"load average: {os.getloadavg()[0]:.2f} (1 min)")
     except (RuntimeError, OSError) as exc:
@@ -393,7 +379,7 @@ def main() -> int:
         return 2
     finally:
         if pg_name:
-            _postgres_database(options.postgres, pg_name, create=False)
+            postgres_database(options.postgres, pg_name, create=False)
         if options.keep:
             print(f"kept: {work}")
         else:

@@ -40,6 +40,8 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from support import postgres_database
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -218,22 +220,6 @@ def _child(args: list[str]) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _postgres_database(url: str, name: str, create: bool) -> str:
-    """Create (or drop) database `name` on the server of `url`; return its URL."""
-    import sqlalchemy as sa
-
-    from ihl_docs.db import make_engine
-
-    engine = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        if create:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        else:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-    return url.rsplit("/", 1)[0] + "/" + name
-
-
 def bench_audit(label: str, url: str, count: int, repeat: int) -> bool:
     started = time.perf_counter()
     gen = _child(["generate", url, str(count)])
@@ -399,7 +385,7 @@ def main() -> int:
                                options.repeat)
             if options.postgres:
                 pg_name = f"ihl_bench_verify_{uuid.uuid4().hex[:8]}"
-                pg_url = _postgres_database(options.postgres, pg_name, create=True)
+                pg_url = postgres_database(options.postgres, pg_name, create=True)
                 met &= bench_audit("postgresql", pg_url, options.entries, options.repeat)
         if not options.skip_files:
             met &= bench_files(work, options.size, options.repeat)
@@ -409,7 +395,7 @@ def main() -> int:
         return 2
     finally:
         if pg_name:
-            _postgres_database(options.postgres, pg_name, create=False)
+            postgres_database(options.postgres, pg_name, create=False)
         if options.keep:
             print(f"kept: {work}")
         else:
