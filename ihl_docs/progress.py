@@ -115,3 +115,17 @@ def waiting_since(engine: Engine, model, older_than: timedelta) -> list[str]:
     with open_session(engine, write=False) as session:
         return list(session.exec(select(model.ref).where(
             model.status == "queued", model.created_at < cutoff).order_by(model.id)))
+
+
+def mark_failed(session: Session, record, message: str, *, actor: str, entity: str,
+                case_ref: str | None) -> None:
+    """Set a queued or running record to failed with its reason, and write its audit entry, in
+    the caller's transaction."""
+    from .audit import services as audit
+
+    before = {"status": str(record.status), "stage": record.stage, "progress": record.progress}
+    record.status, record.error, record.finished_at = "failed", message, utcnow()
+    session.add(record)
+    session.flush()
+    audit.record(session, actor=actor, action="fail", entity=entity, entity_id=record.ref,
+                 case_ref=case_ref, before=before, after={"status": "failed", "error": message})

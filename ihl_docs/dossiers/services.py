@@ -270,14 +270,9 @@ def fail_dossier(engine: Engine, ref: str, message: str) -> Dossier | None:
 
 
 def _mark_failed(session: Session, dossier: Dossier, message: str, actor: str) -> None:
-    before = {"status": str(dossier.status), "stage": dossier.stage, "progress": dossier.progress}
-    dossier.status, dossier.error, dossier.finished_at = DossierStatus.failed, message, utcnow()
-    session.add(dossier)
-    session.flush()
     case = session.get(Case, dossier.case_id)
-    audit.record(session, actor=actor, action="fail", entity="dossier", entity_id=dossier.ref,
-                 case_ref=case.ref, before=before,
-                 after={"status": DossierStatus.failed.value, "error": message})
+    progress_records.mark_failed(session, dossier, message, actor=actor, entity="dossier",
+                                 case_ref=case.ref)
 
 
 def fail_interrupted(engine: Engine, older_than: timedelta) -> list[str]:

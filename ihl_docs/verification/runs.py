@@ -201,14 +201,9 @@ def fail_run(engine: Engine, ref: str, message: str) -> VerificationRun | None:
 
 
 def _mark_failed(session: Session, run: VerificationRun, message: str, actor: str) -> None:
-    before = {"status": str(run.status), "stage": run.stage, "progress": run.progress}
-    run.status, run.error, run.finished_at = RunStatus.failed, message, utcnow()
-    session.add(run)
-    session.flush()
     case = scope_of(session, run)
-    audit.record(session, actor=actor, action="fail", entity="verification_run",
-                 entity_id=run.ref, case_ref=case.ref if case else None, before=before,
-                 after={"status": RunStatus.failed.value, "error": message})
+    progress_records.mark_failed(session, run, message, actor=actor, entity="verification_run",
+                                 case_ref=case.ref if case else None)
 
 
 def fail_interrupted(engine: Engine, older_than: timedelta) -> list[str]:
