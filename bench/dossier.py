@@ -62,14 +62,14 @@ def _peak() -> dict:
 def generate(instance: Path, incidents: int, evidence: int) -> None:
     from PIL import Image
 
-    from ihl_docs.db import open_session
+    from ihl_docs.core.db import open_session
     from ihl_docs.evidence.metadata import make_thumbnail
-    from ihl_docs.models import (CaseCreate, CustodyEvent, ElementEvidence, ElementFinding,
+    from ihl_docs.core.models import (CaseCreate, CustodyEvent, ElementEvidence, ElementFinding,
                                  Evidence, EvidenceDerivative, Incident, IncidentEvidence,
                                  Provision, ProvisionElement, Qualification, User)
     from ihl_docs.cases.services import create_case
     from ihl_docs.provisions import catalogue
-    from ihl_docs.schema import upgrade
+    from ihl_docs.core.schema import upgrade
     from sqlmodel import select
 
     app = _app(instance)
@@ -183,9 +183,9 @@ def generate(instance: Path, incidents: int, evidence: int) -> None:
 def measure_build(instance: Path, out: Path, edit: bool) -> dict:
     from sqlmodel import select
 
-    from ihl_docs.db import open_session
+    from ihl_docs.core.db import open_session
     from ihl_docs.dossiers.build import build_dossier
-    from ihl_docs.models import Case, Incident
+    from ihl_docs.core.models import Case, Incident
 
     app = _app(instance)
     engine, store = app.extensions["ihl_engine"], app.extensions["ihl_store"]
@@ -210,10 +210,10 @@ def write_single_html(instance: Path, out: Path, for_chromium: bool) -> None:
     """The same HTML as our build, in one document (front matter and every section)."""
     from sqlmodel import select
 
-    from ihl_docs.db import open_session
+    from ihl_docs.core.db import open_session
     from ihl_docs.dossiers import pipeline, render
     from ihl_docs.dossiers.content import collect, fingerprint
-    from ihl_docs.models import Case
+    from ihl_docs.core.models import Case
 
     app = _app(instance)
     engine, store = app.extensions["ihl_engine"], app.extensions["ihl_store"]

@@ -603,7 +603,7 @@ class Instance:
     def create_accounts(self, people: list[tuple[str, str]]) -> dict[str, str]:
         """Accounts and API tokens straight through the services (an `ihl` run costs seconds)."""
         from ihl_docs.auth import services as auth
-        from ihl_docs.db import make_engine, open_session
+        from ihl_docs.core.db import make_engine, open_session
 
         engine, tokens = make_engine(self.database_url), {}
         try:
@@ -760,7 +760,7 @@ def check_database(url: str, acks: list[dict]) -> list[str]:
     """Every acknowledged write in the database exactly once, no edit lost; the chain whole."""
     import sqlalchemy as sa
 
-    from ihl_docs.db import make_engine
+    from ihl_docs.core.db import make_engine
 
     engine, failures = make_engine(url), []
     try:

@@ -153,9 +153,9 @@ def generate(url: str, incidents: int, evidence: int) -> float:
     import sqlalchemy as sa
 
     from ihl_docs.auth.services import password_hasher
-    from ihl_docs.db import make_engine
-    from ihl_docs.models import Case, CaseMember, Evidence, Incident, IncidentEvidence, User
-    from ihl_docs.schema import upgrade
+    from ihl_docs.core.db import make_engine
+    from ihl_docs.core.models import Case, CaseMember, Evidence, Incident, IncidentEvidence, User
+    from ihl_docs.core.schema import upgrade
 
     started = time.perf_counter()
     rng = random.Random(7)
@@ -242,10 +242,10 @@ def _app(url: str, instance: Path):
 
 
 def _filter_for(session, args: dict):
-    from ihl_docs.auth.access import visible_cases
-    from ihl_docs.forms_support import day_end, day_start
+    from ihl_docs.core.access import visible_cases
+    from ihl_docs.core.forms_support import day_end, day_start
     from ihl_docs.incidents.services import IncidentFilter
-    from ihl_docs.models import Case, User
+    from ihl_docs.core.models import Case, User
     from sqlmodel import select
 
     user = session.exec(select(User).where(User.email == EMAIL)).one()
@@ -278,10 +278,10 @@ def measure(url: str, instance: Path, rounds: int, incidents: int) -> dict:
     """Timings in ms: the baseline, then each kind through the page and the service."""
     from urllib.parse import urlencode
 
-    from ihl_docs.db import open_session
+    from ihl_docs.core.db import open_session
     from ihl_docs.incidents.services import search_incidents
     from ihl_docs.incidents.views import COUNT_LIMIT
-    from ihl_docs.models import Incident
+    from ihl_docs.core.models import Incident
 
     app = _app(url, instance)
     client = app.test_client()

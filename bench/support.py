@@ -5,7 +5,7 @@ def postgres_database(url: str, name: str, create: bool) -> str:
     """Create (or drop) database `name` on the server of `url`; return its URL."""
     import sqlalchemy as sa
 
-    from ihl_docs.db import make_engine
+    from ihl_docs.core.db import make_engine
 
     engine = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:

@@ -146,11 +146,11 @@ def make_entries(count: int, seed: int = 1):
 
 def generate_audit(url: str, count: int) -> dict:
     """Create the schema and insert `count` chained entries; time hashlib over the same bytes."""
-    from ihl_docs.audit.chain import (GENESIS_HASH, canonical_entry_text, canonical_json,
+    from ihl_docs.core.audit.chain import (GENESIS_HASH, canonical_entry_text, canonical_json,
                                       entry_hash)
-    from ihl_docs.db import make_engine
-    from ihl_docs.models import AuditEntry
-    from ihl_docs.schema import upgrade
+    from ihl_docs.core.db import make_engine
+    from ihl_docs.core.models import AuditEntry
+    from ihl_docs.core.schema import upgrade
 
     engine = make_engine(url)
     upgrade(engine)
@@ -190,8 +190,8 @@ def _timed(run) -> dict:
 
 def measure_verify(url: str) -> dict:
     """verify_chain, what `ihl verify` runs for the audit log, end to end."""
-    from ihl_docs.audit.services import verify_chain
-    from ihl_docs.db import make_engine, open_session
+    from ihl_docs.core.audit.log import verify_chain
+    from ihl_docs.core.db import make_engine, open_session
 
     engine = make_engine(url)
     with open_session(engine, write=False) as session:
@@ -204,8 +204,8 @@ def measure_verify(url: str) -> dict:
 def measure_read(url: str) -> dict:
     """The baseline: the rows verify_chain reads, read the same way (same query, same batches),
     and nothing done with them."""
-    from ihl_docs.audit.services import _stored_rows
-    from ihl_docs.db import make_engine, open_session
+    from ihl_docs.core.audit.log import _stored_rows
+    from ihl_docs.core.db import make_engine, open_session
 
     engine = make_engine(url)
     with open_session(engine, write=False) as session:
@@ -321,7 +321,7 @@ def time_openssl(store, hashes: list[str]) -> float:
 
 
 def bench_files(work: Path, total: int, repeat: int) -> bool:
-    from ihl_docs.storage import EvidenceStore
+    from ihl_docs.core.storage import EvidenceStore
 
     store = EvidenceStore(work / "evidence")
     started = time.perf_counter()

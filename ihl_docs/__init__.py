@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import PROJECT_ROOT, flask_settings, load_config
+from ihl_docs.core.config import PROJECT_ROOT, flask_settings, load_config
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -47,8 +47,8 @@ def register_proxies(app: Flask) -> None:
 
 
 def register_database(app: Flask) -> None:
-    from .db import close_session, make_engine
-    from .evidence.upload import init_uploads
+    from ihl_docs.core.db import close_session, make_engine
+    from ihl_docs.evidence.upload import init_uploads
 
     app.extensions["ihl_engine"] = make_engine(app.config["DATABASE_URL"])
     app.teardown_appcontext(close_session)
@@ -56,32 +56,32 @@ def register_database(app: Flask) -> None:
 
 
 def register_jobs(app: Flask) -> None:
-    from .jobs import init_jobs
+    from ihl_docs.core.jobs import init_jobs
 
     init_jobs(app)
 
 
 def register_security(app: Flask) -> None:
-    from .auth.login import init_login
-    from .security import init_security
+    from ihl_docs.core.login import init_login
+    from ihl_docs.core.security import init_security
 
     init_login(app)
     init_security(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from .api import bp as api_bp
-    from .audit.checkpoint_views import bp as audit_checkpoints_bp
-    from .audit.views import bp as audit_bp
-    from .auth.views import bp as auth_bp
-    from .cases.views import bp as cases_bp
-    from .dossiers.views import bp as dossiers_bp
-    from .evidence.views import bp as evidence_bp
-    from .incidents.views import bp as incidents_bp
-    from .provisions.views import bp as provisions_bp
-    from .qualifications.views import bp as qualifications_bp
-    from .users.views import bp as users_bp
-    from .verification.views import bp as verification_bp
+    from ihl_docs.api import bp as api_bp
+    from ihl_docs.audit_pages.checkpoint_views import bp as audit_checkpoints_bp
+    from ihl_docs.audit_pages.views import bp as audit_bp
+    from ihl_docs.auth.views import bp as auth_bp
+    from ihl_docs.cases.views import bp as cases_bp
+    from ihl_docs.dossiers.views import bp as dossiers_bp
+    from ihl_docs.evidence.views import bp as evidence_bp
+    from ihl_docs.incidents.views import bp as incidents_bp
+    from ihl_docs.provisions.views import bp as provisions_bp
+    from ihl_docs.qualifications.views import bp as qualifications_bp
+    from ihl_docs.users.views import bp as users_bp
+    from ihl_docs.verification.views import bp as verification_bp
 
     for bp in (auth_bp, cases_bp, incidents_bp, evidence_bp, provisions_bp, qualifications_bp,
                dossiers_bp, users_bp, audit_bp, audit_checkpoints_bp, verification_bp, api_bp):
@@ -89,18 +89,18 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from .web import init_errorhandlers
+    from ihl_docs.core.web import init_errorhandlers
 
     init_errorhandlers(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from .web import init_template_helpers
+    from ihl_docs.core.web import init_template_helpers
 
     init_template_helpers(app)
 
 
 def register_commands(app: Flask) -> None:
-    from .cli import init_app
+    from ihl_docs.cli import init_app
 
     init_app(app)

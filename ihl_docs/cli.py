@@ -11,9 +11,9 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import select
 
-from .db import get_session
-from .errors import DomainError, NotFound
-from .models import Case, Role
+from ihl_docs.core.db import get_session
+from ihl_docs.core.errors import DomainError, NotFound
+from ihl_docs.core.models import Case, Role
 
 DEFAULT_ADMIN_EMAIL = "admin@example.org"
 
@@ -25,16 +25,16 @@ def cli():
 
 
 def _create_app():
-    from . import create_app
+    from ihl_docs import create_app
 
     return create_app()
 
 
 def init_app(app) -> None:
     """Register the commands on the application, where `ihl` (and test runners) find them."""
-    from .audit.commands import audit_group
-    from .bags.commands import export_command, import_command
-    from .demo import demo_command
+    from ihl_docs.audit_pages.commands import audit_group
+    from ihl_docs.bags.commands import export_command, import_command
+    from ihl_docs.demo.cases import demo_command
 
     for command in (init_command, users_group, tokens_group, serve_command, verify_command,
                     gc_command, provisions_group, worker_command, dossier_command,
@@ -62,9 +62,9 @@ def _commit_or_fail(action):
 @with_appcontext
 def init_command(admin_email):
     """Create or upgrade the schema; on a database with no account, create an administrator."""
-    from .auth import services as auth
-    from .provisions import catalogue
-    from .schema import upgrade
+    from ihl_docs.auth import services as auth
+    from ihl_docs.provisions import catalogue
+    from ihl_docs.core.schema import upgrade
 
     before, after = upgrade(current_app.extensions["ihl_engine"])
     if before == after:
@@ -94,7 +94,7 @@ def users_group():
 @with_appcontext
 def users_create(email, role, name, password_stdin):
     """Create an account."""
-    from .auth import services as auth
+    from ihl_docs.auth import services as auth
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -119,7 +119,7 @@ def tokens_group():
 @with_appcontext
 def tokens_create(email, name):
     """Print a new API token for a user (shown once; only its hash is kept)."""
-    from .auth import services as auth
+    from ihl_docs.auth import services as auth
 
     token = _commit_or_fail(lambda s: auth.create_token(s, email, name=name,
                                                         actor="ihl tokens create"))
@@ -142,7 +142,7 @@ def provisions_import(file, instruments_file):
     The whole file is checked first; a malformed file is refused with the line and field at
     fault, and nothing from it is loaded. No provision is ever removed.
     """
-    from .provisions import catalogue
+    from ihl_docs.provisions import catalogue
 
     def load(session):
         instruments = []
@@ -183,7 +183,7 @@ def gc_command(older_than_minutes):
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 def serve_command(host, port, workers):
     """Run the web application with gunicorn."""
-    from .server import run_gunicorn
+    from ihl_docs.core.server import run_gunicorn
 
     run_gunicorn(host, port, workers)
 
@@ -194,8 +194,8 @@ def serve_command(host, port, workers):
 def verify_command(as_json):
     """Re-hash every stored file, hold every custody event against its audit entry, recompute
     the audit chain and check its signed checkpoints; print each problem; exit 1 if any."""
-    from .db import open_snapshot
-    from .verification import instance_public_key, verify_all
+    from ihl_docs.core.db import open_snapshot
+    from ihl_docs.verification import instance_public_key, verify_all
 
     with open_snapshot(current_app.extensions["ihl_engine"]) as session:
         report = verify_all(session, current_app.extensions["ihl_store"],
@@ -227,7 +227,7 @@ def worker_command(threads, interrupted_after):
     import logging
     from datetime import timedelta
 
-    from .jobs import run_worker
+    from ihl_docs.core.jobs import run_worker
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -257,8 +257,8 @@ def dossier_command(case_ref, output, audience, prepared_by):
     """Build a dossier of CASE_REF now, store and record it like any other, write it to FILE.
 
     Prints the dossier's ref, the PDF's SHA-256, its page count and the case fingerprint."""
-    from .dossiers import services
-    from .jobs import dossier_cache_dir
+    from ihl_docs.dossiers import services
+    from ihl_docs.core.jobs import dossier_cache_dir
 
     _check_writable(output)
     case = _commit_or_fail(lambda s: _case(s, case_ref))
@@ -323,8 +323,8 @@ def _copy_out(store, dossier, path: str) -> None:
 
 def main():
     """Entry point of the `ihl` console script."""
-    from .config import ConfigurationError
-    from .jobs import QueueConfigurationError
+    from ihl_docs.core.config import ConfigurationError
+    from ihl_docs.core.jobs import QueueConfigurationError
 
     try:
         cli.main(prog_name="ihl")

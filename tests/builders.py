@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from ihl_docs.auth import services as auth
 from ihl_docs.cases import services as cases
 from ihl_docs.incidents import services as incidents
-from ihl_docs.models import CaseCreate, IncidentCreate
+from ihl_docs.core.models import CaseCreate, IncidentCreate
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
@@ -88,7 +88,7 @@ def incoming_from(store, data: bytes):
 
 def make_evidence(db, case, actor, store, data: bytes | None = b"%PDF-1.4 report", **fields):
     from ihl_docs.evidence import services as evidence_services
-    from ihl_docs.models import EvidenceCreate
+    from ihl_docs.core.models import EvidenceCreate
 
     record = {"kind": "document" if data is not None else "physical_item",
               "title": "Field report", "sensitivity": "restricted"}

@@ -12,8 +12,8 @@ from argon2 import PasswordHasher
 
 from ihl_docs import create_app
 from ihl_docs.auth import services as auth_services
-from ihl_docs.db import make_engine, open_session
-from ihl_docs.schema import upgrade
+from ihl_docs.core.db import make_engine, open_session
+from ihl_docs.core.schema import upgrade
 
 from .builders import login  # noqa: F401  (re-exported for tests)
 

@@ -10,11 +10,11 @@ import hashlib
 import pytest
 from sqlmodel import select
 
-from ihl_docs.db import open_session
+from ihl_docs.core.db import open_session
 from ihl_docs.dossiers import services
 from ihl_docs.dossiers.build import AUDIENCES, BuiltDossier
-from ihl_docs.errors import InvalidInput
-from ihl_docs.models import Dossier, Evidence
+from ihl_docs.core.errors import InvalidInput
+from ihl_docs.core.models import Dossier, Evidence
 
 
 def quick_build(session, case, *, audience, prepared_by, store, out, cache_dir=None,

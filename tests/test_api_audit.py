@@ -3,8 +3,8 @@
 import pytest
 from sqlmodel import select
 
-from ihl_docs.audit.chain import GENESIS_HASH, verify_entries
-from ihl_docs.models import AuditEntry
+from ihl_docs.core.audit.chain import GENESIS_HASH, verify_entries
+from ihl_docs.core.models import AuditEntry
 
 from .test_api_support import as_role, world  # noqa: F401  (fixtures)
 

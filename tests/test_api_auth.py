@@ -5,8 +5,8 @@ from sqlmodel import select
 
 from ihl_docs import create_app
 from ihl_docs.api.routes import ROUTES
-from ihl_docs.dbtypes import utcnow
-from ihl_docs.models import ApiToken
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.models import ApiToken
 
 from .builders import login, make_user
 from .test_api_support import as_role, bearer, token_for, world  # noqa: F401

@@ -3,7 +3,7 @@
 import pytest
 from sqlmodel import select
 
-from ihl_docs.models import AuditEntry
+from ihl_docs.core.models import AuditEntry
 
 from .builders import make_case
 from .test_api_support import CASE_REF, INCIDENT_REF, as_role, world  # noqa: F401

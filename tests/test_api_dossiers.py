@@ -5,7 +5,7 @@ import hashlib
 import pytest
 
 from ihl_docs.dossiers import services
-from ihl_docs.models import DossierStatus
+from ihl_docs.core.models import DossierStatus
 
 from .builders import make_evidence
 from .dossier_support import fresh, quick_renderer  # noqa: F401
@@ -136,8 +136,8 @@ def test_unknown_dossiers_are_not_found(client, world, lawyer):
 def fresh_count(app) -> int:
     from sqlmodel import func, select
 
-    from ihl_docs.db import open_session
-    from ihl_docs.models import Dossier
+    from ihl_docs.core.db import open_session
+    from ihl_docs.core.models import Dossier
 
     with open_session(app.extensions["ihl_engine"], write=False) as session:
         return session.exec(select(func.count()).select_from(Dossier)).one()

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from ihl_docs.dbtypes import utcnow
-from ihl_docs.models import AuditEntry, CustodyEvent, Evidence
-from ihl_docs.storage import IncomingFile
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.models import AuditEntry, CustodyEvent, Evidence
+from ihl_docs.core.storage import IncomingFile
 
 from .builders import jpeg_with_exif, make_case, make_evidence, make_incident
 from .test_api_support import CASE_REF, INCIDENT_REF, as_role, world  # noqa: F401

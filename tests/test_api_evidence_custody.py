@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from ihl_docs.dbtypes import utcnow
-from ihl_docs.models import CustodyEvent
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.models import CustodyEvent
 
 from .builders import make_evidence
 from .test_api_support import as_role, world  # noqa: F401

@@ -15,7 +15,7 @@ from werkzeug.test import encode_multipart
 
 from ihl_docs import create_app
 from ihl_docs.api.inputs import JSON_LIMIT
-from ihl_docs.models import AuditEntry, Evidence
+from ihl_docs.core.models import AuditEntry, Evidence
 
 from .builders import make_case, make_user
 from .test_api_support import CASE_REF, bearer, token_for

@@ -35,7 +35,7 @@ def qualified(db, app, catalogue):
 def _admin(db):
     from sqlmodel import select
 
-    from ihl_docs.models import Role, User
+    from ihl_docs.core.models import Role, User
     return db.exec(select(User).where(User.role == Role.admin)).first()
 
 

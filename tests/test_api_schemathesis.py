@@ -14,7 +14,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance,
                                                status_code_conformance)
 
 from ihl_docs.api.openapi import build_document
-from ihl_docs.storage import EvidenceStore
+from ihl_docs.core.storage import EvidenceStore
 
 from ihl_docs.evidence import services as evidence_services
 

@@ -6,12 +6,12 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from ihl_docs.audit import services as audit
-from ihl_docs.audit.chain import GENESIS_HASH, entry_hash
+from ihl_docs.core.audit import log as audit
+from ihl_docs.core.audit.chain import GENESIS_HASH, entry_hash
 from ihl_docs.cases import services as cases
-from ihl_docs.errors import InvalidInput
+from ihl_docs.core.errors import InvalidInput
 from ihl_docs.incidents import services as incidents
-from ihl_docs.models import AuditEntry
+from ihl_docs.core.models import AuditEntry
 
 from .builders import make_case, make_incident, make_user
 
@@ -67,7 +67,7 @@ def test_rolled_back_transaction_takes_its_entry_with_it(db):
     case = make_case(db, investigator)
     count = len(entries(db))
     make_incident_without_commit = incidents.create_incident
-    from ihl_docs.models import IncidentCreate
+    from ihl_docs.core.models import IncidentCreate
     from .builders import incident_data
     make_incident_without_commit(db, case, IncidentCreate.model_validate(incident_data()),
                                  actor=investigator)

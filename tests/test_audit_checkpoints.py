@@ -12,15 +12,15 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import select
 
-from ihl_docs.audit.chain import entry_hash, verify_entries
-from ihl_docs.audit.checkpoints import (checkpoint_document, checkpoint_due, list_checkpoints,
+from ihl_docs.core.audit.chain import entry_hash, verify_entries
+from ihl_docs.core.audit.checkpoints import (checkpoint_document, checkpoint_due, list_checkpoints,
                                         make_checkpoint, scheduled_checkpoint, sign_head)
-from ihl_docs.audit.services import entry_document, iter_entries, verify_chain
-from ihl_docs.audit.signing import load_or_create_key, public_key_hex, signature_valid
-from ihl_docs.audit.verify_audit import checkpoint_message, ed25519_verify
-from ihl_docs.config import load_config
-from ihl_docs.errors import Conflict
-from ihl_docs.models import AuditCheckpoint, AuditEntry
+from ihl_docs.core.audit.log import entry_document, iter_entries, verify_chain
+from ihl_docs.core.audit.signing import load_or_create_key, public_key_hex, signature_valid
+from ihl_docs.core.audit.verify_audit import checkpoint_message, ed25519_verify
+from ihl_docs.core.config import load_config
+from ihl_docs.core.errors import Conflict
+from ihl_docs.core.models import AuditCheckpoint, AuditEntry
 
 from .builders import login, make_case, make_incident, make_user
 

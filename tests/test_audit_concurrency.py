@@ -5,9 +5,9 @@ import multiprocessing
 import pytest
 from sqlmodel import select
 
-from ihl_docs.audit import services as audit
-from ihl_docs.db import make_engine, open_session
-from ihl_docs.models import AuditEntry, Incident
+from ihl_docs.core.audit import log as audit
+from ihl_docs.core.db import make_engine, open_session
+from ihl_docs.core.models import AuditEntry, Incident
 
 from .builders import make_case, make_user
 
@@ -31,7 +31,7 @@ def _file_incidents(url: str, worker: int, case_id: int, user_id: int,
     from datetime import datetime, timezone
 
     from ihl_docs.incidents import services as incidents
-    from ihl_docs.models import Case, IncidentCreate, User
+    from ihl_docs.core.models import Case, IncidentCreate, User
 
     engine = make_engine(url)
     start.wait(10)

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from ihl_docs.audit import chain, verify_audit
-from ihl_docs.audit.checkpoints import list_checkpoints
-from ihl_docs.models import AuditEntry
+from ihl_docs.core.audit import chain
+from ihl_docs.core.audit import verify_audit
+from ihl_docs.core.audit.checkpoints import list_checkpoints
+from ihl_docs.core.models import AuditEntry
 
 from .builders import make_case, make_incident, make_user
 

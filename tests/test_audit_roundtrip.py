@@ -3,8 +3,8 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ihl_docs.audit import services as audit
-from ihl_docs.db import open_session
+from ihl_docs.core.audit import log as audit
+from ihl_docs.core.db import open_session
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53)

@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from ihl_docs.audit import services as audit
-from ihl_docs.audit.chain import canonical_entry_text, canonical_json, verify_entries
-from ihl_docs.models import AuditEntry
+from ihl_docs.core.audit import log as audit
+from ihl_docs.core.audit.chain import canonical_entry_text, canonical_json, verify_entries
+from ihl_docs.core.models import AuditEntry
 
 ODD = {"title": "Frappe sur le marché — «Ринок» \u2028 \"quoted\" \\ back\tslash\x01",
        "killed": 3, "ratio": 0.1, "big": 2 ** 53, "flags": [True, False, None], "nested": {"b": 1,

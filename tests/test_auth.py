@@ -7,8 +7,8 @@ from sqlmodel import select
 
 from ihl_docs import create_app
 from ihl_docs.auth import services as auth
-from ihl_docs.dbtypes import utcnow
-from ihl_docs.models import LoginSession, LoginThrottle, User
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.models import LoginSession, LoginThrottle, User
 
 from .builders import PASSWORD, login, make_user
 

@@ -16,15 +16,15 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel, select
 
 from ihl_docs import create_app
-from ihl_docs.audit import chain
+from ihl_docs.core.audit import chain
 from ihl_docs.cases import services as case_services
-from ihl_docs.db import open_session
+from ihl_docs.core.db import open_session
 from ihl_docs.dossiers import content
 from ihl_docs.dossiers.build import build_dossier
 from ihl_docs.evidence import services as evidence_services
-from ihl_docs.models import AuditEntry, Case, CustodyEvent, CustodyEventCreate, User
+from ihl_docs.core.models import AuditEntry, Case, CustodyEvent, CustodyEventCreate, User
 from ihl_docs.qualifications import services as qualifications
-from ihl_docs.schema import upgrade
+from ihl_docs.core.schema import upgrade
 
 from .builders import (jpeg_with_exif, load_catalogue, make_case, make_evidence, make_incident,
                        make_user, qualify)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sqlmodel import func, select
 
-from ihl_docs.models import AuditEntry, Instrument, InstrumentParty, Provision, ProvisionElement
+from ihl_docs.core.models import AuditEntry, Instrument, InstrumentParty, Provision, ProvisionElement
 from ihl_docs.provisions import catalogue
 
 BUNDLED = Path(catalogue.BUNDLED)

@@ -10,7 +10,7 @@ import urllib.request
 from sqlmodel import select
 
 from ihl_docs.auth import services as auth
-from ihl_docs.models import ApiToken, AuditEntry, User
+from ihl_docs.core.models import ApiToken, AuditEntry, User
 
 from .builders import make_user
 

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from ihl_docs import create_app
-from ihl_docs.models import Case, Incident
+from ihl_docs.core.models import Case, Incident
 
 from .builders import PASSWORD, make_case, make_incident, make_user
 from .test_pages_cases import case_form

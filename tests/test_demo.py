@@ -10,16 +10,16 @@ import pytest
 from sqlmodel import func, select
 
 from ihl_docs import create_app
-from ihl_docs.audit import services as audit
+from ihl_docs.core.audit import log as audit
 from ihl_docs.cases import services as case_services
-from ihl_docs.db import open_session
-from ihl_docs.demo import CASE_REF, load_demo
+from ihl_docs.core.db import open_session
+from ihl_docs.demo.cases import CASE_REF, load_demo
 from ihl_docs.evidence import services as evidence_services
-from ihl_docs.models import (AuditEntry, Case, CustodyEvent, ElementEvidence, ElementFinding,
+from ihl_docs.core.models import (AuditEntry, Case, CustodyEvent, ElementEvidence, ElementFinding,
                              Evidence, Incident, IncidentEvidence, Provision, Qualification,
                              User)
 from ihl_docs.qualifications import services as q
-from ihl_docs.schema import upgrade
+from ihl_docs.core.schema import upgrade
 
 from .builders import load_catalogue, login, make_case, make_user
 

@@ -13,9 +13,9 @@ from pypdf import PdfReader
 
 from ihl_docs.dossiers import pipeline, render
 from ihl_docs.dossiers.build import build_dossier
-from ihl_docs.errors import InvalidInput
+from ihl_docs.core.errors import InvalidInput
 from ihl_docs.evidence import services as evidence_services
-from ihl_docs.models import CustodyEventCreate, Incident
+from ihl_docs.core.models import CustodyEventCreate, Incident
 from ihl_docs.qualifications import services as qualifications
 
 from .builders import (jpeg_with_exif, load_catalogue, make_case, make_evidence, make_incident,
@@ -249,7 +249,7 @@ def test_same_content_in_another_database_gives_the_same_bytes(db, app, rich_cas
                                                                 app_config, monkeypatch):
     """No database id and no clock time reaches the PDF: the same records elsewhere match."""
     from ihl_docs import create_app
-    from ihl_docs.db import open_session
+    from ihl_docs.core.db import open_session
 
     def populate(session, store, shift):
         for n in range(shift):  # different row ids in the second database
@@ -270,7 +270,7 @@ def test_same_content_in_another_database_gives_the_same_bytes(db, app, rich_cas
     monkeypatch.setenv("IHL_INSTANCE_DIR", str(other_dir))
     other = create_app({**app_config, "DATABASE_URL": f"sqlite:///{other_dir}/other.sqlite3",
                         "EVIDENCE_DIR": str(other_dir / "evidence")})
-    from ihl_docs.schema import upgrade
+    from ihl_docs.core.schema import upgrade
 
     upgrade(other.extensions["ihl_engine"])
     session = open_session(other.extensions["ihl_engine"], write=True)

@@ -19,10 +19,10 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from ihl_docs import create_app
-from ihl_docs.db import open_session
-from ihl_docs.dbtypes import utcnow
+from ihl_docs.core.db import open_session
+from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.dossiers import services
-from ihl_docs.models import AuditEntry, Case, DossierStatus, Evidence, User
+from ihl_docs.core.models import AuditEntry, Case, DossierStatus, Evidence, User
 
 from .builders import login, make_incident
 from .dossier_support import fresh
@@ -242,7 +242,7 @@ def test_a_counter_lock_does_not_block_foreign_key_checks(app, db, database_url)
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite serialises writers; PostgreSQL row locks are what is tested")
     from ihl_docs.incidents import services as incident_services
-    from ihl_docs.models import IncidentCreate
+    from ihl_docs.core.models import IncidentCreate
 
     from .builders import incident_data, make_case, make_user
 

@@ -7,12 +7,12 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import select
 
-from ihl_docs import progress
-from ihl_docs.db import open_session
-from ihl_docs.dbtypes import utcnow
+from ihl_docs.core import progress
+from ihl_docs.core.db import open_session
+from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.dossiers import services
-from ihl_docs.jobs import fail_silent
-from ihl_docs.models import Case, Dossier, DossierStatus, RunStatus, User, VerificationRun
+from ihl_docs.core.jobs import fail_silent
+from ihl_docs.core.models import Case, Dossier, DossierStatus, RunStatus, User, VerificationRun
 from ihl_docs.verification import runs
 
 from .builders import make_user
@@ -85,7 +85,7 @@ def test_every_worker_looks_for_silent_jobs_every_minute(app):
 
 
 def test_the_silence_allowed_is_a_setting(tmp_path):
-    from ihl_docs.config import load_config
+    from ihl_docs.core.config import load_config
 
     assert load_config(tmp_path, environ={"IHL_SECRET_KEY": "x"})["JOB_SILENT_MINUTES"] == 5
     assert load_config(tmp_path, environ={"IHL_SECRET_KEY": "x",

@@ -14,12 +14,12 @@ from sqlmodel import select
 
 from ihl_docs import create_app
 from ihl_docs.cases import services as case_services
-from ihl_docs.config import load_config
-from ihl_docs.db import open_session
-from ihl_docs.dbtypes import utcnow
+from ihl_docs.core.config import load_config
+from ihl_docs.core.db import open_session
+from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.dossiers import services
-from ihl_docs.jobs import QueueConfigurationError, describe_queue, make_queue
-from ihl_docs.models import Case, Dossier, DossierStatus, User, VerificationRun
+from ihl_docs.core.jobs import QueueConfigurationError, describe_queue, make_queue
+from ihl_docs.core.models import Case, Dossier, DossierStatus, User, VerificationRun
 
 from .builders import login, make_case, make_user
 from .dossier_support import fresh, quick_renderer  # noqa: F401
@@ -233,7 +233,7 @@ def test_a_sqlite_queue_keeps_the_job_until_a_worker_takes_it(queued_app, quick_
 
 def test_a_starting_worker_fails_the_interrupted_and_requeues_the_forgotten(queued_app,
                                                                             quick_renderer):
-    from ihl_docs.jobs import recover
+    from ihl_docs.core.jobs import recover
 
     application = queued_app()
     queue, engine = application.extensions["ihl_queue"], application.extensions["ihl_engine"]
@@ -259,7 +259,7 @@ def test_a_starting_worker_fails_the_interrupted_and_requeues_the_forgotten(queu
 
 @pytest.mark.parametrize("name", ["MAX_UPLOAD_MB", "SESSION_HOURS", "CHECKPOINT_MINUTES"])
 def test_a_number_setting_that_is_not_a_number_is_named(tmp_path, name):
-    from ihl_docs.config import ConfigurationError
+    from ihl_docs.core.config import ConfigurationError
 
     with pytest.raises(ConfigurationError, match=f"IHL_{name} must be a whole number, not 'ten'"):
         load_config(tmp_path, environ={f"IHL_{name}": "ten"})

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from ihl_docs.db import open_session
-from ihl_docs.models import Incident
+from ihl_docs.core.db import open_session
+from ihl_docs.core.models import Incident
 
 from .builders import PASSWORD, make_user
 

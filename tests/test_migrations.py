@@ -4,10 +4,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel, select
 
-from ihl_docs import models  # noqa: F401
+from ihl_docs.core import models# noqa: F401
 from ihl_docs.incidents.search import include_name
-from ihl_docs.models import AuditEntry, User
-from ihl_docs.schema import current_revision
+from ihl_docs.core.models import AuditEntry, User
+from ihl_docs.core.schema import current_revision
 
 
 def test_migrations_match_models(app):
@@ -48,8 +48,8 @@ def test_the_dossier_migration_numbers_dossiers_of_existing_cases_from_one(tmp_p
     """0004 gives cases opened before it a dossier counter of 0, and can be undone."""
     from alembic import command
 
-    from ihl_docs.db import make_engine
-    from ihl_docs.schema import alembic_config
+    from ihl_docs.core.db import make_engine
+    from ihl_docs.core.schema import alembic_config
 
     engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     config = alembic_config()

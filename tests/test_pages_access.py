@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import func, select
 
 from ihl_docs.cases import services as case_services
-from ihl_docs.models import AuditEntry, Case, CaseMember, Incident
+from ihl_docs.core.models import AuditEntry, Case, CaseMember, Incident
 
 from .builders import login, make_case, make_incident, make_user
 from .test_pages_cases import case_form

@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import func, select
 
-from ihl_docs.dbtypes import utcnow
+from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.evidence import services as evidence_services
 from ihl_docs.incidents import services as incident_services
-from ihl_docs.models import AuditEntry
+from ihl_docs.core.models import AuditEntry
 
 from .builders import login, make_case, make_evidence, make_incident, make_user
 from .test_pages_incidents import FormPage

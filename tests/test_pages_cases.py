@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from ihl_docs.cases import services as case_services
-from ihl_docs.models import Case, CaseUpdate
+from ihl_docs.core.models import Case, CaseUpdate
 
 from .builders import login, make_case, make_incident, make_user
 from .test_pages_incidents import FormPage, text_of

@@ -11,7 +11,7 @@ from sqlmodel import func, select
 from ihl_docs import create_app
 from ihl_docs.cases import services as case_services
 from ihl_docs.dossiers import services
-from ihl_docs.models import AuditEntry, Dossier, DossierStatus
+from ihl_docs.core.models import AuditEntry, Dossier, DossierStatus
 
 from .builders import (PASSWORD, assert_hidden_looks_missing, login, make_case, make_evidence,
                        make_user)

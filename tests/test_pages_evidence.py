@@ -10,10 +10,10 @@ import pytest
 from sqlmodel import select
 
 from ihl_docs.cases import services as case_services
-from ihl_docs.dbtypes import utcnow
+from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.evidence import services as evidence_services
 from ihl_docs.evidence.views import download_name
-from ihl_docs.models import (AuditEntry, CustodyEvent, Evidence, EvidenceCreate,
+from ihl_docs.core.models import (AuditEntry, CustodyEvent, Evidence, EvidenceCreate,
                              EvidenceDerivative, IncidentEvidence)
 
 from .builders import jpeg_with_exif, login, make_case, make_evidence, make_incident, make_user

@@ -13,7 +13,7 @@ from sqlmodel import func, select
 
 from ihl_docs.cases import services as case_services
 from ihl_docs.evidence import services as evidence_services
-from ihl_docs.models import AuditEntry, CustodyEvent, Evidence, IncidentEvidence
+from ihl_docs.core.models import AuditEntry, CustodyEvent, Evidence, IncidentEvidence
 
 from .builders import jpeg_with_exif, login, make_case, make_evidence, make_incident, make_user
 from .test_csrf import log_in, protected_client, token_from  # noqa: F401  (fixture)

@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import select
 
 from ihl_docs.cases import services as case_services
-from ihl_docs.dbtypes import utcnow
+from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.incidents import services as incident_services
-from ihl_docs.models import Incident
+from ihl_docs.core.models import Incident
 
 from .builders import login, make_case, make_incident, make_user
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlmodel import func, select
 
-from ihl_docs.models import AuditEntry, Provision
+from ihl_docs.core.models import AuditEntry, Provision
 from ihl_docs.provisions import services as provision_services
 
 from .builders import load_catalogue, login, make_user

@@ -10,7 +10,7 @@ from sqlmodel import func, select
 from ihl_docs import create_app
 from ihl_docs.cases import services as case_services
 from ihl_docs.evidence import services as evidence_services
-from ihl_docs.models import (AuditEntry, ElementEvidence, ElementFinding, Instrument,
+from ihl_docs.core.models import (AuditEntry, ElementEvidence, ElementFinding, Instrument,
                              InstrumentParty, Qualification)
 from ihl_docs.qualifications import services as q
 

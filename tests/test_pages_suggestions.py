@@ -2,7 +2,7 @@
 
 from sqlmodel import select
 
-from ihl_docs.models import AuditEntry, SuggestionRule
+from ihl_docs.core.models import AuditEntry, SuggestionRule
 
 from .builders import load_catalogue, login, make_user
 from .test_pages_incidents import text_of

@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlmodel import select
 
-from ihl_docs.models import User
+from ihl_docs.core.models import User
 
 from .builders import login, make_user
 from .test_pages_incidents import FormPage, text_of
@@ -87,7 +87,7 @@ def test_a_refused_account_is_explained_next_to_the_field(admin_client, db, fiel
 
 def test_deactivation_ends_sessions_and_tokens_and_is_audited(admin_client, db):
     from ihl_docs.auth import services as auth
-    from ihl_docs.models import AuditEntry
+    from ihl_docs.core.models import AuditEntry
 
     lena = make_user(db, "legal", email="lena@example.org")
     token = auth.create_token(db, lena.email, actor="test")

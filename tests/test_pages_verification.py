@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfReader
 from sqlmodel import select
 
-from ihl_docs.models import AuditEntry, VerificationRun
+from ihl_docs.core.models import AuditEntry, VerificationRun
 from ihl_docs.verification import runs
 
 from .builders import login, make_case, make_evidence, make_user

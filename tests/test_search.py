@@ -17,7 +17,7 @@ from ihl_docs.auth import services as auth
 from ihl_docs.incidents import search
 from ihl_docs.incidents import services as incidents
 from ihl_docs.incidents.services import IncidentFilter
-from ihl_docs.schema import alembic_config
+from ihl_docs.core.schema import alembic_config
 
 from .builders import login, make_case, make_incident, make_user
 

@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, func, select
 
-from ihl_docs import progress as progress_module
-from ihl_docs.audit.services import verify_chain
+from ihl_docs.core import progress as progress_module
+from ihl_docs.core.audit.log import verify_chain
 from ihl_docs.cases import services as case_services
-from ihl_docs.dbtypes import utcnow
+from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.dossiers import services
-from ihl_docs.errors import Forbidden, InvalidInput
-from ihl_docs.models import AuditEntry, CustodyEvent, Dossier, DossierStatus
+from ihl_docs.core.errors import Forbidden, InvalidInput
+from ihl_docs.core.models import AuditEntry, CustodyEvent, Dossier, DossierStatus
 
 from .builders import make_case, make_evidence, make_user
 from .dossier_support import (fresh, make_dossier, quick_build, quick_renderer,  # noqa: F401

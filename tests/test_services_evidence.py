@@ -5,11 +5,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
-from ihl_docs.dbtypes import utcnow
-from ihl_docs.errors import Conflict, CustodyRuleViolation, InvalidInput, TooLarge
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.errors import Conflict, CustodyRuleViolation, InvalidInput, TooLarge
 from ihl_docs.evidence import services as evidence
-from ihl_docs.models import CustodyEvent, CustodyEventCreate, EvidenceCreate, EvidenceDerivative
-from ihl_docs.storage import EvidenceStore
+from ihl_docs.core.models import CustodyEvent, CustodyEventCreate, EvidenceCreate, EvidenceDerivative
+from ihl_docs.core.storage import EvidenceStore
 
 from .builders import (incoming_from, jpeg_with_exif, make_case, make_evidence, make_incident,
                        make_user)

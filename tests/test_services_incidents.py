@@ -6,11 +6,11 @@ import pytest
 from pydantic import ValidationError
 
 from ihl_docs.cases import services as cases
-from ihl_docs.dbtypes import utcnow
-from ihl_docs.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
 from ihl_docs.incidents import services as incidents
 from ihl_docs.incidents.services import IncidentFilter
-from ihl_docs.models import CaseCreate, CaseUpdate, IncidentCreate
+from ihl_docs.core.models import CaseCreate, CaseUpdate, IncidentCreate
 
 from .builders import incident_data, make_case, make_incident, make_user
 

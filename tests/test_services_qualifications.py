@@ -7,8 +7,8 @@ import pytest
 from sqlmodel import select
 
 from ihl_docs.cases import services as cases
-from ihl_docs.errors import Conflict, Forbidden, InvalidInput, StaleVersion
-from ihl_docs.models import AuditEntry, Instrument, InstrumentParty, Provision
+from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, StaleVersion
+from ihl_docs.core.models import AuditEntry, Instrument, InstrumentParty, Provision
 from ihl_docs.qualifications import applicability
 from ihl_docs.qualifications import services as q
 

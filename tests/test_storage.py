@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from ihl_docs import storage
-from ihl_docs.storage import EvidenceStore
+from ihl_docs.core import storage
+from ihl_docs.core.storage import EvidenceStore
 
 
 @pytest.fixture
@@ -161,7 +161,7 @@ def test_discard_removes_an_unkept_upload_and_spares_a_kept_one(store):
 
 CRASH = textwrap.dedent("""
     import os, signal, sys
-    from ihl_docs.storage import EvidenceStore
+    from ihl_docs.core.storage import EvidenceStore
     store = EvidenceStore(sys.argv[1])
     data = sys.stdin.buffer.read()
     incoming = store.incoming()
@@ -260,7 +260,7 @@ def awkward_bytes(size: int, boundary: bytes) -> bytes:
 def test_a_multipart_upload_is_parsed_straight_into_the_store(app, form_memory, trickle):
     from flask import request
 
-    from ihl_docs.storage import IncomingFile
+    from ihl_docs.core.storage import IncomingFile
 
     boundary = b"----ihl" + os.urandom(8).hex().encode()
     data = awkward_bytes(3 * 1024 * 1024 + 4321, boundary)

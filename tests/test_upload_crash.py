@@ -20,9 +20,9 @@ import pytest
 from sqlmodel import select
 
 from ihl_docs.auth import services as auth
-from ihl_docs.db import make_engine, open_session
-from ihl_docs.models import Evidence
-from ihl_docs.storage import EvidenceStore
+from ihl_docs.core.db import make_engine, open_session
+from ihl_docs.core.models import Evidence
+from ihl_docs.core.storage import EvidenceStore
 from ihl_docs.verification import verify_all, verify_files
 
 from .builders import jpeg_with_exif

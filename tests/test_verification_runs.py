@@ -9,12 +9,12 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from ihl_docs.db import open_session
-from ihl_docs.dbtypes import utcnow
-from ihl_docs.errors import Conflict, Forbidden, InvalidInput
+from ihl_docs.core.db import open_session
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput
 from ihl_docs.evidence import services as evidence_services
-from ihl_docs.jobs import recover
-from ihl_docs.models import (AuditEntry, CustodyAction, CustodyEventCreate, RunStatus,
+from ihl_docs.core.jobs import recover
+from ihl_docs.core.models import (AuditEntry, CustodyAction, CustodyEventCreate, RunStatus,
                              VerificationFinding, VerificationRun)
 from ihl_docs.verification import checks, runs
 
@@ -298,7 +298,7 @@ def test_custody_recorded_while_a_run_reads_is_not_taken_for_a_deleted_event(app
 
 
 def test_verification_reads_one_snapshot(app):
-    from ihl_docs.db import open_snapshot
+    from ihl_docs.core.db import open_snapshot
 
     with open_snapshot(app.extensions["ihl_engine"]) as session:
         if session.get_bind().dialect.name == "postgresql":

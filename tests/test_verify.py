@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlmodel import select
 
-from ihl_docs.models import Case, EvidenceDerivative
+from ihl_docs.core.models import Case, EvidenceDerivative
 from ihl_docs.verification import verify_all, verify_files
 
 from .builders import jpeg_with_exif, make_case, make_evidence, make_user

@@ -5,7 +5,7 @@ No cookie is read or set here, so the API is exempt from CSRF protection.
 
 from flask import Blueprint
 
-from ..security import csrf
+from ihl_docs.core.security import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -18,9 +18,9 @@ def no_store(response):
 
 
 def _register() -> None:
-    from .auth import CookielessApiSessions
-    from .errors import init_errorhandlers
-    from .routes import register_routes
+    from ihl_docs.api.auth import CookielessApiSessions
+    from ihl_docs.api.errors import init_errorhandlers
+    from ihl_docs.api.routes import register_routes
 
     register_routes(bp)
     init_errorhandlers(bp)

@@ -2,16 +2,16 @@
 
 from flask import current_app, send_file
 
-from ..auth.access import case_for
-from ..db import get_session
-from ..dossiers import services
-from ..errors import Forbidden
-from ..jobs import enqueue_dossier
-from ..models import Dossier, User
-from . import inputs
-from .auth import api_user
-from .pages import located_at, page
-from .schemas import DossierAccepted, DossierRead
+from ihl_docs.core.access import case_for
+from ihl_docs.core.db import get_session
+from ihl_docs.dossiers import services
+from ihl_docs.core.errors import Forbidden
+from ihl_docs.core.jobs import enqueue_dossier
+from ihl_docs.core.models import Dossier, User
+from ihl_docs.api import inputs
+from ihl_docs.api.auth import api_user
+from ihl_docs.api.pages import located_at, page
+from ihl_docs.api.schemas import DossierAccepted, DossierRead
 
 PDF_HEADERS = {"X-Content-Type-Options": "nosniff",
                "Content-Security-Policy": "sandbox; default-src 'none'",

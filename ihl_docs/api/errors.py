@@ -4,8 +4,8 @@ from flask import jsonify
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import DomainError, InvalidInput, StaleVersion
-from ..web import json_error
+from ihl_docs.core.errors import DomainError, InvalidInput, StaleVersion
+from ihl_docs.core.web import json_error
 
 TIME_EXAMPLE = "e.g. 2020-10-04T09:30:00Z or 2020-10-04T12:30:00+03:00"
 FIELD_HINTS = {"ref": "Use 3 to 40 capital letters, digits and hyphens, e.g. NK-2020-001."}

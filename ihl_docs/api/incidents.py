@@ -3,16 +3,16 @@
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
-from ..auth.access import can_edit_case, can_read_case, case_for
-from ..db import get_session
-from ..errors import Forbidden, NotFound
-from ..incidents import services as incidents
-from ..models import Case, Incident, Role, User
-from . import inputs
-from .auth import api_user
-from .errors import field_messages, invalid
-from .pages import page
-from .schemas import IncidentCreate
+from ihl_docs.core.access import can_edit_case, can_read_case, case_for
+from ihl_docs.core.db import get_session
+from ihl_docs.core.errors import Forbidden, NotFound
+from ihl_docs.incidents import services as incidents
+from ihl_docs.core.models import Case, Incident, Role, User
+from ihl_docs.api import inputs
+from ihl_docs.api.auth import api_user
+from ihl_docs.api.errors import field_messages, invalid
+from ihl_docs.api.pages import page
+from ihl_docs.api.schemas import IncidentCreate
 
 
 def list_case_incidents(ref: str):

@@ -14,9 +14,9 @@ from pydantic import AwareDatetime, BaseModel, ValidationError
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..errors import InvalidInput, NotFound
-from .errors import TIME_EXAMPLE, ApiError, field_messages, invalid
-from .schemas import FILE_FIELD, TYPE_TWINS
+from ihl_docs.core.errors import InvalidInput, NotFound
+from ihl_docs.api.errors import TIME_EXAMPLE, ApiError, field_messages, invalid
+from ihl_docs.api.schemas import FILE_FIELD, TYPE_TWINS
 
 JSON_LIMIT = 4 * 1024 * 1024  # the longest narrative, escaped, fits several times over
 FORM_FIELD_LIMIT = 1024 * 1024  # a text part of an upload; the longest description fits

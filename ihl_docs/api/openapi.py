@@ -4,8 +4,8 @@ from functools import cache
 
 from pydantic.json_schema import models_json_schema
 
-from .inputs import IF_MATCH
-from .schemas import FILE_FIELD, Error
+from ihl_docs.api.inputs import IF_MATCH
+from ihl_docs.api.schemas import FILE_FIELD, Error
 
 SCHEMA_REF = "#/components/schemas/{model}"
 ANSWERS = {
@@ -78,7 +78,7 @@ def openapi_document() -> dict:
 
 @cache
 def build_document() -> dict:
-    from .routes import ROUTES  # here, not above: the route table names this module's view
+    from ihl_docs.api.routes import ROUTES  # here, not above: the route table names this module's view
 
     refs, defs = models_json_schema(_models(ROUTES), ref_template=SCHEMA_REF)
     schemas = defs.get("$defs", {})

@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 from flask import after_this_request, request, url_for
 
-from .schemas import ListQuery
+from ihl_docs.api.schemas import ListQuery
 
 
 def page(items: list, total: int, params: ListQuery) -> dict:

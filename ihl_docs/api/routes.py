@@ -15,19 +15,12 @@ from flask import Blueprint, current_app, g
 from pydantic import BaseModel
 from werkzeug.wrappers import Response
 
-from ..db import open_session
-from ..models import CaseRead, EvidenceRead, IncidentRead
-from . import audit, cases, custody, dossiers, evidence, incidents, openapi, qualifications
-from .auth import authenticate
-from .schemas import (AuditEntryList, AuditQuery, VerificationAccepted, VerificationCreate,
-                      VerificationRead, VerificationReport)
-from .schemas import (CaseCreate, CaseList, CustodyChain, CustodyEntry, CustodyEventCreate,
-                      DossierAccepted, DossierCreate, DossierList, DossierRead,
-                      EvidenceLinkCreate, EvidenceLinkRead, EvidenceList, EvidenceQuery,
-                      EvidenceUpload, IncidentCreate, IncidentList, IncidentQuery, IncidentUpdate,
-                      FindingUpdate, ListQuery, MemberAdd, MemberRead, ProvisionList,
-                      ProvisionQuery, ProvisionRead, QualificationCreate, QualificationList,
-                      QualificationRead, StatusChange)
+from ihl_docs.core.db import open_session
+from ihl_docs.core.models import CaseRead, EvidenceRead, IncidentRead
+from ihl_docs.api import audit, cases, custody, dossiers, evidence, incidents, openapi, qualifications
+from ihl_docs.api.auth import authenticate
+from ihl_docs.api.schemas import AuditEntryList, AuditQuery, VerificationAccepted, VerificationCreate, VerificationRead, VerificationReport
+from ihl_docs.api.schemas import CaseCreate, CaseList, CustodyChain, CustodyEntry, CustodyEventCreate, DossierAccepted, DossierCreate, DossierList, DossierRead, EvidenceLinkCreate, EvidenceLinkRead, EvidenceList, EvidenceQuery, EvidenceUpload, IncidentCreate, IncidentList, IncidentQuery, IncidentUpdate, FindingUpdate, ListQuery, MemberAdd, MemberRead, ProvisionList, ProvisionQuery, ProvisionRead, QualificationCreate, QualificationList, QualificationRead, StatusChange
 
 READ = (401, 404)
 LIST = (401, 404, 422)

@@ -10,10 +10,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session, select
 
-from ..audit import services as audit
-from ..dbtypes import utcnow
-from ..errors import Conflict, InvalidInput, LoginThrottled, NotFound
-from ..models import ApiToken, LoginSession, LoginThrottle, Role, User
+from ihl_docs.core.audit import log as audit
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.errors import Conflict, InvalidInput, LoginThrottled, NotFound
+from ihl_docs.core.models import ApiToken, LoginSession, LoginThrottle, Role, User
 
 password_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 MIN_PASSWORD_LENGTH = 12

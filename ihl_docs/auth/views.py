@@ -7,12 +7,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
-from ..db import get_session
-from ..errors import DomainError, LoginThrottled
-from ..web import form_errors_from
-from . import services
-from .forms import ChangePasswordForm, LoginForm
-from .login import CurrentUser
+from ihl_docs.core.db import get_session
+from ihl_docs.core.errors import DomainError, LoginThrottled
+from ihl_docs.core.web import form_errors_from
+from ihl_docs.auth import services
+from ihl_docs.auth.forms import ChangePasswordForm, LoginForm
+from ihl_docs.core.login import CurrentUser
 
 bp = Blueprint("auth", __name__)
 

@@ -21,7 +21,7 @@ Records name each other by ref, provisions by key and people by e-mail; never by
 
 import logging
 
-from ..errors import DomainError
+from ihl_docs.core.errors import DomainError
 
 FORMAT = "ihl_docs case export 1"
 SEAL_FORMAT = "ihl_docs case seal 1"

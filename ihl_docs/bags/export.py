@@ -10,21 +10,21 @@ from pathlib import Path
 import bagit
 from sqlmodel import Session, select
 
-from ..audit import services as audit
-from ..audit.chain import canonical_json
-from ..audit.checkpoints import checkpoint_document, make_checkpoint
-from ..audit.signing import public_key_hex
-from ..audit.verify_audit import seal_message
-from ..cases.services import get_case
-from ..dbtypes import utcnow
-from ..evidence.services import record_export
-from ..models import AuditCheckpoint, Case, Evidence
-from ..storage import CHUNK, EvidenceStore
-from . import FILES_DIR, SEAL_FORMAT, BagRefused
-from .records import case_records, files_of
+from ihl_docs.core.audit import log as audit
+from ihl_docs.core.audit.chain import canonical_json
+from ihl_docs.core.audit.checkpoints import checkpoint_document, make_checkpoint
+from ihl_docs.core.audit.signing import public_key_hex
+from ihl_docs.core.audit.verify_audit import seal_message
+from ihl_docs.cases.services import get_case
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.evidence.services import record_export
+from ihl_docs.core.models import AuditCheckpoint, Case, Evidence
+from ihl_docs.core.storage import CHUNK, EvidenceStore
+from ihl_docs.bags import FILES_DIR, SEAL_FORMAT, BagRefused
+from ihl_docs.bags.records import case_records, files_of
 
 EXPORT_ACTOR = "ihl export"
-VERIFIER = Path(__file__).resolve().parent.parent / "audit" / "verify_audit.py"
+VERIFIER = Path(__file__).resolve().parents[1] / "core" / "audit" / "verify_audit.py"
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,11 @@
 
 from sqlmodel import Session, select
 
-from ..audit import services as audit
-from ..auth.access import can_create_case, can_edit_case
-from ..db import ROW_LOCK
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
-from ..models import (Case, CaseCreate, CaseMember, CaseRead, CaseUpdate, Evidence, Incident,
-                      Party, PartyIn, User)
+from ihl_docs.core.audit import log as audit
+from ihl_docs.core.access import can_create_case, can_edit_case
+from ihl_docs.core.db import ROW_LOCK
+from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from ihl_docs.core.models import Case, CaseCreate, CaseMember, CaseRead, CaseUpdate, Evidence, Incident, Party, PartyIn, User
 
 
 def create_case(session: Session, data: CaseCreate, *, actor: User) -> Case:

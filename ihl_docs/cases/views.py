@@ -4,16 +4,16 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 from sqlmodel import func, select
 
-from ..auth.access import can_create_case, can_edit_case, case_for, visible_cases
-from ..db import get_session
-from ..dossiers.services import can_generate
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
-from ..forms_support import COUNTRIES, stale_conflict, validated, with_full_messages
-from ..incidents.services import IncidentFilter, search_incidents
-from ..models import Case, CaseCreate, CaseUpdate, Incident
-from ..web import form_errors_from
-from . import services
-from .forms import CaseEditForm, CaseForm, MemberForm
+from ihl_docs.core.access import can_create_case, can_edit_case, case_for, visible_cases
+from ihl_docs.core.db import get_session
+from ihl_docs.dossiers.services import can_generate
+from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from ihl_docs.core.forms_support import COUNTRIES, stale_conflict, validated, with_full_messages
+from ihl_docs.incidents.services import IncidentFilter, search_incidents
+from ihl_docs.core.models import Case, CaseCreate, CaseUpdate, Incident
+from ihl_docs.core.web import form_errors_from
+from ihl_docs.cases import services
+from ihl_docs.cases.forms import CaseEditForm, CaseForm, MemberForm
 
 bp = Blueprint("cases", __name__)
 

@@ -11,9 +11,9 @@ from typing import BinaryIO, Callable
 
 from sqlmodel import Session
 
-from ..errors import InvalidInput
-from ..models import Case
-from ..storage import EvidenceStore
+from ihl_docs.core.errors import InvalidInput
+from ihl_docs.core.models import Case
+from ihl_docs.core.storage import EvidenceStore
 
 AUDIENCES = ("internal", "court", "public")
 
@@ -37,7 +37,7 @@ def build_dossier(session: Session, case: Case, *, audience: str, prepared_by: s
     if audience not in AUDIENCES:
         raise InvalidInput(f"Unknown audience {audience!r}: choose internal, court or public.",
                            fields={"audience": "choose internal, court or public"})
-    from .pipeline import build  # WeasyPrint is imported only where a dossier is built
+    from ihl_docs.dossiers.pipeline import build  # WeasyPrint is imported only where a dossier is built
 
     return build(session, case, audience=audience, prepared_by=prepared_by, store=store,
                  out=out, cache_dir=cache_dir, progress=progress or (lambda stage, pct: None))

@@ -10,14 +10,12 @@ from collections import defaultdict
 
 from sqlmodel import Session, select
 
-from ..audit.chain import canonical_json
-from ..audit.services import jsonable
-from ..evidence.services import THUMBNAIL, custody_warnings, metadata_discrepancies
-from ..models import (Case, CustodyAction, CustodyEvent, Evidence, EvidenceDerivative,
-                      EvidenceKind, Incident, IncidentEvidence, Instrument, Party, Provision,
-                      Qualification, Sensitivity)
-from ..qualifications.services import qualification_read
-from ..storage import EvidenceStore
+from ihl_docs.core.audit.chain import canonical_json
+from ihl_docs.core.audit.log import jsonable
+from ihl_docs.evidence.services import THUMBNAIL, custody_warnings, metadata_discrepancies
+from ihl_docs.core.models import Case, CustodyAction, CustodyEvent, Evidence, EvidenceDerivative, EvidenceKind, Incident, IncidentEvidence, Instrument, Party, Provision, Qualification, Sensitivity
+from ihl_docs.qualifications.services import qualification_read
+from ihl_docs.core.storage import EvidenceStore
 
 FORMAT = "ihl_docs dossier content 1"
 

@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import Form, IntegerField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
-from ..forms_support import ChoiceField, enum_options, strip
-from ..models import DossierAudience
+from ihl_docs.core.forms_support import ChoiceField, enum_options, strip
+from ihl_docs.core.models import DossierAudience
 
 AUDIENCE_HELP = ("Internal: everything. Court: confidential items described by reference, kind "
                  "and hash but not shown, witness-identifying fields removed. Public: only public "

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from pikepdf import Array, Dictionary, Name, OutlineItem, Pdf, Stream
 
-from .render import FONTS_DIR
+from ihl_docs.dossiers.render import FONTS_DIR
 
 STAMP_FONT = "/IhlPageStamp"
 STAMP_SIZE = 7.5

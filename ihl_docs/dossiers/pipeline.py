@@ -19,11 +19,11 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from ..audit.chain import canonical_json
-from ..models import label
-from . import render
-from .content import collect, fingerprint
-from .pdf import OutlineEntry, assemble
+from ihl_docs.core.audit.chain import canonical_json
+from ihl_docs.core.models import label
+from ihl_docs.dossiers import render
+from ihl_docs.dossiers.content import collect, fingerprint
+from ihl_docs.dossiers.pdf import OutlineEntry, assemble
 
 REGISTER_ROWS = 90
 CUSTODY_ITEMS = 60
@@ -44,7 +44,7 @@ class Section:
 
 def build(session, case, *, audience, prepared_by, store, out, cache_dir, progress,
           processes: int | None = None):
-    from .build import BuiltDossier
+    from ihl_docs.dossiers.build import BuiltDossier
 
     progress("collecting the records", 2)
     content = collect(session, case, audience=audience, prepared_by=prepared_by, store=store)
@@ -73,7 +73,7 @@ def build(session, case, *, audience, prepared_by, store, out, cache_dir, progre
 # ---- templates --------------------------------------------------------------------------------
 
 def template_environment() -> Environment:
-    from .. import _template_folder
+    from ihl_docs import _template_folder
 
     env = Environment(loader=FileSystemLoader(_template_folder()),
                       autoescape=select_autoescape(default=True, default_for_string=True),

@@ -116,7 +116,7 @@ def _dotted(number: int) -> str:
 
 
 def renderer_id() -> str:
-    from ..audit.chain import canonical_json
+    from ihl_docs.core.audit.chain import canonical_json
 
     return hashlib.sha256(canonical_json(renderer_versions()).encode()).hexdigest()
 

@@ -15,19 +15,18 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, func, select
 
-from .. import progress as progress_records
-from ..audit import services as audit
-from ..audit.chain import GENESIS_HASH, canonical_json
-from ..auth.access import can_read_case, is_member
-from ..db import ROW_LOCK, open_session
-from ..dbtypes import utcnow
-from ..errors import (Conflict, DomainError, EvidenceIntegrityError, Forbidden, InvalidInput,
-                      NotFound)
-from ..evidence import services as evidence_services
-from ..models import Case, Dossier, DossierAudience, DossierStatus, Evidence, Role, User
-from ..progress import Heartbeat, Observer, ProgressRecorder
-from ..storage import EvidenceStore, IncomingFile, StoredFile
-from .build import BuiltDossier, build_dossier
+from ihl_docs.core import progress as progress_records
+from ihl_docs.core.audit import log as audit
+from ihl_docs.core.audit.chain import GENESIS_HASH, canonical_json
+from ihl_docs.core.access import can_read_case, is_member
+from ihl_docs.core.db import ROW_LOCK, open_session
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.errors import Conflict, DomainError, EvidenceIntegrityError, Forbidden, InvalidInput, NotFound
+from ihl_docs.evidence import services as evidence_services
+from ihl_docs.core.models import Case, Dossier, DossierAudience, DossierStatus, Evidence, Role, User
+from ihl_docs.core.progress import Heartbeat, Observer, ProgressRecorder
+from ihl_docs.core.storage import EvidenceStore, IncomingFile, StoredFile
+from ihl_docs.dossiers.build import BuiltDossier, build_dossier
 
 log = logging.getLogger(__name__)
 

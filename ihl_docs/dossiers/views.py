@@ -6,14 +6,14 @@ from flask import (Blueprint, current_app, flash, redirect, render_template, req
                    url_for)
 from flask_login import current_user, login_required
 
-from ..auth.access import case_for
-from ..db import get_session
-from ..errors import EvidenceIntegrityError, Forbidden, InvalidInput
-from ..jobs import enqueue_dossier
-from ..models import DossierStatus
-from ..web import MAX_PAGE, form_errors_from, pager_for
-from . import services
-from .forms import DossierForm, DossierPageForm
+from ihl_docs.core.access import case_for
+from ihl_docs.core.db import get_session
+from ihl_docs.core.errors import EvidenceIntegrityError, Forbidden, InvalidInput
+from ihl_docs.core.jobs import enqueue_dossier
+from ihl_docs.core.models import DossierStatus
+from ihl_docs.core.web import MAX_PAGE, form_errors_from, pager_for
+from ihl_docs.dossiers import services
+from ihl_docs.dossiers.forms import DossierForm, DossierPageForm
 
 bp = Blueprint("dossiers", __name__)
 

@@ -5,11 +5,10 @@ from flask_wtf.file import FileField
 from wtforms import DateField, Form, IntegerField, StringField, TextAreaField, ValidationError
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ..dbtypes import utcnow
-from ..forms_support import (REQUIRED, ChoiceField, TimeOfDayField, enum_options, moment, options,
-                             strip, unix_newlines, values_of)
-from ..models import CustodyAction, EvidenceKind, Sensitivity
-from .services import RECORDABLE_ACTIONS
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.forms_support import REQUIRED, ChoiceField, TimeOfDayField, enum_options, moment, options, strip, unix_newlines, values_of
+from ihl_docs.core.models import CustodyAction, EvidenceKind, Sensitivity
+from ihl_docs.evidence.services import RECORDABLE_ACTIONS
 
 BAD_DATE = "Enter a date as YYYY-MM-DD."
 IN_FUTURE = "This cannot be in the future."

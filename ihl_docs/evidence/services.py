@@ -8,17 +8,14 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from ..audit import services as audit
-from ..auth.access import can_edit_case
-from ..db import ROW_LOCK
-from ..dbtypes import utcnow
-from ..errors import (Conflict, CustodyRuleViolation, EvidenceIntegrityError, Forbidden,
-                      InvalidInput, NotFound, TooLarge)
-from ..models import (Case, CustodyAction, CustodyEvent, CustodyEventCreate, Evidence,
-                      EvidenceCreate, EvidenceDerivative, EvidenceKind, EvidenceRead, Incident,
-                      IncidentEvidence, User)
-from ..storage import EvidenceStore, IncomingFile
-from . import metadata
+from ihl_docs.core.audit import log as audit
+from ihl_docs.core.access import can_edit_case
+from ihl_docs.core.db import ROW_LOCK
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.errors import Conflict, CustodyRuleViolation, EvidenceIntegrityError, Forbidden, InvalidInput, NotFound, TooLarge
+from ihl_docs.core.models import Case, CustodyAction, CustodyEvent, CustodyEventCreate, Evidence, EvidenceCreate, EvidenceDerivative, EvidenceKind, EvidenceRead, Incident, IncidentEvidence, User
+from ihl_docs.core.storage import EvidenceStore, IncomingFile
+from ihl_docs.evidence import metadata
 
 # What a person may record; `collected`/`received` come with the upload, and `accessed` and
 # `exported` are written by the system when bytes are read or exported.

@@ -6,7 +6,7 @@ import io
 from flask import Request, current_app, request
 from werkzeug.formparser import FormDataParser, MultiPartParser
 
-from ..storage import EvidenceStore
+from ihl_docs.core.storage import EvidenceStore
 
 # A multipart body is read from the WSGI server in blocks of READ_BLOCK: gunicorn receives up to
 # 1 MiB per recv() and, when asked for less, copies what it keeps back on every call. The parser

@@ -9,17 +9,15 @@ from flask import (Blueprint, Response, current_app, flash, redirect, render_tem
 from flask_login import current_user, login_required
 from sqlmodel import select
 
-from ..auth.access import can_edit_case, case_for
-from ..db import get_session
-from ..errors import (Conflict, CustodyRuleViolation, EvidenceIntegrityError, InvalidInput,
-                      NotFound, TooLarge)
-from ..forms_support import options, validated, with_full_messages
-from ..incidents import services as incident_services
-from ..models import Case, CustodyEventCreate, Evidence, EvidenceCreate, Incident
-from ..web import MAX_PAGE, form_errors_from, pager_for
-from . import services
-from .forms import (CustodyForm, EvidenceFilterForm, EvidenceForm, IncidentLinkForm, LinkForm,
-                    incident_choices)
+from ihl_docs.core.access import can_edit_case, case_for
+from ihl_docs.core.db import get_session
+from ihl_docs.core.errors import Conflict, CustodyRuleViolation, EvidenceIntegrityError, InvalidInput, NotFound, TooLarge
+from ihl_docs.core.forms_support import options, validated, with_full_messages
+from ihl_docs.incidents import services as incident_services
+from ihl_docs.core.models import Case, CustodyEventCreate, Evidence, EvidenceCreate, Incident
+from ihl_docs.core.web import MAX_PAGE, form_errors_from, pager_for
+from ihl_docs.evidence import services
+from ihl_docs.evidence.forms import CustodyForm, EvidenceFilterForm, EvidenceForm, IncidentLinkForm, LinkForm, incident_choices
 
 bp = Blueprint("evidence", __name__)
 

@@ -7,11 +7,8 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from wtforms.fields.core import UnboundField
 from wtforms.widgets import HiddenInput
 
-from ..forms_support import (REQUIRED, ChoiceField, MultiCheckboxField, NumberField,
-                             TimeOfDayField, day_and_time, enum_options, moment, options,
-                             strip, unix_newlines, values_of)
-from ..models import (CivilianObject, DatePrecision, IncidentType, VerificationStatus,
-                      WorkflowStatus, label)
+from ihl_docs.core.forms_support import REQUIRED, ChoiceField, MultiCheckboxField, NumberField, TimeOfDayField, day_and_time, enum_options, moment, options, strip, unix_newlines, values_of
+from ihl_docs.core.models import CivilianObject, DatePrecision, IncidentType, VerificationStatus, WorkflowStatus, label
 
 BAD_DATE = "Enter a date as YYYY-MM-DD."
 WHOLE_NUMBER = "Enter a whole number, e.g. 3."

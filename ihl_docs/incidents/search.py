@@ -13,7 +13,7 @@ import unicodedata
 
 import sqlalchemy as sa
 
-from ..models import Incident
+from ihl_docs.core.models import Incident
 
 MAX_WORDS = 16
 MIN_PREFIX = 2  # a shorter last word must match whole: one letter would match most incidents

@@ -6,14 +6,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
-from ..audit import services as audit
-from ..auth.access import TRANSITIONS, can_edit_case, is_member
-from ..db import ROW_LOCK
-from ..dbtypes import utcnow
-from ..errors import Forbidden, InvalidInput, NotFound, StaleVersion
-from ..models import (Case, CivilianObject, Incident, IncidentCreate, IncidentRead, Party, User,
-                      WorkflowStatus, _valid_state_code)
-from . import search
+from ihl_docs.core.audit import log as audit
+from ihl_docs.core.access import TRANSITIONS, can_edit_case, is_member
+from ihl_docs.core.db import ROW_LOCK
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.errors import Forbidden, InvalidInput, NotFound, StaleVersion
+from ihl_docs.core.models import Case, CivilianObject, Incident, IncidentCreate, IncidentRead, Party, User, WorkflowStatus, _valid_state_code
+from ihl_docs.incidents import search
 
 EDITABLE_FIELDS = [f for f in IncidentCreate.model_fields if f != "responsible_party"]
 

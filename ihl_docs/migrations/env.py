@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-from ihl_docs import models  # noqa: F401  (registers every table on the metadata)
+from ihl_docs.core import models# noqa: F401  (registers every table on the metadata)
 from ihl_docs.incidents.search import include_name
 
 config = context.config
@@ -13,7 +13,7 @@ target_metadata = SQLModel.metadata
 def run_migrations() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        from ihl_docs.db import make_engine
+        from ihl_docs.core.db import make_engine
 
         engine = make_engine(config.get_main_option("sqlalchemy.url"))
         with engine.connect() as connection:

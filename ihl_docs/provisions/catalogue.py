@@ -12,10 +12,9 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationE
                       field_validator, model_validator)
 from sqlmodel import Session, select
 
-from ..audit import services as audit
-from ..errors import InvalidInput
-from ..models import (Applicability, IncidentType, Instrument, InstrumentParty, Provision,
-                      ProvisionElement, SuggestionRule)
+from ihl_docs.core.audit import log as audit
+from ihl_docs.core.errors import InvalidInput
+from ihl_docs.core.models import Applicability, IncidentType, Instrument, InstrumentParty, Provision, ProvisionElement, SuggestionRule
 
 BUNDLED = Path(__file__).resolve().parent.parent / "data"
 KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,59}$"

@@ -7,8 +7,8 @@ from wtforms import BooleanField, Form, IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from ..forms_support import REQUIRED, ChoiceField, enum_options, options, strip, unix_newlines
-from ..models import Applicability, IncidentType
+from ihl_docs.core.forms_support import REQUIRED, ChoiceField, enum_options, options, strip, unix_newlines
+from ihl_docs.core.models import Applicability, IncidentType
 
 ANY = [("", "Any")]
 APPLIES_TO_WORDS = {Applicability.IAC: "International armed conflict",

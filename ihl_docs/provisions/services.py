@@ -6,11 +6,11 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, or_, select
 
-from ..audit import services as audit
-from ..db import ROW_LOCK
-from ..errors import Forbidden, InvalidInput, NotFound, StaleVersion
-from ..models import Applicability, Instrument, Provision, Role, User
-from .catalogue import elements_of, provision_snapshot, set_elements
+from ihl_docs.core.audit import log as audit
+from ihl_docs.core.db import ROW_LOCK
+from ihl_docs.core.errors import Forbidden, InvalidInput, NotFound, StaleVersion
+from ihl_docs.core.models import Applicability, Instrument, Provision, Role, User
+from ihl_docs.provisions.catalogue import elements_of, provision_snapshot, set_elements
 
 
 @dataclass

@@ -6,13 +6,13 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 from sqlmodel import select
 
-from ..db import get_session
-from ..errors import Forbidden, InvalidInput, StaleVersion
-from ..forms_support import stale_conflict, validated
-from ..models import Instrument, InstrumentParty, Provision, Role, SuggestionRule, User
-from ..web import MAX_PAGE, form_errors_from, pager_for
-from . import services
-from .forms import APPLIES_TO_WORDS, ProvisionFilterForm, ProvisionForm, SuggestionRuleForm
+from ihl_docs.core.db import get_session
+from ihl_docs.core.errors import Forbidden, InvalidInput, StaleVersion
+from ihl_docs.core.forms_support import stale_conflict, validated
+from ihl_docs.core.models import Instrument, InstrumentParty, Provision, Role, SuggestionRule, User
+from ihl_docs.core.web import MAX_PAGE, form_errors_from, pager_for
+from ihl_docs.provisions import services
+from ihl_docs.provisions.forms import APPLIES_TO_WORDS, ProvisionFilterForm, ProvisionForm, SuggestionRuleForm
 
 bp = Blueprint("provisions", __name__)
 
@@ -128,7 +128,7 @@ def _parties(db, instrument_id: int) -> list[InstrumentParty]:
 @login_required
 def suggestions():
     """The editable mapping from incident type and weapon to candidate provisions."""
-    from ..qualifications import services as qualifications
+    from ihl_docs.qualifications import services as qualifications
 
     db = get_session()
     form = SuggestionRuleForm()
@@ -165,7 +165,7 @@ def retire_suggestion(rule_id):
     from flask import abort
     from flask_wtf import FlaskForm
 
-    from ..qualifications import services as qualifications
+    from ihl_docs.qualifications import services as qualifications
 
     db = get_session()
     rule = db.get(SuggestionRule, rule_id) or abort(404)

@@ -6,8 +6,8 @@ from wtforms.utils import unset_value
 from wtforms.validators import InputRequired
 from wtforms.widgets import HiddenInput
 
-from ..forms_support import ChoiceField, enum_options, options, unix_newlines
-from ..models import Assessment, ElementStatus, Stance, label
+from ihl_docs.core.forms_support import ChoiceField, enum_options, options, unix_newlines
+from ihl_docs.core.models import Assessment, ElementStatus, Stance, label
 
 STANCE_CHOICES = options([("", "Not cited")] + [(s.value, label(s.value)) for s in Stance])
 # How a stance reads in the matrix and the lists: a symbol for the eye, a word for everyone.

@@ -4,16 +4,14 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from ..audit import services as audit
-from ..auth.access import is_member
-from ..db import ROW_LOCK
-from ..dbtypes import utcnow
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
-from ..models import (Assessment, Case, ElementEvidence, ElementFinding, ElementStatus, Evidence,
-                      Incident, IncidentEvidence, Provision, ProvisionElement, Qualification, Role,
-                      Stance, SuggestionRule, User)
-from ..provisions.catalogue import elements_of
-from . import applicability
+from ihl_docs.core.audit import log as audit
+from ihl_docs.core.access import is_member
+from ihl_docs.core.db import ROW_LOCK
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from ihl_docs.core.models import Assessment, Case, ElementEvidence, ElementFinding, ElementStatus, Evidence, Incident, IncidentEvidence, Provision, ProvisionElement, Qualification, Role, Stance, SuggestionRule, User
+from ihl_docs.provisions.catalogue import elements_of
+from ihl_docs.qualifications import applicability
 
 
 def can_qualify(session: Session, user: User, case: Case) -> bool:

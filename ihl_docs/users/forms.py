@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
-from ..forms_support import REQUIRED, ChoiceField, enum_options
-from ..models import Role
+from ihl_docs.core.forms_support import REQUIRED, ChoiceField, enum_options
+from ihl_docs.core.models import Role
 
 ROLE_HELP = ("Investigators open cases and file incidents; lawyers review them; auditors read "
              "everything and change nothing; administrators manage users.")

@@ -5,14 +5,14 @@ from flask_wtf import FlaskForm
 from flask_login import current_user
 from sqlmodel import select
 
-from ..auth import services
-from ..auth.login import role_required
-from ..db import get_session
-from ..errors import Conflict, InvalidInput
-from ..forms_support import with_full_messages
-from ..models import User
-from ..web import form_errors_from
-from .forms import UserForm
+from ihl_docs.auth import services
+from ihl_docs.core.login import role_required
+from ihl_docs.core.db import get_session
+from ihl_docs.core.errors import Conflict, InvalidInput
+from ihl_docs.core.forms_support import with_full_messages
+from ihl_docs.core.models import User
+from ihl_docs.core.web import form_errors_from
+from ihl_docs.users.forms import UserForm
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
 

@@ -16,10 +16,9 @@ from typing import Callable
 
 from sqlmodel import Session, func, select
 
-from ..audit.services import jsonable, verify_chain
-from ..models import (AuditCheckpoint, AuditEntry, Case, CustodyEvent, Dossier, DossierStatus,
-                      Evidence, EvidenceDerivative, FindingKind)
-from ..storage import EvidenceStore
+from ihl_docs.core.audit.log import jsonable, verify_chain
+from ihl_docs.core.models import AuditCheckpoint, AuditEntry, Case, CustodyEvent, Dossier, DossierStatus, Evidence, EvidenceDerivative, FindingKind
+from ihl_docs.core.storage import EvidenceStore
 
 Progress = Callable[[str, int], None]
 BATCH = 2000
@@ -225,7 +224,7 @@ def verify_all(session: Session, store: EvidenceStore, *, public_key: str | None
 def instance_public_key(key_path: str) -> str | None:
     """This instance's checkpoint key, which every checkpoint must be signed by (None: no key
     file yet, or one this process cannot read — then any validly signed checkpoint counts)."""
-    from ..audit.signing import existing_public_key
+    from ihl_docs.core.audit.signing import existing_public_key
 
     try:
         return existing_public_key(key_path)

@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import Form, IntegerField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ..forms_support import ChoiceField, options, strip, unix_newlines
-from .runs import NOTE_MAX
+from ihl_docs.core.forms_support import ChoiceField, options, strip, unix_newlines
+from ihl_docs.verification.runs import NOTE_MAX
 
 EVERYTHING = ""
 

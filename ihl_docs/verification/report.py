@@ -3,8 +3,8 @@
 from flask import render_template
 from sqlmodel import Session
 
-from ..models import VerificationRun
-from . import runs
+from ihl_docs.core.models import VerificationRun
+from ihl_docs.verification import runs
 
 
 def report_data(session: Session, run: VerificationRun) -> dict:
@@ -43,7 +43,7 @@ def _moment(value) -> str:
 
 def render_pdf(data: dict) -> bytes:
     """The report as PDF, with the dossiers' fonts and stylesheet; it fetches nothing else."""
-    from ..dossiers.render import STATIC_DIR, page_css, render_html
+    from ihl_docs.dossiers.render import STATIC_DIR, page_css, render_html
 
     html = render_template("verification/report_pdf.html", report=data, iso=_moment)
     pdf, _pages = render_html(html, page_css(f"Verification report {data['ref']}",

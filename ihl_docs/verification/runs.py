@@ -15,15 +15,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, func, select
 
-from .. import progress as progress_records
-from ..audit import services as audit
-from ..db import open_session, open_snapshot
-from ..dbtypes import utcnow
-from ..errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from ..models import Case, Role, RunStatus, User, VerificationFinding, VerificationRun
-from ..progress import Heartbeat, Observer, ProgressRecorder
-from ..storage import EvidenceStore
-from .checks import Report, verify
+from ihl_docs.core import progress as progress_records
+from ihl_docs.core.audit import log as audit
+from ihl_docs.core.db import open_session, open_snapshot
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from ihl_docs.core.models import Case, Role, RunStatus, User, VerificationFinding, VerificationRun
+from ihl_docs.core.progress import Heartbeat, Observer, ProgressRecorder
+from ihl_docs.core.storage import EvidenceStore
+from ihl_docs.verification.checks import Report, verify
 
 log = logging.getLogger(__name__)
 

@@ -8,14 +8,14 @@ from flask import (Blueprint, Response, current_app, flash, redirect, render_tem
 from flask_login import current_user
 from sqlmodel import select
 
-from ..auth.login import role_required
-from ..db import get_session
-from ..errors import Conflict, InvalidInput, NotFound
-from ..jobs import enqueue_verification
-from ..models import Case
-from ..web import MAX_PAGE, form_errors_from, pager_for
-from . import report, runs
-from .forms import EVERYTHING, AcknowledgeForm, RunPageForm, VerificationForm
+from ihl_docs.core.login import role_required
+from ihl_docs.core.db import get_session
+from ihl_docs.core.errors import Conflict, InvalidInput, NotFound
+from ihl_docs.core.jobs import enqueue_verification
+from ihl_docs.core.models import Case
+from ihl_docs.core.web import MAX_PAGE, form_errors_from, pager_for
+from ihl_docs.verification import report, runs
+from ihl_docs.verification.forms import EVERYTHING, AcknowledgeForm, RunPageForm, VerificationForm
 
 bp = Blueprint("verification", __name__, url_prefix="/verification")
 VERIFIERS = ("auditor", "admin")

@@ -6,7 +6,7 @@ Create Date: 2026-11-24
 """
 from alembic import op
 import sqlalchemy as sa
-import ihl_docs.dbtypes
+import ihl_docs.core.dbtypes
 
 
 revision = '0001'
@@ -18,7 +18,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('audit_entry',
     sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('occurred_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('occurred_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=300), nullable=False),
     sa.Column('action', sa.String(length=40), nullable=False),
     sa.Column('entity', sa.String(length=40), nullable=False),
@@ -38,8 +38,8 @@ def upgrade() -> None:
     op.create_table('login_throttle',
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
-    sa.Column('first_failure_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('locked_until', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_failure_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_login_throttle'))
     )
     op.create_table('user',
@@ -50,7 +50,7 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('must_change_password', sa.Boolean(), nullable=False),
-    sa.Column('created_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user'))
     )
@@ -62,8 +62,8 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_api_token_user_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
@@ -79,7 +79,7 @@ def upgrade() -> None:
     sa.Column('ref', sa.String(length=40), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('incident_counter', sa.Integer(), nullable=False),
-    sa.Column('created_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_case_created_by_id_user')),
@@ -91,9 +91,9 @@ def upgrade() -> None:
     op.create_table('login_session',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_login_session_user_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_session'))
     )
@@ -103,7 +103,7 @@ def upgrade() -> None:
     op.create_table('case_member',
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('added_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('added_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.Column('added_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['added_by_id'], ['user.id'], name=op.f('fk_case_member_added_by_id_user')),
     sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_case_member_case_id_case')),
@@ -129,8 +129,8 @@ def upgrade() -> None:
     op.create_table('incident',
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('incident_type', sa.String(length=32), nullable=False),
-    sa.Column('occurred_from', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('occurred_to', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('occurred_from', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('occurred_to', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.Column('date_precision', sa.String(length=16), nullable=False),
     sa.Column('place_name', sa.String(length=300), nullable=False),
     sa.Column('admin_area', sa.String(length=300), nullable=False),
@@ -147,7 +147,7 @@ def upgrade() -> None:
     sa.Column('injured_max', sa.Integer(), nullable=True),
     sa.Column('children_killed', sa.Integer(), nullable=True),
     sa.Column('children_injured', sa.Integer(), nullable=True),
-    sa.Column('civilian_objects', ihl_docs.dbtypes.JSONList(), nullable=False),
+    sa.Column('civilian_objects', ihl_docs.core.dbtypes.JSONList(), nullable=False),
     sa.Column('military_objective_notes', sa.Text(), nullable=False),
     sa.Column('verification_status', sa.String(length=20), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
@@ -155,9 +155,9 @@ def upgrade() -> None:
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('responsible_party_id', sa.Integer(), nullable=True),
     sa.Column('workflow_status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('updated_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_incident_case_id_case')),
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_incident_created_by_id_user')),

@@ -6,7 +6,7 @@ Create Date: 2026-11-24
 """
 from alembic import op
 import sqlalchemy as sa
-import ihl_docs.dbtypes
+import ihl_docs.core.dbtypes
 
 
 revision = '0002'
@@ -23,8 +23,8 @@ def upgrade() -> None:
     sa.Column('source_url', sa.String(length=2000), nullable=False),
     sa.Column('source_platform', sa.String(length=200), nullable=False),
     sa.Column('source_author', sa.String(length=300), nullable=False),
-    sa.Column('published_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('acquired_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('published_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acquired_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.Column('acquired_by', sa.String(length=300), nullable=False),
     sa.Column('acquisition_method', sa.Text(), nullable=False),
     sa.Column('sensitivity', sa.String(length=16), nullable=False),
@@ -37,13 +37,13 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=True),
     sa.Column('size', sa.BigInteger(), nullable=True),
     sa.Column('media_type', sa.String(length=200), nullable=False),
-    sa.Column('capture_time', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('capture_time', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.Column('capture_latitude', sa.Float(), nullable=True),
     sa.Column('capture_longitude', sa.Float(), nullable=True),
     sa.Column('capture_device', sa.String(length=300), nullable=False),
     sa.Column('metadata_note', sa.String(length=500), nullable=False),
     sa.Column('parent_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_evidence_case_id_case')),
@@ -60,7 +60,7 @@ def upgrade() -> None:
 
     op.create_table('custody_event',
     sa.Column('action', sa.String(length=16), nullable=False),
-    sa.Column('occurred_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('occurred_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.Column('custodian_from', sa.String(length=300), nullable=False),
     sa.Column('custodian_to', sa.String(length=300), nullable=False),
     sa.Column('place', sa.String(length=300), nullable=False),
@@ -69,7 +69,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('evidence_id', sa.Integer(), nullable=False),
     sa.Column('actor', sa.String(length=300), nullable=False),
-    sa.Column('recorded_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sha256_observed', sa.String(length=64), nullable=True),
     sa.Column('hash_matched', sa.Boolean(), nullable=True),
     sa.ForeignKeyConstraint(['evidence_id'], ['evidence.id'], name=op.f('fk_custody_event_evidence_id_evidence')),
@@ -85,7 +85,7 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('size', sa.BigInteger(), nullable=False),
     sa.Column('media_type', sa.String(length=100), nullable=False),
-    sa.Column('created_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['evidence_id'], ['evidence.id'], name=op.f('fk_evidence_derivative_evidence_id_evidence')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence_derivative')),
     sa.UniqueConstraint('evidence_id', 'purpose', name='uq_evidence_derivative_evidence_id_purpose')
@@ -97,7 +97,7 @@ def upgrade() -> None:
     sa.Column('incident_id', sa.Integer(), nullable=False),
     sa.Column('evidence_id', sa.Integer(), nullable=False),
     sa.Column('relevance', sa.Text(), nullable=False),
-    sa.Column('linked_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('linked_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.Column('linked_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['evidence_id'], ['evidence.id'], name=op.f('fk_incident_evidence_evidence_id_evidence')),
     sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_incident_evidence_incident_id_incident')),

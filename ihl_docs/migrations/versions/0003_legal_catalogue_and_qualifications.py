@@ -6,7 +6,7 @@ Create Date: 2026-11-24
 """
 from alembic import op
 import sqlalchemy as sa
-import ihl_docs.dbtypes
+import ihl_docs.core.dbtypes
 
 
 revision = '0003'
@@ -64,7 +64,7 @@ def upgrade() -> None:
     sa.Column('summary', sa.Text(), nullable=False),
     sa.Column('applies_to', sa.String(length=8), nullable=False),
     sa.Column('category', sa.String(length=60), nullable=False),
-    sa.Column('related', ihl_docs.dbtypes.JSONList(), nullable=False),
+    sa.Column('related', ihl_docs.core.dbtypes.JSONList(), nullable=False),
     sa.Column('source_url', sa.String(length=500), nullable=False),
     sa.Column('verification', sa.String(length=40), nullable=False),
     sa.Column('elements_source', sa.Text(), nullable=False),
@@ -96,9 +96,9 @@ def upgrade() -> None:
     sa.Column('provision_id', sa.Integer(), nullable=False),
     sa.Column('assessment', sa.String(length=16), nullable=False),
     sa.Column('analysis', sa.Text(), nullable=False),
-    sa.Column('created_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('updated_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_qualification_created_by_id_user')),
     sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_qualification_incident_id_incident')),
@@ -116,7 +116,7 @@ def upgrade() -> None:
     sa.Column('element_number', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('updated_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['qualification_id'], ['qualification.id'], name=op.f('fk_element_finding_qualification_id_qualification')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_element_finding')),
     sa.UniqueConstraint('qualification_id', 'element_number', name='uq_element_finding_qualification_id_element_number')

@@ -6,7 +6,7 @@ Create Date: 2026-11-25
 """
 from alembic import op
 import sqlalchemy as sa
-import ihl_docs.dbtypes
+import ihl_docs.core.dbtypes
 
 
 revision = '0004'
@@ -34,9 +34,9 @@ def upgrade() -> None:
     sa.Column('manifest', sa.Text(), nullable=False),
     sa.Column('audit_head_seq', sa.Integer(), nullable=True),
     sa.Column('audit_head_hash', sa.String(length=64), nullable=True),
-    sa.Column('created_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('started_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_dossier_case_id_case')),
     sa.ForeignKeyConstraint(['requested_by_id'], ['user.id'], name=op.f('fk_dossier_requested_by_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dossier'))

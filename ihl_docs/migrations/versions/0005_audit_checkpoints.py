@@ -6,7 +6,7 @@ Create Date: 2026-11-25
 """
 from alembic import op
 import sqlalchemy as sa
-import ihl_docs.dbtypes
+import ihl_docs.core.dbtypes
 
 
 revision = '0005'
@@ -19,8 +19,8 @@ def upgrade() -> None:
     op.create_table('audit_checkpoint',
     sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
-    sa.Column('occurred_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('signed_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('occurred_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('signed_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.Column('public_key', sa.String(length=64), nullable=False),
     sa.Column('signature', sa.String(length=128), nullable=False),
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_audit_checkpoint'))

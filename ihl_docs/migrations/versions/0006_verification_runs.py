@@ -6,7 +6,7 @@ Create Date: 2026-11-25
 """
 from alembic import op
 import sqlalchemy as sa
-import ihl_docs.dbtypes
+import ihl_docs.core.dbtypes
 
 
 revision = '0006'
@@ -34,9 +34,9 @@ def upgrade() -> None:
     sa.Column('problem_count', sa.Integer(), nullable=False),
     sa.Column('audit_head_seq', sa.Integer(), nullable=True),
     sa.Column('audit_head_hash', sa.String(length=64), nullable=True),
-    sa.Column('created_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('started_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_verification_run_case_id_case')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_verification_run'))
     )
@@ -52,7 +52,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('subject', sa.String(length=120), nullable=False),
     sa.Column('message', sa.Text(), nullable=False),
-    sa.Column('acknowledged_at', ihl_docs.dbtypes.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_at', ihl_docs.core.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.Column('acknowledged_by', sa.String(length=300), nullable=False),
     sa.Column('acknowledgement', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['run_id'], ['verification_run.id'], name=op.f('fk_verification_finding_run_id_verification_run')),

@@ -6,7 +6,7 @@ Create Date: 2026-11-25
 """
 from alembic import op
 import sqlalchemy as sa
-import ihl_docs.dbtypes
+import ihl_docs.core.dbtypes
 
 
 revision = '0008'
@@ -19,7 +19,7 @@ def upgrade() -> None:
     for table in ('dossier', 'verification_run'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('heartbeat_at',
-                                          ihl_docs.dbtypes.UTCDateTime(timezone=True),
+                                          ihl_docs.core.dbtypes.UTCDateTime(timezone=True),
                                           nullable=True))
 
 

@@ -39,8 +39,8 @@ def make_queue(url: str, *, immediate: bool = False) -> Huey:
 
 def init_jobs(app: Flask) -> None:
     """Build the app's queue and register its tasks, bound to the app's engine and store."""
-    from .audit.checkpoints import scheduled_checkpoint
-    from .dossiers.services import run_dossier
+    from ihl_docs.core.audit.checkpoints import scheduled_checkpoint
+    from ihl_docs.dossiers.services import run_dossier
 
     queue = make_queue(app.config["QUEUE_URL"], immediate=app.config["QUEUE_IMMEDIATE"])
     engine, store = app.extensions["ihl_engine"], app.extensions["ihl_store"]
@@ -52,8 +52,8 @@ def init_jobs(app: Flask) -> None:
 
     @queue.task(name="verify")
     def verify(run_ref: str) -> None:
-        from .verification import instance_public_key
-        from .verification.runs import run_verification
+        from ihl_docs.verification import instance_public_key
+        from ihl_docs.verification.runs import run_verification
 
         run_verification(engine, store, run_ref,
                          public_key=instance_public_key(app.config["SIGNING_KEY"]))
@@ -75,8 +75,8 @@ def init_jobs(app: Flask) -> None:
 def fail_silent(engine, silent_for: timedelta) -> list[str]:
     """Declare failed the dossier builds and verifications whose job has given no heartbeat for
     `silent_for`: the worker running them died (killed, its machine lost). Returns their refs."""
-    from .dossiers import services as dossiers
-    from .verification import runs
+    from ihl_docs.dossiers import services as dossiers
+    from ihl_docs.verification import runs
 
     return (dossiers.fail_interrupted(engine, silent_for)
             + runs.fail_interrupted(engine, silent_for))
@@ -90,14 +90,14 @@ def dossier_cache_dir(app: Flask) -> Path:
 def enqueue_dossier(dossier_ref: str) -> None:
     """Queue the build of a dossier whose queued record is already committed; if the queue
     cannot take it, the record says so rather than staying queued for ever."""
-    from .dossiers.services import NOT_QUEUED, fail_dossier
+    from ihl_docs.dossiers.services import NOT_QUEUED, fail_dossier
 
     _enqueue("build_dossier", dossier_ref, fail_dossier, NOT_QUEUED)
 
 
 def enqueue_verification(run_ref: str) -> None:
     """Queue a verification run whose queued record is already committed (as for dossiers)."""
-    from .verification.runs import NOT_QUEUED, fail_run
+    from ihl_docs.verification.runs import NOT_QUEUED, fail_run
 
     _enqueue("verify", run_ref, fail_run, NOT_QUEUED)
 
@@ -121,7 +121,7 @@ def run_worker(app: Flask, *, threads: int, interrupted_after: timedelta) -> Non
         log.warning("%s was left running by a worker that stopped: marked failed", ref)
     for ref in requeued:
         log.warning("%s was still waiting for a worker: queued again", ref)
-    from .audit.checkpoints import scheduled_checkpoint
+    from ihl_docs.core.audit.checkpoints import scheduled_checkpoint
 
     scheduled_checkpoint(app.extensions["ihl_engine"], app.config["SIGNING_KEY"])
     queue = app.extensions["ihl_queue"]
@@ -135,8 +135,8 @@ def recover(app: Flask, older_than: timedelta) -> tuple[list[str], list[str]]:
     `older_than`, and queue again those queued longer than that (their message may be lost, e.g.
     a Redis that was emptied; a job delivered twice runs once). Returns (refs failed, refs
     queued again)."""
-    from .dossiers import services as dossiers
-    from .verification import runs
+    from ihl_docs.dossiers import services as dossiers
+    from ihl_docs.verification import runs
 
     engine, tasks = app.extensions["ihl_engine"], app.extensions["ihl_tasks"]
     failed, requeued = fail_silent(engine, older_than), []

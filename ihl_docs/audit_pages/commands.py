@@ -10,10 +10,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from ..errors import DomainError
+from ihl_docs.core.errors import DomainError
 
 EXPORT_ACTOR = "ihl audit export"
-VERIFIER = Path(__file__).with_name("verify_audit.py")
+VERIFIER = Path(__file__).resolve().parents[1] / "core" / "audit" / "verify_audit.py"
 
 
 @click.group("audit", cls=AppGroup)
@@ -22,7 +22,7 @@ def audit_group():
 
 
 def _sign_head():
-    from .checkpoints import sign_head
+    from ihl_docs.core.audit.checkpoints import sign_head
 
     try:
         return sign_head(current_app.extensions["ihl_engine"], current_app.config["SIGNING_KEY"])
@@ -54,9 +54,9 @@ def export_command(output):
 
     The export is itself recorded in the audit log. If the log does not verify, it is exported
     all the same (to be examined), no checkpoint is signed, and the exit status is 1."""
-    from ..cli import _commit_or_fail
-    from ..db import open_session
-    from .services import head, record
+    from ihl_docs.cli import _commit_or_fail
+    from ihl_docs.core.db import open_session
+    from ihl_docs.core.audit.log import head, record
 
     target = Path(output)
     if target.exists() and not (target.is_dir() and not any(target.iterdir())):
@@ -90,9 +90,9 @@ def export_command(output):
 
 def write_export(session, target: Path) -> tuple[int, int]:
     """Write the three files; returns (entries, checkpoints) written."""
-    from .chain import canonical_json
-    from .checkpoints import checkpoint_document, list_checkpoints
-    from .services import iter_entries
+    from ihl_docs.core.audit.chain import canonical_json
+    from ihl_docs.core.audit.checkpoints import checkpoint_document, list_checkpoints
+    from ihl_docs.core.audit.log import iter_entries
 
     # Checkpoints first: entries appended meanwhile only lengthen the log past the last of them.
     checkpoints = [checkpoint_document(c) for c in list_checkpoints(session)]

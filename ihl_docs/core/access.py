@@ -2,8 +2,8 @@
 
 from sqlmodel import Session, select
 
-from ..errors import Forbidden, NotFound
-from ..models import Case, CaseMember, Role, User, WorkflowStatus
+from ihl_docs.core.errors import Forbidden, NotFound
+from ihl_docs.core.models import Case, CaseMember, Role, User, WorkflowStatus
 
 READ_ALL_ROLES = {Role.admin, Role.auditor}
 

@@ -14,16 +14,15 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session, func, select
 
-from .auth import services as auth
-from .cases import services as cases
-from .demo_files import Photo, Post, Report, photo_jpeg, post_png, report_pdf, transcript
-from .errors import Conflict, DomainError
-from .evidence import services as evidence_services
-from .incidents import services as incidents
-from .models import (Case, CaseCreate, CustodyEventCreate, EvidenceCreate, IncidentCreate, Role,
-                     User)
-from .qualifications import services as qualifications
-from .storage import EvidenceStore
+from ihl_docs.auth import services as auth
+from ihl_docs.cases import services as cases
+from ihl_docs.demo.files import Photo, Post, Report, photo_jpeg, post_png, report_pdf, transcript
+from ihl_docs.core.errors import Conflict, DomainError
+from ihl_docs.evidence import services as evidence_services
+from ihl_docs.incidents import services as incidents
+from ihl_docs.core.models import Case, CaseCreate, CustodyEventCreate, EvidenceCreate, IncidentCreate, Role, User
+from ihl_docs.qualifications import services as qualifications
+from ihl_docs.core.storage import EvidenceStore
 
 CASE_REF = "DEMO-2023-001"
 MARK = "ILLUSTRATIVE DEMO — invented places, people and parties"
@@ -575,10 +574,10 @@ def _has_case(engine) -> bool:
 @with_appcontext
 def demo_command():
     """Load an illustrative case (invented places, people and parties) into an empty database."""
-    from .cli import DEFAULT_ADMIN_EMAIL
-    from .db import get_session
-    from .provisions import catalogue
-    from .schema import upgrade
+    from ihl_docs.cli import DEFAULT_ADMIN_EMAIL
+    from ihl_docs.core.db import get_session
+    from ihl_docs.provisions import catalogue
+    from ihl_docs.core.schema import upgrade
 
     engine = current_app.extensions["ihl_engine"]
     if _has_case(engine):

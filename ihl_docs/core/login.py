@@ -5,8 +5,8 @@ from functools import wraps
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, current_user
 
-from ..db import open_session
-from .services import user_for_login_session
+from ihl_docs.core.db import open_session
+from ihl_docs.auth.services import user_for_login_session
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"

@@ -11,7 +11,7 @@ from pydantic import (AwareDatetime, BaseModel, StringConstraints, create_model,
 from pydantic.fields import FieldInfo
 from sqlmodel import Field, SQLModel
 
-from .dbtypes import JSONList, UTCDateTime, utcnow
+from ihl_docs.core.dbtypes import JSONList, UTCDateTime, utcnow
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",

@@ -8,10 +8,9 @@ from enum import Enum
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..dbtypes import utcnow
-from ..models import AuditEntry
-from .chain import (GENESIS_HASH, altered, canonical_entry_text, canonical_json, entry_hash,
-                    missing, unlinked)
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.models import AuditEntry
+from ihl_docs.core.audit.chain import GENESIS_HASH, altered, canonical_entry_text, canonical_json, entry_hash, missing, unlinked
 
 # Any fixed 64-bit number: the PostgreSQL advisory lock that serialises appends to the chain.
 AUDIT_LOCK_KEY = 0x1D0C5A0D17
@@ -214,7 +213,7 @@ def verify_chain(session: Session, public_key: str | None = None) -> tuple[int, 
     """Recompute the chain and hold it against the signed checkpoints; return how many entries
     held and the problems found (the chain's first break, then each checkpoint problem).
     With `public_key` (hex), a checkpoint signed by another key is a problem too."""
-    from .checkpoints import verify_against_checkpoints
+    from ihl_docs.core.audit.checkpoints import verify_against_checkpoints
 
     count, problem = verify_stored_entries(session)
     problems = [problem[1]] if problem else []

@@ -9,8 +9,8 @@ from flask import flash
 from pydantic import ValidationError
 from wtforms import FloatField, SelectChoice, SelectField, SelectMultipleField, TimeField, widgets
 
-from .dbtypes import utcnow
-from .models import label
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.models import label
 
 REQUIRED = "This field is required."
 COUNTRIES = sorted(((c.alpha_3, c.name) for c in pycountry.countries), key=lambda c: c[1])

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from .db import open_session
-from .dbtypes import utcnow
+from ihl_docs.core.db import open_session
+from ihl_docs.core.dbtypes import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def mark_failed(session: Session, record, message: str, *, actor: str, entity: s
                 case_ref: str | None) -> None:
     """Set a queued or running record to failed with its reason, and write its audit entry, in
     the caller's transaction."""
-    from .audit import services as audit
+    from ihl_docs.core.audit import log as audit
 
     before = {"status": str(record.status), "stage": record.stage, "progress": record.progress}
     record.status, record.error, record.finished_at = "failed", message, utcnow()

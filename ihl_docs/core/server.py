@@ -13,7 +13,7 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from . import create_app
+        from ihl_docs import create_app
 
         app = create_app()
         app.extensions["ihl_store"].clean_temporary()  # uploads cut off by a crash

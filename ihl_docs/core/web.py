@@ -8,8 +8,8 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from .errors import DomainError
-from .models import label
+from ihl_docs.core.errors import DomainError
+from ihl_docs.core.models import label
 
 ERROR_TEXT = {
     400: "The request could not be understood.",

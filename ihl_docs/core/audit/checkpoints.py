@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from ..dbtypes import utcnow
-from ..errors import Conflict
-from ..models import AuditCheckpoint, AuditEntry
-from .services import head, jsonable, verify_chain
-from .signing import load_or_create_key, public_key_hex, signature_valid
-from .verify_audit import checkpoint_message, checkpoint_problems
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.errors import Conflict
+from ihl_docs.core.models import AuditCheckpoint, AuditEntry
+from ihl_docs.core.audit.log import head, jsonable, verify_chain
+from ihl_docs.core.audit.signing import load_or_create_key, public_key_hex, signature_valid
+from ihl_docs.core.audit.verify_audit import checkpoint_message, checkpoint_problems
 
 
 def checkpoint_document(checkpoint: AuditCheckpoint) -> dict:
@@ -105,7 +105,7 @@ def sign_head(engine, key_path, *, every_minutes: int | None = None) -> AuditChe
     """Sign the chain head (if due, with `every_minutes`) in transactions of its own: what the
     worker and the commands call. The log is checked in a read, so writers wait only for the
     signing itself. None if nothing was signed."""
-    from ..db import open_session
+    from ihl_docs.core.db import open_session
 
     with open_session(engine, write=False) as session:
         if every_minutes is not None and not checkpoint_due(session, every_minutes):

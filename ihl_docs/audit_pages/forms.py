@@ -3,7 +3,7 @@
 from wtforms import DateField, Form, IntegerField, StringField, ValidationError
 from wtforms.validators import Length, NumberRange, Optional, Regexp
 
-from ..forms_support import ChoiceField, options, strip
+from ihl_docs.core.forms_support import ChoiceField, options, strip
 
 BAD_DATE = "Enter a date as YYYY-MM-DD."
 # No control characters: a filter value is compared in SQL, and PostgreSQL refuses NUL in text.

@@ -1,0 +1,1 @@
+"""The core: what every feature needs, knowing no feature."""

@@ -1,0 +1,1 @@
+"""The audit log: the writer, the hash chain, signed checkpoints."""
