@@ -68,7 +68,7 @@ def test_only_silent_jobs_are_declared_failed(app, db):
                  "WHERE ref = :r", s=long_ago, h=beat, r=ref)
     sql(app, "UPDATE verification_run SET status = 'running', started_at = :s, "
              "heartbeat_at = NULL WHERE ref = :r", s=long_ago, r=run.ref)
-    failed = fail_silent(app.extensions["ihl_engine"], timedelta(minutes=5))
+    failed = fail_silent(app, timedelta(minutes=5))
     assert failed == [silent.ref, run.ref]
     assert stored(app, Dossier, silent.ref).error == services.INTERRUPTED
     assert stored(app, Dossier, beating.ref).status == DossierStatus.running

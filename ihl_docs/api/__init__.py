@@ -29,3 +29,7 @@ def _register() -> None:
 
 
 _register()
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)

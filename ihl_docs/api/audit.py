@@ -9,7 +9,8 @@ from ihl_docs.core.audit import history as log
 from ihl_docs.core.access import READ_ALL_ROLES
 from ihl_docs.core.db import get_session, open_snapshot
 from ihl_docs.core.errors import Forbidden, InvalidInput
-from ihl_docs.core.jobs import enqueue_verification
+from ihl_docs.core.jobs import enqueue
+from ihl_docs.verification import VERIFY_JOB
 from ihl_docs.core.models import Case
 from ihl_docs.verification import instance_public_key, report, runs, verify_all
 from ihl_docs.api import inputs
@@ -66,7 +67,7 @@ def start_verification():
             raise InvalidInput(message, {"case_ref": message})
     run = runs.request_run(session, actor=user, case=case)
     session.commit()  # the worker (or, immediate, this thread) opens its own session
-    enqueue_verification(run.ref)
+    enqueue(VERIFY_JOB, run.ref)
     session.refresh(run)
     located_at("api.show_verification", id=run.ref)
 

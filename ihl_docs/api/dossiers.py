@@ -6,12 +6,14 @@ from ihl_docs.core.access import case_for
 from ihl_docs.core.db import get_session
 from ihl_docs.dossiers import services
 from ihl_docs.core.errors import Forbidden
-from ihl_docs.core.jobs import enqueue_dossier
+from ihl_docs.core.jobs import enqueue
+from ihl_docs.dossiers import BUILD_JOB
 from ihl_docs.core.models import Dossier, User
 from ihl_docs.api import inputs
 from ihl_docs.api.auth import api_user
 from ihl_docs.api.pages import located_at, page
 from ihl_docs.api.schemas import DossierAccepted, DossierRead
+from ihl_docs.core.access import can_do_legal_work
 
 PDF_HEADERS = {"X-Content-Type-Options": "nosniff",
                "Content-Security-Policy": "sandbox; default-src 'none'",
@@ -32,13 +34,13 @@ def request_case_dossier(ref: str):
     """Record the request and queue the build; the answer says how far it got."""
     session, user = get_session(), api_user()
     case = case_for(session, user, inputs.checked_ref(ref, "case"))
-    if not services.can_generate(session, user, case):
+    if not can_do_legal_work(session, user, case):
         raise Forbidden("Only the case's lawyers (and administrators) generate dossiers.")
     body = inputs.body()
     dossier = services.request_dossier(session, case, audience=body.audience.value,
                                        prepared_by=body.prepared_by, actor=user)
     session.commit()  # the worker (or, immediate, this thread) opens its own session
-    enqueue_dossier(dossier.ref)
+    enqueue(BUILD_JOB, dossier.ref)
     session.refresh(dossier)
     located_at("api.show_dossier", id=dossier.ref)
 

@@ -6,9 +6,9 @@ import mimetypes
 from flask import current_app, request, send_file
 from sqlmodel import Session, select
 
-from ihl_docs.core.access import can_edit_case, can_read_case, case_for
+from ihl_docs.core.access import case_for
 from ihl_docs.core.db import get_session
-from ihl_docs.core.errors import Forbidden, NotFound
+from ihl_docs.core.errors import NotFound
 from ihl_docs.evidence import services
 from ihl_docs.evidence.upload import store
 from ihl_docs.core.models import Case, Evidence, EvidenceCreate, Incident, User
@@ -18,6 +18,7 @@ from ihl_docs.api.errors import invalid
 from ihl_docs.api.incidents import incident_for
 from ihl_docs.api.pages import page
 from ihl_docs.api.schemas import EvidenceLinkRead
+from ihl_docs.core.access import EDIT, load_in_case
 
 MIB = 1024 * 1024
 # An original is only ever a download: never rendered, sniffed or allowed to run anything.
@@ -118,13 +119,8 @@ def link_incident_evidence(ref: str):
 def evidence_for(session: Session, user: User, ref: str, *, write: bool = False) -> Evidence:
     """The item if the user may see it (404 otherwise) and, with write=True, add to it (403)."""
     inputs.checked_ref(ref, "evidence")
-    evidence = session.exec(select(Evidence).where(Evidence.ref == ref)).first()
-    case = session.get(Case, evidence.case_id) if evidence else None
-    if case is None or not can_read_case(session, user, case):
-        raise NotFound(f"No evidence {ref} that you can see.")
-    if write and not can_edit_case(session, user, case):
-        raise Forbidden("Your role does not allow changing evidence in this case.")
-    return evidence
+    return load_in_case(session, user, Evidence, ref, need=EDIT if write else None,
+                        refusal="Your role does not allow changing evidence in this case.")[0]
 
 
 def _incident_in(session: Session, case: Case, ref: str, field: str) -> Incident:

@@ -1,18 +1,19 @@
 """Incidents through the API: list and file within a case, show, edit, move through review."""
 
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from ihl_docs.core.access import can_edit_case, can_read_case, case_for
+from ihl_docs.core.access import case_for
 from ihl_docs.core.db import get_session
-from ihl_docs.core.errors import Forbidden, NotFound
+from ihl_docs.core.errors import Forbidden
 from ihl_docs.incidents import services as incidents
-from ihl_docs.core.models import Case, Incident, Role, User
+from ihl_docs.core.models import Incident, Role, User
 from ihl_docs.api import inputs
 from ihl_docs.api.auth import api_user
 from ihl_docs.api.errors import field_messages, invalid
 from ihl_docs.api.pages import page
 from ihl_docs.api.schemas import IncidentCreate
+from ihl_docs.core.access import EDIT, load_in_case
 
 
 def list_case_incidents(ref: str):
@@ -74,13 +75,8 @@ def change_incident_status(ref: str):
 def incident_for(session: Session, user: User, ref: str, *, write: bool = False) -> Incident:
     """The incident if the user may see it (404 otherwise) and, with write=True, edit it (403)."""
     inputs.checked_ref(ref, "incident")
-    incident = session.exec(select(Incident).where(Incident.ref == ref)).first()
-    case = session.get(Case, incident.case_id) if incident else None
-    if case is None or not can_read_case(session, user, case):
-        raise NotFound(f"No incident {ref} that you can see.")
-    if write and not can_edit_case(session, user, case):
-        raise Forbidden("Your role does not allow editing incidents in this case.")
-    return incident
+    return load_in_case(session, user, Incident, ref, need=EDIT if write else None,
+                        refusal="Your role does not allow editing incidents in this case.")[0]
 
 
 def _checked_changes(session: Session, incident: Incident, changes: dict) -> dict:

@@ -18,6 +18,7 @@ from ihl_docs.api.errors import invalid
 from ihl_docs.api.incidents import incident_for
 from ihl_docs.api.pages import page
 from ihl_docs.api.schemas import ProvisionRead, QualificationRead
+from ihl_docs.core.access import can_do_legal_work
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,59}")
 ID_PATTERN = re.compile(r"[0-9]{1,10}")
@@ -101,7 +102,7 @@ def _qualification_for(session: Session, user: User, qid: str) -> Qualification:
 
 
 def _require_qualifier(session: Session, user: User, incident: Incident) -> None:
-    if not qualifications.can_qualify(session, user, session.get(Case, incident.case_id)):
+    if not can_do_legal_work(session, user, session.get(Case, incident.case_id)):
         raise Forbidden("Only the case's lawyers (and administrators) qualify incidents.")
 
 

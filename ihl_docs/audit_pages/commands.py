@@ -54,7 +54,7 @@ def export_command(output):
 
     The export is itself recorded in the audit log. If the log does not verify, it is exported
     all the same (to be examined), no checkpoint is signed, and the exit status is 1."""
-    from ihl_docs.cli import _commit_or_fail
+    from ihl_docs.core.commands import commit_or_fail
     from ihl_docs.core.db import open_session
     from ihl_docs.core.audit.log import head, record
 
@@ -73,7 +73,7 @@ def export_command(output):
                       entity_id=str(top.seq if top else 0),
                       after={"to": os.path.abspath(output)})
 
-    _commit_or_fail(record_export)
+    commit_or_fail(record_export)
     try:
         _sign_head()
         finding = None

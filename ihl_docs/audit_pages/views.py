@@ -9,7 +9,6 @@ from ihl_docs.core.login import role_required
 from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import NotFound
 from ihl_docs.core.forms_support import day_end, day_start, display_value
-from ihl_docs.incidents.forms import FIELD_LABELS
 from ihl_docs.core.models import label
 from ihl_docs.core.web import MAX_PAGE, pager_for
 from ihl_docs.core.audit import history as log
@@ -115,7 +114,7 @@ def _render(template: str, **context):
 
 def _labels(entity: str) -> dict:
     """How the pages name an entity's fields, where they have their own words for them."""
-    return FIELD_LABELS if entity == "incident" else {}
+    return log.field_labels(current_app, entity)
 
 
 def _rows(fields: dict, labels: dict | None = None) -> list[dict]:

@@ -197,3 +197,30 @@ def create_first_admin(session: Session, email: str, *, actor: str) -> str | Non
     create_user(session, email, Role.admin, password, name="Administrator", actor=actor,
                 must_change_password=True)
     return password
+
+
+DEFAULT_ADMIN_EMAIL = "admin@example.org"
+
+
+def load_user(token: str):
+    """Flask-Login's user loader: the account of a live login session, or None."""
+    from flask import current_app
+
+    from ihl_docs.core.db import open_session
+    from ihl_docs.core.login import CurrentUser
+
+    # A short read-only session of its own: a writing request must not take SQLite's write lock
+    # here, before its body (perhaps a large upload) has even been received.
+    with open_session(current_app.extensions["ihl_engine"], write=False) as session:
+        user = user_for_login_session(session, token)
+    return CurrentUser(user, token) if user else None
+
+
+def first_admin_step(session: Session, options: dict) -> list[str]:
+    """`ihl init`: on a database with no account, create an administrator."""
+    email = options.get("admin_email") or DEFAULT_ADMIN_EMAIL
+    password = create_first_admin(session, email, actor=options["actor"])
+    if not password:
+        return []
+    return [f"Created the administrator {email}.",
+            f"One-time password (change it at first log-in): {password}"]

@@ -40,3 +40,11 @@ class BagRefused(DomainError):
 # bagit logs each difference it finds as a warning; the commands name them in their own one-line
 # message, so its records go to the application's handlers if it has any, never to bare stderr.
 logging.getLogger("bagit").addHandler(logging.NullHandler())
+
+
+def init_app(app) -> None:
+    """`ihl export` and `ihl import`."""
+    from ihl_docs.bags.commands import export_command, import_command
+
+    app.cli.add_command(export_command)
+    app.cli.add_command(import_command)

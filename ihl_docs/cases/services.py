@@ -4,9 +4,9 @@ from sqlmodel import Session, select
 
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.access import can_create_case, can_edit_case
-from ihl_docs.core.db import ROW_LOCK
-from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ihl_docs.core.models import Case, CaseCreate, CaseMember, CaseRead, CaseUpdate, Evidence, Incident, Party, PartyIn, User
+from ihl_docs.core.versions import lock_at_version, save_version
 
 
 def create_case(session: Session, data: CaseCreate, *, actor: User) -> Case:
@@ -28,32 +28,23 @@ def create_case(session: Session, data: CaseCreate, *, actor: User) -> Case:
     return case
 
 
+CASE_STALE = "{what} was changed by someone else since you opened it (your version {mine}, now {now})."
+
+
 def update_case(session: Session, case: Case, data: CaseUpdate, *, expected_version: int,
                 actor: User) -> Case:
     if not can_edit_case(session, actor, case):
         raise Forbidden("Your role does not allow changing this case.")
-    session.refresh(case, with_for_update=ROW_LOCK)
-    if case.version != expected_version:
-        raise StaleVersion(
-            f"Case {case.ref} was changed by someone else since you opened it "
-            f"(your version {expected_version}, now {case.version}).",
-            case.version, audit.changes_since(session, "case", case.ref, expected_version),
-        )
+    lock_at_version(session, case, expected_version, entity="case", entity_id=case.ref,
+                    what=f"Case {case.ref}", message=CASE_STALE)
     _check_parties(data.parties)
     _check_parties_in_use(session, case, data.parties)
     before = case_snapshot(session, case)
     case.title, case.summary = data.title.strip(), data.summary
     case.conflict_classification = data.conflict_classification
     _set_parties(session, case, data.parties)
-    after = case_snapshot(session, case, data.parties)
-    if after == before:
-        return case
-    case.version += 1
-    session.add(case)
-    session.flush()
-    after["version"] = case.version
-    audit.record(session, actor=actor.email, action="update", entity="case", entity_id=case.ref,
-                 case_ref=case.ref, before=before, after=after)
+    save_version(session, case, before, lambda: case_snapshot(session, case, data.parties),
+                 actor=actor.email, entity="case", entity_id=case.ref, case_ref=case.ref)
     return case
 
 

@@ -6,7 +6,7 @@ from sqlmodel import func, select
 
 from ihl_docs.core.access import can_create_case, can_edit_case, case_for, visible_cases
 from ihl_docs.core.db import get_session
-from ihl_docs.dossiers.services import can_generate
+from ihl_docs.core.access import can_do_legal_work
 from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
 from ihl_docs.core.forms_support import COUNTRIES, stale_conflict, validated, with_full_messages
 from ihl_docs.incidents.services import IncidentFilter, search_incidents
@@ -124,5 +124,5 @@ def _detail_page(case, member_form):
         "cases/detail.html", case=case, parties=services.parties(db, case),
         members=services.members(db, case), incidents=incidents, incident_total=total,
         can_edit=can_edit_case(db, user, case), member_form=member_form,
-        can_generate_dossier=can_generate(db, user, case),
+        can_generate_dossier=can_do_legal_work(db, user, case),
     )

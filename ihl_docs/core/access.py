@@ -1,5 +1,8 @@
 """Who may do what: roles, case membership and the incident workflow."""
 
+from dataclasses import dataclass
+from typing import Callable
+
 from sqlmodel import Session, select
 
 from ihl_docs.core.errors import Forbidden, NotFound
@@ -43,17 +46,45 @@ def allowed_transitions(session: Session, user: User, case: Case, status: str) -
     return [to for (frm, to), roles in TRANSITIONS.items() if frm == status and user.role in roles]
 
 
-def case_for(session: Session, user: User, ref: str, *, write: bool = False) -> Case:
-    """The case with that ref if the user may see it (and, with write=True, change it).
+def can_do_legal_work(session: Session, user: User, case: Case) -> bool:
+    """Qualify incidents and generate dossiers: the case's lawyers, and administrators."""
+    return user.role == Role.admin or (user.role == Role.legal and is_member(session, user, case))
 
-    A case the user may not see is reported as not found, so its existence is not revealed.
-    """
-    case = session.exec(select(Case).where(Case.ref == ref)).first()
-    if case is None or not can_read_case(session, user, case):
-        raise NotFound(f"No case {ref} that you can see.")
-    if write and not can_edit_case(session, user, case):
-        raise Forbidden("Your role does not allow changing this case.")
-    return case
+
+@dataclass(frozen=True)
+class Permission:
+    """Something a user may or may not do within a case they can see, and how a refusal reads."""
+
+    allows: Callable[[Session, User, Case], bool]
+    refusal: str
+
+
+EDIT = Permission(can_edit_case, "Your role does not allow changing this case.")
+LEGAL_WORK = Permission(can_do_legal_work,
+                        "Only the case's lawyers (and administrators) qualify incidents.")
+
+
+def load_in_case(session: Session, user: User | None, model, ref: str, *,
+                 need: Permission | None = None, refusal: str | None = None):
+    """The record of `model` (Case, or a record with `case_id`) with that ref, and its case.
+
+    A record whose case the user may not see is reported as not found, whatever the reason, so
+    its existence is not revealed. With `need`, a record the user may see but not act on is
+    refused (403, `refusal` or the permission's words). `user` None is the operator at the
+    command line, who may see and do everything."""
+    record = session.exec(select(model).where(model.ref == ref)).first()
+    case = record if model is Case or record is None else session.get(Case, record.case_id)
+    if case is None or (user is not None and not can_read_case(session, user, case)):
+        suffix = " that you can see." if user is not None else "."
+        raise NotFound(f"No {model.__tablename__.replace('_', ' ')} {ref}{suffix}")
+    if need is not None and user is not None and not need.allows(session, user, case):
+        raise Forbidden(refusal or need.refusal)
+    return record, case
+
+
+def case_for(session: Session, user: User | None, ref: str, *, write: bool = False) -> Case:
+    """The case with that ref if the user may see it (and, with write=True, change it)."""
+    return load_in_case(session, user, Case, ref, need=EDIT if write else None)[0]
 
 
 def visible_cases(session: Session, user: User):

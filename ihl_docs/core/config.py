@@ -83,3 +83,9 @@ def flask_settings(config: dict) -> dict:
         "WTF_CSRF_SSL_STRICT": config["SECURE_COOKIES"],
         "JSON_SORT_KEYS": False,
     }
+
+
+def template_folder() -> str:
+    """The templates: the checkout's templates/ folder, or the installed package's copy."""
+    checkout = PROJECT_ROOT / "templates"
+    return str(checkout if checkout.is_dir() else Path(__file__).resolve().parents[1] / "templates")

@@ -6,13 +6,18 @@ inline when it is queued, in the process that queues it (the tests do so).
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Callable
 
 from flask import Flask, current_app
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 from huey.consumer import Consumer
+from sqlalchemy.engine import Engine
+
+from ihl_docs.core.audit.checkpoints import scheduled_checkpoint
 
 QUEUE_NAME = "ihl_docs"
 SQLITE_PREFIX = "sqlite:///"
@@ -37,77 +42,70 @@ def make_queue(url: str, *, immediate: bool = False) -> Huey:
         f"IHL_QUEUE_URL {url!r} is not a job queue: use sqlite:///PATH or redis://HOST:PORT/DB.")
 
 
+@dataclass(frozen=True)
+class JobKind:
+    """A kind of background job that works on a record (a dossier, a verification run), as a
+    feature registers it: what runs it, and the steps of its record's life cycle the core calls."""
+
+    name: str                                    # the task's name on the queue
+    run: Callable[[Flask, str], object]          # the job body, given the app and the record's ref
+    fail: Callable[[Engine, str, str], object]   # record that it failed, with a message
+    not_queued: str                              # that message when the queue cannot take it
+    fail_interrupted: Callable[[Engine, timedelta], list[str]]  # silent ones: marked failed
+    waiting_since: Callable[[Engine, timedelta], list[str]]     # refs still queued
+
+
 def init_jobs(app: Flask) -> None:
-    """Build the app's queue and register its tasks, bound to the app's engine and store."""
-    from ihl_docs.core.audit.checkpoints import scheduled_checkpoint
-    from ihl_docs.dossiers.services import run_dossier
-
+    """Build the app's queue and its periodic task; features then add their kinds of job."""
     queue = make_queue(app.config["QUEUE_URL"], immediate=app.config["QUEUE_IMMEDIATE"])
-    engine, store = app.extensions["ihl_engine"], app.extensions["ihl_store"]
-    cache_dir = dossier_cache_dir(app)
+    app.extensions["ihl_queue"] = queue
+    app.extensions["ihl_tasks"] = {}
+    app.extensions["ihl_job_kinds"] = {}
+    engine = app.extensions["ihl_engine"]
 
-    @queue.task(name="build_dossier")
-    def build_dossier(dossier_ref: str) -> None:
-        run_dossier(engine, store, dossier_ref, cache_dir)
-
-    @queue.task(name="verify")
-    def verify(run_ref: str) -> None:
-        from ihl_docs.verification import instance_public_key
-        from ihl_docs.verification.runs import run_verification
-
-        run_verification(engine, store, run_ref,
-                         public_key=instance_public_key(app.config["SIGNING_KEY"]))
+    @queue.periodic_task(crontab(), name="fail_silent_jobs")  # every minute, in every worker
+    def fail_silent_jobs() -> None:
+        for ref in fail_silent(app, timedelta(minutes=app.config["JOB_SILENT_MINUTES"])):
+            logging.getLogger("ihl_docs.worker").warning(
+                "%s stopped giving signs of life (its worker died?): marked failed", ref)
 
     @queue.periodic_task(crontab(), name="audit_checkpoint")  # looks every minute; signs when due
     def audit_checkpoint() -> None:
         scheduled_checkpoint(engine, app.config["SIGNING_KEY"], app.config["CHECKPOINT_MINUTES"])
 
-    @queue.periodic_task(crontab(), name="fail_silent_jobs")  # every minute, in every worker
-    def fail_silent_jobs() -> None:
-        for ref in fail_silent(engine, timedelta(minutes=app.config["JOB_SILENT_MINUTES"])):
-            logging.getLogger("ihl_docs.worker").warning(
-                "%s stopped giving signs of life (its worker died?): marked failed", ref)
 
-    app.extensions["ihl_queue"] = queue
-    app.extensions["ihl_tasks"] = {"build_dossier": build_dossier, "verify": verify}
+def register_job(app: Flask, kind: JobKind) -> None:
+    """Add a kind of job: its task on the app's queue, and its record's life cycle."""
+    queue = app.extensions["ihl_queue"]
+
+    def body(ref: str) -> None:
+        kind.run(app, ref)
+
+    app.extensions["ihl_tasks"][kind.name] = queue.task(name=kind.name)(body)
+    app.extensions["ihl_job_kinds"][kind.name] = kind
 
 
-def fail_silent(engine, silent_for: timedelta) -> list[str]:
-    """Declare failed the dossier builds and verifications whose job has given no heartbeat for
+def job_kinds(app: Flask) -> list[JobKind]:
+    return list(app.extensions["ihl_job_kinds"].values())
+
+
+def fail_silent(app: Flask, silent_for: timedelta) -> list[str]:
+    """Declare failed the jobs of every kind whose record has given no heartbeat for
     `silent_for`: the worker running them died (killed, its machine lost). Returns their refs."""
-    from ihl_docs.dossiers import services as dossiers
-    from ihl_docs.verification import runs
-
-    return (dossiers.fail_interrupted(engine, silent_for)
-            + runs.fail_interrupted(engine, silent_for))
+    engine = app.extensions["ihl_engine"]
+    return [ref for kind in job_kinds(app) for ref in kind.fail_interrupted(engine, silent_for)]
 
 
-def dossier_cache_dir(app: Flask) -> Path:
-    """Where the renderer keeps the sections it has rendered, to reuse unchanged ones."""
-    return Path(app.instance_path) / "dossier-cache"
-
-
-def enqueue_dossier(dossier_ref: str) -> None:
-    """Queue the build of a dossier whose queued record is already committed; if the queue
-    cannot take it, the record says so rather than staying queued for ever."""
-    from ihl_docs.dossiers.services import NOT_QUEUED, fail_dossier
-
-    _enqueue("build_dossier", dossier_ref, fail_dossier, NOT_QUEUED)
-
-
-def enqueue_verification(run_ref: str) -> None:
-    """Queue a verification run whose queued record is already committed (as for dossiers)."""
-    from ihl_docs.verification.runs import NOT_QUEUED, fail_run
-
-    _enqueue("verify", run_ref, fail_run, NOT_QUEUED)
-
-
-def _enqueue(task: str, ref: str, fail, message: str) -> None:
+def enqueue(kind_name: str, ref: str) -> None:
+    """Queue a job whose queued record is already committed; if the queue cannot take it, the
+    record says so rather than staying queued for ever."""
+    app = current_app._get_current_object()
+    kind = app.extensions["ihl_job_kinds"][kind_name]
     try:
-        current_app.extensions["ihl_tasks"][task](ref)
+        app.extensions["ihl_tasks"][kind_name](ref)
     except Exception:
         logging.getLogger(__name__).exception("Could not queue %s", ref)
-        fail(current_app.extensions["ihl_engine"], ref, message)
+        kind.fail(app.extensions["ihl_engine"], ref, kind.not_queued)
 
 
 def run_worker(app: Flask, *, threads: int, interrupted_after: timedelta) -> None:
@@ -121,8 +119,6 @@ def run_worker(app: Flask, *, threads: int, interrupted_after: timedelta) -> Non
         log.warning("%s was left running by a worker that stopped: marked failed", ref)
     for ref in requeued:
         log.warning("%s was still waiting for a worker: queued again", ref)
-    from ihl_docs.core.audit.checkpoints import scheduled_checkpoint
-
     scheduled_checkpoint(app.extensions["ihl_engine"], app.config["SIGNING_KEY"])
     queue = app.extensions["ihl_queue"]
     log.info("Worker started: %d thread(s), queue %s", threads, describe_queue(app))
@@ -131,19 +127,15 @@ def run_worker(app: Flask, *, threads: int, interrupted_after: timedelta) -> Non
 
 
 def recover(app: Flask, older_than: timedelta) -> tuple[list[str], list[str]]:
-    """Declare failed the dossiers and verification runs silent (no heartbeat) for longer than
-    `older_than`, and queue again those queued longer than that (their message may be lost, e.g.
-    a Redis that was emptied; a job delivered twice runs once). Returns (refs failed, refs
-    queued again)."""
-    from ihl_docs.dossiers import services as dossiers
-    from ihl_docs.verification import runs
-
+    """Declare failed the jobs silent (no heartbeat) for longer than `older_than`, and queue
+    again those queued longer than that (their message may be lost, e.g. a Redis that was
+    emptied; a job delivered twice runs once). Returns (refs failed, refs queued again)."""
     engine, tasks = app.extensions["ihl_engine"], app.extensions["ihl_tasks"]
-    failed, requeued = fail_silent(engine, older_than), []
-    for module, task in ((dossiers, tasks["build_dossier"]), (runs, tasks["verify"])):
-        waiting = module.waiting_since(engine, older_than)
+    failed, requeued = fail_silent(app, older_than), []
+    for kind in job_kinds(app):
+        waiting = kind.waiting_since(engine, older_than)
         for ref in waiting:
-            task(ref)
+            tasks[kind.name](ref)
         requeued += waiting
     return failed, requeued
 

@@ -1,12 +1,11 @@
-"""Flask-Login wiring: the cookie holds a server-side session token, never a user id."""
+"""Flask-Login wiring: the cookie holds a server-side session token, never a user id. The auth
+feature gives the login manager its user loader."""
 
 from functools import wraps
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, current_user
 
-from ihl_docs.core.db import open_session
-from ihl_docs.auth.services import user_for_login_session
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -27,15 +26,6 @@ class CurrentUser(UserMixin):
 
     def __getattr__(self, name):
         return getattr(self.user, name)
-
-
-@login_manager.user_loader
-def load_user(token: str):
-    # A short read-only session of its own: a writing request must not take SQLite's write lock
-    # here, before its body (perhaps a large upload) has even been received.
-    with open_session(current_app.extensions["ihl_engine"], write=False) as session:
-        user = user_for_login_session(session, token)
-    return CurrentUser(user, token) if user else None
 
 
 def init_login(app) -> None:

@@ -1,11 +1,13 @@
 """Running the application under gunicorn (the production WSGI server)."""
 
+from pathlib import Path
+
 from gunicorn.app.base import BaseApplication
 
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, options: dict):
-        self.options = options
+    def __init__(self, factory, options: dict):
+        self.factory, self.options = factory, options
         super().__init__()
 
     def load_config(self):
@@ -13,15 +15,17 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from ihl_docs import create_app
-
-        app = create_app()
+        app = self.factory()
         app.extensions["ihl_store"].clean_temporary()  # uploads cut off by a crash
         return app
 
 
-def run_gunicorn(host: str, port: int, workers: int) -> None:
-    _Gunicorn({
+def run_gunicorn(factory, host: str, port: int, workers: int,
+                 address_file: Path | None = None) -> None:
+    """Serve the applications `factory` makes (one per worker process) with gunicorn. While it
+    runs, `address_file` names the address it really listens on (other commands print it)."""
+    _Gunicorn(factory, {
+        **_address_hooks(address_file),
         "bind": f"{host}:{port}",
         "workers": workers,
         "worker_class": "gthread",
@@ -31,3 +35,26 @@ def run_gunicorn(host: str, port: int, workers: int) -> None:
         # Paths only: query strings can hold search terms about witnesses.
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
     }).run()
+
+
+def _address_hooks(address_file: Path | None) -> dict:
+    if address_file is None:
+        return {}
+
+    def when_ready(server):
+        address_file.parent.mkdir(parents=True, exist_ok=True)
+        address_file.write_text("".join(f"{listener}\n" for listener in server.LISTENERS))
+
+    def on_exit(server):
+        address_file.unlink(missing_ok=True)
+
+    return {"when_ready": when_ready, "on_exit": on_exit}
+
+
+def serving_address(address_file: Path) -> str | None:
+    """The address a running `ihl serve` of this instance listens on, if one runs."""
+    try:
+        lines = address_file.read_text().split()
+    except OSError:
+        return None
+    return lines[0] if lines else None

@@ -4,10 +4,13 @@ import errno
 from dataclasses import dataclass, field
 
 from flask import flash, jsonify, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
+from ihl_docs.core.access import load_in_case
+from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import DomainError
 from ihl_docs.core.models import label
 
@@ -141,3 +144,19 @@ def pager_for(form, page: int, pages: int, total: int) -> Pager:
         previous = number
     return Pager(page, pages, total, links,
                  url(page - 1) if page > 1 else None, url(page + 1) if page < pages else None)
+
+
+def load_for_user(model, ref: str, *, need=None, refusal: str | None = None):
+    """`access.load_in_case` for the logged-in user, on this request's session."""
+    return load_in_case(get_session(), current_user.user, model, ref, need=need, refusal=refusal)
+
+
+def init_proxies(app) -> None:
+    """Behind IHL_PROXIES reverse proxies, take the client's address, scheme and host from
+    the X-Forwarded-* headers the nearest ones set (and only those: others could be forged)."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    count = app.config["PROXIES"]
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count,
+                                x_port=count)

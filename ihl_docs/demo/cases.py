@@ -574,7 +574,7 @@ def _has_case(engine) -> bool:
 @with_appcontext
 def demo_command():
     """Load an illustrative case (invented places, people and parties) into an empty database."""
-    from ihl_docs.cli import DEFAULT_ADMIN_EMAIL
+    from ihl_docs.auth.services import DEFAULT_ADMIN_EMAIL
     from ihl_docs.core.db import get_session
     from ihl_docs.provisions import catalogue
     from ihl_docs.core.schema import upgrade

@@ -1,1 +1,18 @@
 """Case dossiers: the PDF a legal team hands over, built reproducibly from the case's records."""
+
+BUILD_JOB = "build_dossier"
+
+
+def init_app(app) -> None:
+    """Pages, the `ihl dossier` command and the build job."""
+    from ihl_docs.core.jobs import JobKind, register_job
+    from ihl_docs.dossiers import services
+    from ihl_docs.dossiers.commands import dossier_command
+    from ihl_docs.dossiers.views import bp
+
+    app.register_blueprint(bp)
+    app.cli.add_command(dossier_command)
+    register_job(app, JobKind(
+        name=BUILD_JOB, run=services.run_queued, fail=services.fail_dossier,
+        not_queued=services.NOT_QUEUED, fail_interrupted=services.fail_interrupted,
+        waiting_since=services.waiting_since))

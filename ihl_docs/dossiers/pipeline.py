@@ -73,7 +73,7 @@ def build(session, case, *, audience, prepared_by, store, out, cache_dir, progre
 # ---- templates --------------------------------------------------------------------------------
 
 def template_environment() -> Environment:
-    from ihl_docs import _template_folder
+    from ihl_docs.core.config import template_folder as _template_folder
 
     env = Environment(loader=FileSystemLoader(_template_folder()),
                       autoescape=select_autoescape(default=True, default_for_string=True),

@@ -18,15 +18,15 @@ from sqlmodel import Session, func, select
 from ihl_docs.core import progress as progress_records
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.audit.chain import GENESIS_HASH, canonical_json
-from ihl_docs.core.access import can_read_case, is_member
 from ihl_docs.core.db import ROW_LOCK, open_session
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.errors import Conflict, DomainError, EvidenceIntegrityError, Forbidden, InvalidInput, NotFound
 from ihl_docs.evidence import services as evidence_services
-from ihl_docs.core.models import Case, Dossier, DossierAudience, DossierStatus, Evidence, Role, User
+from ihl_docs.core.models import Case, Dossier, DossierAudience, DossierStatus, Evidence, User
 from ihl_docs.core.progress import Heartbeat, Observer, ProgressRecorder
 from ihl_docs.core.storage import EvidenceStore, IncomingFile, StoredFile
 from ihl_docs.dossiers.build import BuiltDossier, build_dossier
+from ihl_docs.core.access import can_do_legal_work, load_in_case
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +39,12 @@ OPEN = (DossierStatus.queued, DossierStatus.running)
 COMMAND_ACTOR = "ihl dossier"  # the actor of a dossier requested on the command line
 WORKER_ACTOR = "ihl worker"
 
-def can_generate(session: Session, user: User, case: Case) -> bool:
-    """Lawyers who are members of the case, and administrators."""
-    return user.role == Role.admin or (user.role == Role.legal and is_member(session, user, case))
-
-
 def request_dossier(session: Session, case: Case, *, audience: str, prepared_by: str | None,
                     actor: User | str) -> Dossier:
     """Record a queued dossier of `case`; `actor` is the requesting user, or the name of a
     command run on the server. "Prepared by" defaults to the user's name."""
     if isinstance(actor, User):
-        if not can_generate(session, actor, case):
+        if not can_do_legal_work(session, actor, case):
             raise Forbidden("Only the case's lawyers (and administrators) generate dossiers.")
         actor_name, requester, default = actor.email, actor.id, actor.name or actor.email
     else:
@@ -98,13 +93,9 @@ def audited(dossier: Dossier) -> dict:
 
 # --- reading ---------------------------------------------------------------------------------
 
-def dossier_for(session: Session, user: User, ref: str) -> tuple[Dossier, Case]:
+def dossier_for(session: Session, user: User | None, ref: str) -> tuple[Dossier, Case]:
     """The dossier and its case, if the user may see the case; otherwise not found."""
-    dossier = session.exec(select(Dossier).where(Dossier.ref == ref)).first()
-    case = session.get(Case, dossier.case_id) if dossier else None
-    if case is None or not can_read_case(session, user, case):
-        raise NotFound(f"No dossier {ref} that you can see.")
-    return dossier, case
+    return load_in_case(session, user, Dossier, ref)
 
 
 def case_dossiers(session: Session, case: Case, *, offset: int = 0,
@@ -144,6 +135,17 @@ def not_ready_message(dossier: Dossier) -> str:
 
 
 # --- the job ---------------------------------------------------------------------------------
+
+def cache_dir(app) -> Path:
+    """Where the renderer keeps the sections it has rendered, to reuse unchanged ones."""
+    return Path(app.instance_path) / "dossier-cache"
+
+
+def run_queued(app, dossier_ref: str) -> Dossier | None:
+    """The queued job: build the dossier with the app's database, store and section cache."""
+    return run_dossier(app.extensions["ihl_engine"], app.extensions["ihl_store"], dossier_ref,
+                       cache_dir(app))
+
 
 def run_dossier(engine: Engine, store: EvidenceStore, dossier_ref: str,
                 cache_dir: Path | None = None, *,

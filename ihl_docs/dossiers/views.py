@@ -9,11 +9,13 @@ from flask_login import current_user, login_required
 from ihl_docs.core.access import case_for
 from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import EvidenceIntegrityError, Forbidden, InvalidInput
-from ihl_docs.core.jobs import enqueue_dossier
+from ihl_docs.core.jobs import enqueue
+from ihl_docs.dossiers import BUILD_JOB
 from ihl_docs.core.models import DossierStatus
 from ihl_docs.core.web import MAX_PAGE, form_errors_from, pager_for
 from ihl_docs.dossiers import services
 from ihl_docs.dossiers.forms import DossierForm, DossierPageForm
+from ihl_docs.core.access import can_do_legal_work
 
 bp = Blueprint("dossiers", __name__)
 
@@ -38,7 +40,7 @@ def request_dossier(ref):
     """Record the request, commit it, then queue the build (the worker opens its own session)."""
     db, user = get_session(), current_user.user
     case = case_for(db, user, ref)
-    if not services.can_generate(db, user, case):
+    if not can_do_legal_work(db, user, case):
         raise Forbidden("Only the case's lawyers (and administrators) generate dossiers.")
     form = DossierForm()
     if form.validate_on_submit():
@@ -50,7 +52,7 @@ def request_dossier(ref):
             form_errors_from(form, exc)
         else:
             db.commit()
-            enqueue_dossier(dossier.ref)
+            enqueue(BUILD_JOB, dossier.ref)
             flash(f"Dossier {dossier.ref} requested.", "success")
             return redirect(url_for("dossiers.detail", ref=dossier.ref))
     return _list_page(case, form), 422
@@ -100,4 +102,4 @@ def _list_page(case, form):
         "dossiers/list.html", case=case, form=form, dossiers=dossiers,
         requesters=services.requesters(db, dossiers), statuses=DossierStatus,
         pager=pager_for(pages_form, page, pages, total),
-        can_generate=services.can_generate(db, user, case))
+        can_generate=can_do_legal_work(db, user, case))

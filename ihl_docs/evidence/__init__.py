@@ -1,0 +1,10 @@
+"""Evidence: streamed, hashed uploads, metadata, custody chains and incident links."""
+
+
+def init_app(app) -> None:
+    """Pages, and the request class that hashes an upload as it arrives."""
+    from ihl_docs.evidence.upload import init_uploads
+    from ihl_docs.evidence.views import bp
+
+    init_uploads(app)
+    app.register_blueprint(bp)

@@ -113,6 +113,5 @@ def discard_unkept_uploads(_exc=None) -> None:
 
 
 def init_uploads(app) -> None:
-    app.extensions["ihl_store"] = EvidenceStore(app.config["EVIDENCE_DIR"])
     app.request_class = UploadRequest
     app.teardown_request(discard_unkept_uploads)

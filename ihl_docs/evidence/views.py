@@ -13,11 +13,12 @@ from ihl_docs.core.access import can_edit_case, case_for
 from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import Conflict, CustodyRuleViolation, EvidenceIntegrityError, InvalidInput, NotFound, TooLarge
 from ihl_docs.core.forms_support import options, validated, with_full_messages
-from ihl_docs.incidents import services as incident_services
-from ihl_docs.core.models import Case, CustodyEventCreate, Evidence, EvidenceCreate, Incident
+from ihl_docs.core.models import CustodyEventCreate, Evidence, EvidenceCreate, Incident
 from ihl_docs.core.web import MAX_PAGE, form_errors_from, pager_for
 from ihl_docs.evidence import services
 from ihl_docs.evidence.forms import CustodyForm, EvidenceFilterForm, EvidenceForm, IncidentLinkForm, LinkForm, incident_choices
+from ihl_docs.core.access import EDIT
+from ihl_docs.core.web import load_for_user
 
 bp = Blueprint("evidence", __name__)
 
@@ -232,23 +233,11 @@ def _store():
 def _evidence_for(ref: str, *, write: bool = False):
     """The item and its case if the user may see them; otherwise 'not found', whatever the
     reason, so that another case's evidence is not revealed."""
-    db = get_session()
-    try:
-        item = services.get_evidence(db, ref)
-        case = case_for(db, current_user.user, db.get(Case, item.case_id).ref, write=write)
-    except NotFound:
-        raise NotFound(f"No evidence {ref} that you can see.") from None
-    return item, case
+    return load_for_user(Evidence, ref, need=EDIT if write else None)
 
 
 def _incident_for(ref: str):
-    db = get_session()
-    try:
-        incident = incident_services.get_incident(db, ref)
-        case = case_for(db, current_user.user, db.get(Case, incident.case_id).ref)
-    except NotFound:
-        raise NotFound(f"No incident {ref} that you can see.") from None
-    return incident, case
+    return load_for_user(Incident, ref)
 
 
 def _incidents_of(case) -> list[Incident]:

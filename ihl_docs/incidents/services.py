@@ -10,8 +10,9 @@ from ihl_docs.core.audit import log as audit
 from ihl_docs.core.access import TRANSITIONS, can_edit_case, is_member
 from ihl_docs.core.db import ROW_LOCK
 from ihl_docs.core.dbtypes import utcnow
-from ihl_docs.core.errors import Forbidden, InvalidInput, NotFound, StaleVersion
+from ihl_docs.core.errors import Forbidden, InvalidInput, NotFound
 from ihl_docs.core.models import Case, CivilianObject, Incident, IncidentCreate, IncidentRead, Party, User, WorkflowStatus, _valid_state_code
+from ihl_docs.core.versions import lock_at_version, save_version
 from ihl_docs.incidents import search
 
 EDITABLE_FIELDS = [f for f in IncidentCreate.model_fields if f != "responsible_party"]
@@ -90,14 +91,8 @@ def update_incident(session: Session, incident: Incident, changes: dict, *, expe
     case = session.get(Case, incident.case_id)
     if not can_edit_case(session, actor, case):
         raise Forbidden("Your role does not allow editing incidents in this case.")
-    session.refresh(incident, with_for_update=ROW_LOCK)
-    if incident.version != expected_version:
-        raise StaleVersion(
-            f"Incident {incident.ref} was changed by someone else since you opened it "
-            f"(your version {expected_version}, now {incident.version}). Nothing was saved.",
-            incident.version,
-            audit.changes_since(session, "incident", incident.ref, expected_version),
-        )
+    lock_at_version(session, incident, expected_version, entity="incident",
+                    entity_id=incident.ref, what=f"Incident {incident.ref}")
     if incident.workflow_status == WorkflowStatus.approved:
         raise Forbidden("This incident is approved; a lawyer must reopen it before it is edited.")
     before = incident_snapshot(session, incident)
@@ -108,16 +103,8 @@ def update_incident(session: Session, incident: Incident, changes: dict, *, expe
         incident.responsible_party_id = _party_id(session, case, changes["responsible_party"])
     for name, value in values.items():
         setattr(incident, name, value)
-    after = incident_snapshot(session, incident)
-    if audit.changed_fields(before, after) == {}:
-        return incident
-    incident.version += 1
-    incident.updated_at = utcnow()
-    session.add(incident)
-    session.flush()
-    audit.record(session, actor=actor.email, action="update", entity="incident",
-                 entity_id=incident.ref, case_ref=case.ref, before=before,
-                 after=incident_snapshot(session, incident))
+    save_version(session, incident, before, lambda: incident_snapshot(session, incident),
+                 actor=actor.email, entity="incident", entity_id=incident.ref, case_ref=case.ref)
     return incident
 
 
@@ -125,13 +112,9 @@ def change_status(session: Session, incident: Incident, to: str, *, expected_ver
                   actor: User) -> Incident:
     """Move an incident along draft -> submitted -> in legal review -> approved."""
     case = session.get(Case, incident.case_id)
-    session.refresh(incident, with_for_update=ROW_LOCK)
-    if incident.version != expected_version:
-        raise StaleVersion(
-            f"Incident {incident.ref} was changed by someone else since you opened it.",
-            incident.version,
-            audit.changes_since(session, "incident", incident.ref, expected_version),
-        )
+    lock_at_version(session, incident, expected_version, entity="incident",
+                    entity_id=incident.ref, what=f"Incident {incident.ref}",
+                    message="{what} was changed by someone else since you opened it.")
     roles = TRANSITIONS.get((incident.workflow_status, to))
     if roles is None:
         raise InvalidInput(f"An incident cannot go from {incident.workflow_status} to {to}.",
@@ -141,13 +124,9 @@ def change_status(session: Session, incident: Incident, to: str, *, expected_ver
         raise Forbidden(f"Your role may not move an incident to {to}.")
     before = incident_snapshot(session, incident)
     incident.workflow_status = to
-    incident.version += 1
-    incident.updated_at = utcnow()
-    session.add(incident)
-    session.flush()
-    audit.record(session, actor=actor.email, action="status_change", entity="incident",
-                 entity_id=incident.ref, case_ref=case.ref, before=before,
-                 after=incident_snapshot(session, incident))
+    save_version(session, incident, before, lambda: incident_snapshot(session, incident),
+                 actor=actor.email, action="status_change", entity="incident",
+                 entity_id=incident.ref, case_ref=case.ref)
     return incident
 
 

@@ -11,13 +11,15 @@ from ihl_docs.core.access import READ_ALL_ROLES, allowed_transitions, can_edit_c
 from ihl_docs.cases.services import parties
 from ihl_docs.core.db import get_session
 from ihl_docs.core.dbtypes import utcnow
-from ihl_docs.core.errors import InvalidInput, NotFound, StaleVersion
+from ihl_docs.core.errors import InvalidInput, StaleVersion
 from ihl_docs.evidence.services import evidence_of_incident
 from ihl_docs.core.forms_support import COUNTRIES, add_errors, day_end, day_start, display_value, stale_conflict, validated
-from ihl_docs.core.models import Case, IncidentCreate, WorkflowStatus, label
+from ihl_docs.core.models import Incident, Case, IncidentCreate, WorkflowStatus, label
 from ihl_docs.core.web import MAX_PAGE, form_errors_from, pager_for
 from ihl_docs.incidents import services
 from ihl_docs.incidents.forms import FIELD_LABELS, IncidentEditForm, IncidentFilterForm, IncidentForm, StatusForm
+from ihl_docs.core.access import EDIT
+from ihl_docs.core.web import load_for_user
 
 bp = Blueprint("incidents", __name__)
 
@@ -117,13 +119,7 @@ def change_status(ref):
 def _incident_for(ref: str, *, write: bool = False):
     """The incident and its case if the user may see them; otherwise 'not found', whatever the
     reason, so that another case's incidents are not revealed."""
-    db = get_session()
-    try:
-        incident = services.get_incident(db, ref)
-        case = case_for(db, current_user.user, db.get(Case, incident.case_id).ref, write=write)
-    except NotFound:
-        raise NotFound(f"No incident {ref} that you can see.") from None
-    return incident, case
+    return load_for_user(Incident, ref, need=EDIT if write else None)
 
 
 def _checked(form):

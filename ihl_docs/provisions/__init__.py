@@ -1,0 +1,13 @@
+"""The legal catalogue: instruments, provisions and their elements, states' participation."""
+
+
+def init_app(app) -> None:
+    """Pages, `ihl provisions import`, and the bundled catalogue loaded by `ihl init`."""
+    from ihl_docs.core.commands import register_init_step
+    from ihl_docs.provisions.catalogue import bundled_catalogue_step
+    from ihl_docs.provisions.commands import provisions_group
+    from ihl_docs.provisions.views import bp
+
+    app.register_blueprint(bp)
+    app.cli.add_command(provisions_group)
+    register_init_step(app, bundled_catalogue_step)

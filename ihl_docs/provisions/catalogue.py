@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.errors import InvalidInput
 from ihl_docs.core.models import Applicability, IncidentType, Instrument, InstrumentParty, Provision, ProvisionElement, SuggestionRule
+from ihl_docs.core.versions import save_version
 
 BUNDLED = Path(__file__).resolve().parent.parent / "data"
 KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,59}$"
@@ -287,16 +288,11 @@ def _upsert_provision(session, record, instrument, report, actor, update_existin
     for name, value in values.items():
         setattr(provision, name, value)
     set_elements(session, provision, [e.text for e in record.elements])
-    after = provision_snapshot(session, provision)
-    if audit.changed_fields(before, after) == {}:
+    if not save_version(session, provision, before, lambda: provision_snapshot(session, provision),
+                        actor=actor, entity="provision", entity_id=provision.key):
         report.unchanged += 1
         return
-    provision.version += 1
-    session.add(provision)
-    session.flush()
     report.changed.append(record.key)
-    audit.record(session, actor=actor, action="update", entity="provision",
-                 entity_id=provision.key, before=before, after=provision_snapshot(session, provision))
 
 
 def set_elements(session: Session, provision: Provision, texts: list[str]) -> None:
@@ -339,3 +335,9 @@ def load_bundled(session: Session, *, actor: str) -> LoadReport:
             audit.record(session, actor=actor, action="create", entity="suggestion_rule",
                          entity_id=str(rule.id), after=audit.snapshot(rule))
     return report
+
+
+def bundled_catalogue_step(session: Session, options: dict) -> list[str]:
+    """`ihl init`: load the bundled catalogue (new and changed provisions; none removed)."""
+    report = load_bundled(session, actor=options["actor"])
+    return [f"Legal catalogue: {report.summary()}"]

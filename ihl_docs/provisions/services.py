@@ -6,10 +6,9 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, or_, select
 
-from ihl_docs.core.audit import log as audit
-from ihl_docs.core.db import ROW_LOCK
-from ihl_docs.core.errors import Forbidden, InvalidInput, NotFound, StaleVersion
+from ihl_docs.core.errors import Forbidden, InvalidInput, NotFound
 from ihl_docs.core.models import Applicability, Instrument, Provision, Role, User
+from ihl_docs.core.versions import lock_at_version, save_version
 from ihl_docs.provisions.catalogue import elements_of, provision_snapshot, set_elements
 
 
@@ -88,13 +87,10 @@ def correct_provision(session: Session, provision: Provision, data: ProvisionCor
     """Correct a provision (audited); qualifications keep their findings by element number."""
     if actor.role not in (Role.admin, Role.legal):
         raise Forbidden("Only lawyers and administrators correct the catalogue.")
-    session.refresh(provision, with_for_update=ROW_LOCK)
-    if provision.version != expected_version:
-        raise StaleVersion(
-            f"{provision.key} was corrected by someone else since you opened it "
-            f"(your version {expected_version}, now {provision.version}). Nothing was saved.",
-            provision.version,
-            audit.changes_since(session, "provision", provision.key, expected_version))
+    lock_at_version(session, provision, expected_version, entity="provision",
+                    entity_id=provision.key, what=provision.key,
+                    message="{what} was corrected by someone else since you opened it (your "
+                            "version {mine}, now {now}). Nothing was saved.")
     known = set(session.exec(select(Provision.key)))
     unknown = [k for k in data.related if k not in known]
     if unknown:
@@ -106,14 +102,8 @@ def correct_provision(session: Session, provision: Provision, data: ProvisionCor
     for name, value in data.model_dump(exclude={"elements"}).items():
         setattr(provision, name, value.strip() if isinstance(value, str) else value)
     set_elements(session, provision, [t.strip() for t in data.elements])
-    after = provision_snapshot(session, provision)
-    if audit.changed_fields(before, after) == {}:
-        return provision
-    provision.version += 1
-    session.add(provision)
-    session.flush()
-    audit.record(session, actor=actor.email, action="update", entity="provision",
-                 entity_id=provision.key, before=before, after=provision_snapshot(session, provision))
+    save_version(session, provision, before, lambda: provision_snapshot(session, provision),
+                 actor=actor.email, entity="provision", entity_id=provision.key)
     return provision
 
 

@@ -5,24 +5,19 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from ihl_docs.core.audit import log as audit
-from ihl_docs.core.access import is_member
-from ihl_docs.core.db import ROW_LOCK
 from ihl_docs.core.dbtypes import utcnow
-from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ihl_docs.core.models import Assessment, Case, ElementEvidence, ElementFinding, ElementStatus, Evidence, Incident, IncidentEvidence, Provision, ProvisionElement, Qualification, Role, Stance, SuggestionRule, User
+from ihl_docs.core.versions import lock_at_version, save_version
 from ihl_docs.provisions.catalogue import elements_of
 from ihl_docs.qualifications import applicability
-
-
-def can_qualify(session: Session, user: User, case: Case) -> bool:
-    """Lawyers who are members of the case, and administrators."""
-    return user.role == Role.admin or (user.role == Role.legal and is_member(session, user, case))
+from ihl_docs.core.access import LEGAL_WORK
 
 
 def _require(session: Session, user: User, incident: Incident) -> Case:
     case = session.get(Case, incident.case_id)
-    if not can_qualify(session, user, case):
-        raise Forbidden("Only the case's lawyers (and administrators) qualify incidents.")
+    if not LEGAL_WORK.allows(session, user, case):
+        raise Forbidden(LEGAL_WORK.refusal)
     return case
 
 
@@ -62,13 +57,8 @@ def add_qualification(session: Session, incident: Incident, provision_key: str, 
 
 
 def _check_version(session: Session, qualification: Qualification, expected: int | None) -> None:
-    session.refresh(qualification, with_for_update=ROW_LOCK)
-    if expected is not None and qualification.version != expected:
-        raise StaleVersion(
-            f"This qualification was changed by someone else since you opened it "
-            f"(your version {expected}, now {qualification.version}). Nothing was saved.",
-            qualification.version,
-            audit.changes_since(session, "qualification", str(qualification.id), expected))
+    lock_at_version(session, qualification, expected, entity="qualification",
+                    entity_id=str(qualification.id), what="This qualification")
 
 
 def update_qualification(session: Session, qualification: Qualification, *, assessment: str,
@@ -142,16 +132,10 @@ def _cited_evidence(session: Session, incident: Incident,
 
 
 def _save(session, qualification, before, case, actor, action) -> Qualification:
-    after = qualification_snapshot(session, qualification)
-    if audit.changed_fields(before, after) == {}:
-        return qualification
-    qualification.version += 1
-    qualification.updated_at = utcnow()
-    session.add(qualification)
-    session.flush()
-    audit.record(session, actor=actor.email, action=action, entity="qualification",
-                 entity_id=str(qualification.id), case_ref=case.ref, before=before,
-                 after=qualification_snapshot(session, qualification))
+    save_version(session, qualification, before,
+                 lambda: qualification_snapshot(session, qualification), actor=actor.email,
+                 action=action, entity="qualification", entity_id=str(qualification.id),
+                 case_ref=case.ref)
     return qualification
 
 

@@ -6,15 +6,17 @@ from sqlmodel import select
 
 from ihl_docs.core.access import case_for
 from ihl_docs.core.db import get_session
-from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from ihl_docs.core.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from ihl_docs.evidence.services import evidence_of_incident
 from ihl_docs.core.forms_support import stale_conflict, with_full_messages
 from ihl_docs.incidents import services as incident_services
-from ihl_docs.core.models import Case, Evidence, Incident, Provision, Qualification, label
+from ihl_docs.core.models import Evidence, Incident, Provision, Qualification, label
 from ihl_docs.provisions import services as provision_services
 from ihl_docs.core.web import form_errors_from
 from ihl_docs.qualifications import applicability, services
 from ihl_docs.qualifications.forms import STANCE_CHOICES, STANCE_SYMBOLS, AssessmentForm, FindingForm, QualificationForm
+from ihl_docs.core.access import LEGAL_WORK, can_do_legal_work
+from ihl_docs.core.web import load_for_user
 
 bp = Blueprint("qualifications", __name__)
 
@@ -142,20 +144,11 @@ def case_matrix(ref):
 
 def _incident_for(ref: str):
     """The incident and its case if the user may read the case; otherwise 'not found'."""
-    db = get_session()
-    try:
-        incident = incident_services.get_incident(db, ref)
-        case = case_for(db, current_user.user, db.get(Case, incident.case_id).ref)
-    except NotFound:
-        raise NotFound(f"No incident {ref} that you can see.") from None
-    return incident, case
+    return load_for_user(Incident, ref)
 
 
 def _writable(ref: str):
-    incident, case = _incident_for(ref)
-    if not services.can_qualify(get_session(), current_user.user, case):
-        raise Forbidden("Only the case's lawyers (and administrators) qualify incidents.")
-    return incident, case
+    return load_for_user(Incident, ref, need=LEGAL_WORK)
 
 
 def _qualification_of(incident: Incident, qid: int):
@@ -219,7 +212,7 @@ def _page(incident, case, submitted: dict | None = None, *, failed: str | None =
     """The qualification page; `submitted` holds the refused form, shown as it was sent."""
     db, user = get_session(), current_user.user
     submitted = submitted or {}
-    writer = services.can_qualify(db, user, case)
+    writer = can_do_legal_work(db, user, case)
     reads = [services.qualification_read(db, q) for q in services.qualifications_of(db, incident)]
     evidence = [item for item, _ in evidence_of_incident(db, incident)]
     suggested = services.suggestions(db, incident) if writer else []

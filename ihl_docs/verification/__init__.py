@@ -4,3 +4,19 @@ recomputing the audit chain; run by `ihl verify`, the API and the auditors' veri
 from ihl_docs.verification.checks import instance_public_key, verify_all, verify_files
 
 __all__ = ["instance_public_key", "verify_all", "verify_files"]
+
+VERIFY_JOB = "verify"
+
+
+def init_app(app) -> None:
+    """Pages, `ihl verify`, and the verification job."""
+    from ihl_docs.core.jobs import JobKind, register_job
+    from ihl_docs.verification import runs
+    from ihl_docs.verification.commands import verify_command
+    from ihl_docs.verification.views import bp
+
+    app.register_blueprint(bp)
+    app.cli.add_command(verify_command)
+    register_job(app, JobKind(
+        name=VERIFY_JOB, run=runs.run_queued, fail=runs.fail_run, not_queued=runs.NOT_QUEUED,
+        fail_interrupted=runs.fail_interrupted, waiting_since=runs.waiting_since))

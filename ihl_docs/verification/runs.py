@@ -129,6 +129,14 @@ def acknowledge(session: Session, run: VerificationRun, number: int, note: str, 
 
 # --- the job ---------------------------------------------------------------------------------
 
+def run_queued(app, ref: str) -> VerificationRun | None:
+    """The queued job: run the verification with the app's database, store and checkpoint key."""
+    from ihl_docs.verification.checks import instance_public_key
+
+    return run_verification(app.extensions["ihl_engine"], app.extensions["ihl_store"], ref,
+                            public_key=instance_public_key(app.config["SIGNING_KEY"]))
+
+
 def run_verification(engine: Engine, store: EvidenceStore, ref: str, *,
                      public_key: str | None = None,
                      observer: Observer | None = None) -> VerificationRun | None:

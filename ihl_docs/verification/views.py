@@ -11,7 +11,8 @@ from sqlmodel import select
 from ihl_docs.core.login import role_required
 from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import Conflict, InvalidInput, NotFound
-from ihl_docs.core.jobs import enqueue_verification
+from ihl_docs.core.jobs import enqueue
+from ihl_docs.verification import VERIFY_JOB
 from ihl_docs.core.models import Case
 from ihl_docs.core.web import MAX_PAGE, form_errors_from, pager_for
 from ihl_docs.verification import report, runs
@@ -47,7 +48,7 @@ def start():
             case = db.exec(select(Case).where(Case.ref == form.scope.data)).first()
         run = runs.request_run(db, actor=current_user.user, case=case)
         db.commit()
-        enqueue_verification(run.ref)
+        enqueue(VERIFY_JOB, run.ref)
         flash(f"Verification {run.ref} started.", "success")
         return redirect(url_for("verification.detail", ref=run.ref))
     return _list_page(form), 422

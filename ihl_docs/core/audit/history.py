@@ -86,3 +86,12 @@ def history(session: Session, entity: str, entity_id: str, *, related: bool = Fa
             for other, sep in RELATED.get(entity, [])))
     entries = session.exec(select(AuditEntry).where(match).order_by(AuditEntry.seq)).all()
     return [(entry, entry_changes(entry)) for entry in entries]
+
+
+def register_field_labels(app, entity: str, labels: dict[str, str]) -> None:
+    """How the audit log and histories name an entity's fields (a feature's own words)."""
+    app.extensions.setdefault("ihl_field_labels", {})[entity] = dict(labels)
+
+
+def field_labels(app, entity: str) -> dict[str, str]:
+    return app.extensions.get("ihl_field_labels", {}).get(entity, {})
