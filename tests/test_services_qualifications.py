@@ -9,6 +9,7 @@ from sqlmodel import select
 from ihl_docs.cases import services as cases
 from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, StaleVersion
 from ihl_docs.core.models import AuditEntry, Instrument, InstrumentParty, Provision
+from ihl_docs.provisions import services as provision_services
 from ihl_docs.qualifications import applicability
 from ihl_docs.qualifications import services as q
 
@@ -194,14 +195,16 @@ def test_suggestions_from_the_mapping(db, team):
     assert "ccm-1" in keys and "cihl-11" in keys
     qualify(db, incident, team["lawyer"], "ccm-1")
     assert "ccm-1" not in [p.key for p, _ in q.suggestions(db, incident)]
-    rule = q.add_rule(db, incident_type="rocket", weapon_keyword="", requires_civilian_objects=False,
-                      provision_key="cihl-15", reason="Precautions", actor=team["lawyer"])
+    rule = provision_services.add_rule(
+        db, incident_type="rocket", weapon_keyword="", requires_civilian_objects=False,
+        provision_key="cihl-15", reason="Precautions", actor=team["lawyer"])
     assert "cihl-15" in [p.key for p, _ in q.suggestions(db, incident)]
-    q.retire_rule(db, rule, actor=team["lawyer"])
+    provision_services.retire_rule(db, rule, actor=team["lawyer"])
     assert "cihl-15" not in [p.key for p, _ in q.suggestions(db, incident)]
     with pytest.raises(Forbidden):
-        q.add_rule(db, incident_type="rocket", weapon_keyword="", requires_civilian_objects=False,
-                   provision_key="cihl-15", reason="", actor=team["investigator"])
+        provision_services.add_rule(
+            db, incident_type="rocket", weapon_keyword="", requires_civilian_objects=False,
+            provision_key="cihl-15", reason="", actor=team["investigator"])
 
 
 def test_search_and_correct_provisions(db, team):

@@ -6,12 +6,10 @@ from sqlmodel import func, select
 
 from ihl_docs.core.access import can_create_case, can_edit_case, case_for, visible_cases
 from ihl_docs.core.db import get_session
-from ihl_docs.core.access import can_do_legal_work
 from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
 from ihl_docs.core.forms_support import COUNTRIES, stale_conflict, validated, with_full_messages
-from ihl_docs.incidents.services import IncidentFilter, search_incidents
 from ihl_docs.core.models import Case, CaseCreate, CaseUpdate, Incident
-from ihl_docs.core.web import form_errors_from
+from ihl_docs.core.web import case_sections, form_errors_from
 from ihl_docs.cases import services
 from ihl_docs.cases.forms import CaseEditForm, CaseForm, MemberForm
 
@@ -118,11 +116,8 @@ def _form_page(form, case, status, conflict=None):
 
 def _detail_page(case, member_form):
     db, user = get_session(), current_user.user
-    limit = current_app.config["PAGE_SIZE"]
-    incidents, total = search_incidents(db, case, IncidentFilter(), limit=limit)
     return render_template(
         "cases/detail.html", case=case, parties=services.parties(db, case),
-        members=services.members(db, case), incidents=incidents, incident_total=total,
-        can_edit=can_edit_case(db, user, case), member_form=member_form,
-        can_generate_dossier=can_do_legal_work(db, user, case),
+        members=services.members(db, case), can_edit=can_edit_case(db, user, case),
+        member_form=member_form, case_sections=case_sections(current_app, db, user, case),
     )

@@ -2,6 +2,7 @@
 
 import errno
 from dataclasses import dataclass, field
+from typing import Callable
 
 from flask import flash, jsonify, render_template, request, url_for
 from flask_login import current_user
@@ -160,3 +161,23 @@ def init_proxies(app) -> None:
     if count > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count,
                                 x_port=count)
+
+
+@dataclass(frozen=True)
+class CaseSection:
+    """What a feature shows on a case's page: a partial template, and a function giving the
+    values it needs (`values` in the template) for the session, the user and the case."""
+
+    template: str
+    values: Callable = lambda session, user, case: {}
+
+
+def register_case_section(app, section: CaseSection) -> None:
+    """Add a section to the case page, after those registered before it."""
+    app.extensions.setdefault("ihl_case_sections", []).append(section)
+
+
+def case_sections(app, session, user, case) -> list[dict]:
+    """The case page's sections, each with its template and its values."""
+    return [{"template": s.template, "data": s.values(session, user, case)}
+            for s in app.extensions.get("ihl_case_sections", [])]

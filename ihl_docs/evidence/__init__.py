@@ -3,8 +3,10 @@
 
 def init_app(app) -> None:
     """Pages, and the request class that hashes an upload as it arrives."""
+    from ihl_docs.core.web import CaseSection, register_case_section
     from ihl_docs.evidence.upload import init_uploads
     from ihl_docs.evidence.views import bp
 
     init_uploads(app)
     app.register_blueprint(bp)
+    register_case_section(app, CaseSection("evidence/_case_section.html"))

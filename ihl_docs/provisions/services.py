@@ -7,7 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, or_, select
 
 from ihl_docs.core.errors import Forbidden, InvalidInput, NotFound
-from ihl_docs.core.models import Applicability, Instrument, Provision, Role, User
+from ihl_docs.core.audit import log as audit
+from ihl_docs.core.models import Applicability, Instrument, Provision, Role, SuggestionRule, User
 from ihl_docs.core.versions import lock_at_version, save_version
 from ihl_docs.provisions.catalogue import elements_of, provision_snapshot, set_elements
 
@@ -119,3 +120,47 @@ def provision_read(session: Session, provision: Provision) -> dict:
         "elements_source": provision.elements_source, "version": provision.version,
         "elements": [{"number": e.number, "text": e.text} for e in elements_of(session, provision)],
     }
+
+
+def provision_by_key(session: Session, key: str) -> Provision:
+    provision = session.exec(select(Provision).where(Provision.key == key)).first()
+    if provision is None:
+        message = f"There is no provision {key!r} in the catalogue."
+        raise InvalidInput(message, {"provision_key": message})
+    return provision
+
+
+# --- the suggestion mapping: incident type and weapon -> candidate provisions -----------------
+
+def add_rule(session: Session, *, incident_type: str | None, weapon_keyword: str,
+             requires_civilian_objects: bool, provision_key: str, reason: str,
+             actor: User) -> SuggestionRule:
+    """Add a line to the suggestion mapping (lawyers and administrators)."""
+    if actor.role not in (Role.admin, Role.legal):
+        raise Forbidden("Only lawyers and administrators edit the suggestions.")
+    provision_by_key(session, provision_key)
+    if not incident_type and not weapon_keyword.strip():
+        message = "Give an incident type, a weapon word, or both."
+        raise InvalidInput(message, {"incident_type": message})
+    rule = SuggestionRule(incident_type=incident_type or None, weapon_keyword=weapon_keyword.strip(),
+                          requires_civilian_objects=requires_civilian_objects,
+                          provision_key=provision_key, reason=reason.strip())
+    session.add(rule)
+    session.flush()
+    audit.record(session, actor=actor.email, action="create", entity="suggestion_rule",
+                 entity_id=str(rule.id), after=audit.snapshot(rule))
+    return rule
+
+
+def retire_rule(session: Session, rule: SuggestionRule, *, actor: User) -> None:
+    """Stop using a suggestion rule; the row stays, marked inactive."""
+    if actor.role not in (Role.admin, Role.legal):
+        raise Forbidden("Only lawyers and administrators edit the suggestions.")
+    if not rule.active:
+        return
+    before = audit.snapshot(rule)
+    rule.active = False
+    session.add(rule)
+    session.flush()
+    audit.record(session, actor=actor.email, action="retire", entity="suggestion_rule",
+                 entity_id=str(rule.id), before=before, after=audit.snapshot(rule))

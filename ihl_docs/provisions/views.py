@@ -128,8 +128,6 @@ def _parties(db, instrument_id: int) -> list[InstrumentParty]:
 @login_required
 def suggestions():
     """The editable mapping from incident type and weapon to candidate provisions."""
-    from ihl_docs.qualifications import services as qualifications
-
     db = get_session()
     form = SuggestionRuleForm()
     status = 200
@@ -139,7 +137,7 @@ def suggestions():
         status = 422
         if form.validate_on_submit():
             try:
-                qualifications.add_rule(
+                services.add_rule(
                     db, incident_type=form.incident_type.data or None,
                     weapon_keyword=form.weapon_keyword.data or "",
                     requires_civilian_objects=form.requires_civilian_objects.data,
@@ -165,13 +163,11 @@ def retire_suggestion(rule_id):
     from flask import abort
     from flask_wtf import FlaskForm
 
-    from ihl_docs.qualifications import services as qualifications
-
     db = get_session()
     rule = db.get(SuggestionRule, rule_id) or abort(404)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    qualifications.retire_rule(db, rule, actor=current_user.user)
+    services.retire_rule(db, rule, actor=current_user.user)
     db.commit()
     flash("Suggestion retired; it is kept in the audit log.", "success")
     return redirect(url_for("provisions.suggestions"))

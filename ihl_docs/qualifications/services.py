@@ -7,9 +7,10 @@ from sqlmodel import Session, select
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ihl_docs.core.models import Assessment, Case, ElementEvidence, ElementFinding, ElementStatus, Evidence, Incident, IncidentEvidence, Provision, ProvisionElement, Qualification, Role, Stance, SuggestionRule, User
+from ihl_docs.core.models import Assessment, Case, ElementEvidence, ElementFinding, ElementStatus, Evidence, Incident, IncidentEvidence, Provision, ProvisionElement, Qualification, Stance, SuggestionRule, User
 from ihl_docs.core.versions import lock_at_version, save_version
 from ihl_docs.provisions.catalogue import elements_of
+from ihl_docs.provisions.services import provision_by_key
 from ihl_docs.qualifications import applicability
 from ihl_docs.core.access import LEGAL_WORK
 
@@ -19,14 +20,6 @@ def _require(session: Session, user: User, incident: Incident) -> Case:
     if not LEGAL_WORK.allows(session, user, case):
         raise Forbidden(LEGAL_WORK.refusal)
     return case
-
-
-def provision_by_key(session: Session, key: str) -> Provision:
-    provision = session.exec(select(Provision).where(Provision.key == key)).first()
-    if provision is None:
-        message = f"There is no provision {key!r} in the catalogue."
-        raise InvalidInput(message, {"provision_key": message})
-    return provision
 
 
 def add_qualification(session: Session, incident: Incident, provision_key: str, assessment: str,
@@ -298,37 +291,3 @@ def suggestions(session: Session, incident: Incident) -> list[tuple[Provision, s
     rows = session.exec(select(Provision).where(Provision.key.in_(list(found)))).all()
     by_key = {p.key: p for p in rows if p.id not in taken}
     return [(by_key[k], found[k]) for k in found if k in by_key]
-
-
-def add_rule(session: Session, *, incident_type: str | None, weapon_keyword: str,
-             requires_civilian_objects: bool, provision_key: str, reason: str,
-             actor: User) -> SuggestionRule:
-    """Add a line to the suggestion mapping (lawyers and administrators)."""
-    if actor.role not in (Role.admin, Role.legal):
-        raise Forbidden("Only lawyers and administrators edit the suggestions.")
-    provision_by_key(session, provision_key)
-    if not incident_type and not weapon_keyword.strip():
-        message = "Give an incident type, a weapon word, or both."
-        raise InvalidInput(message, {"incident_type": message})
-    rule = SuggestionRule(incident_type=incident_type or None, weapon_keyword=weapon_keyword.strip(),
-                          requires_civilian_objects=requires_civilian_objects,
-                          provision_key=provision_key, reason=reason.strip())
-    session.add(rule)
-    session.flush()
-    audit.record(session, actor=actor.email, action="create", entity="suggestion_rule",
-                 entity_id=str(rule.id), after=audit.snapshot(rule))
-    return rule
-
-
-def retire_rule(session: Session, rule: SuggestionRule, *, actor: User) -> None:
-    """Stop using a suggestion rule; the row stays, marked inactive."""
-    if actor.role not in (Role.admin, Role.legal):
-        raise Forbidden("Only lawyers and administrators edit the suggestions.")
-    if not rule.active:
-        return
-    before = audit.snapshot(rule)
-    rule.active = False
-    session.add(rule)
-    session.flush()
-    audit.record(session, actor=actor.email, action="retire", entity="suggestion_rule",
-                 entity_id=str(rule.id), before=before, after=audit.snapshot(rule))
