@@ -12,7 +12,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test browser pdf-libs clean
+.PHONY: run test lint browser pdf-libs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,7 +50,13 @@ browser:
 	  fi; \
 	fi
 
-test: $(STAMP) browser pdf-libs
+# The layers (import-linter contracts in pyproject.toml) and ruff first: a crossed layer fails
+# the build before any test runs.
+lint: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check ihl_docs tests bench wsgi.py
+
+test: $(STAMP) browser pdf-libs lint
 	env -u IHL_TEST_DATABASE_URL $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 	@if [ -n "$$IHL_TEST_DATABASE_URL" ]; then \
 	  echo "--- the same suite on PostgreSQL ($$IHL_TEST_DATABASE_URL)"; \

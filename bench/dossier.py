@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,16 +61,27 @@ def _peak() -> dict:
 
 def generate(instance: Path, incidents: int, evidence: int) -> None:
     from PIL import Image
-
-    from ihl_docs.core.db import open_session
-    from ihl_docs.evidence.metadata import make_thumbnail
-    from ihl_docs.core.models import (CaseCreate, CustodyEvent, ElementEvidence, ElementFinding,
-                                 Evidence, EvidenceDerivative, Incident, IncidentEvidence,
-                                 Provision, ProvisionElement, Qualification, User)
-    from ihl_docs.cases.services import create_case
-    from ihl_docs.provisions import catalogue
-    from ihl_docs.core.schema import upgrade
     from sqlmodel import select
+
+    from ihl_docs.cases.services import create_case
+    from ihl_docs.core.db import open_session
+    from ihl_docs.core.models import (
+        CaseCreate,
+        CustodyEvent,
+        ElementEvidence,
+        ElementFinding,
+        Evidence,
+        EvidenceDerivative,
+        Incident,
+        IncidentEvidence,
+        Provision,
+        ProvisionElement,
+        Qualification,
+        User,
+    )
+    from ihl_docs.core.schema import upgrade
+    from ihl_docs.evidence.metadata import make_thumbnail
+    from ihl_docs.provisions import catalogue
 
     app = _app(instance)
     engine, store = app.extensions["ihl_engine"], app.extensions["ihl_store"]
@@ -89,7 +100,7 @@ def generate(instance: Path, incidents: int, evidence: int) -> None:
         ["api-51-4", "cihl-71", "rs-8-2-b-i", "api-51-2"]))))
     elements = {p.id: list(session.exec(select(ProvisionElement).where(
         ProvisionElement.provision_id == p.id))) for p in provisions}
-    start = datetime(2020, 9, 27, 6, 0, tzinfo=timezone.utc)
+    start = datetime(2020, 9, 27, 6, 0, tzinfo=UTC)
     thumbs = []
     for n in range(40):  # forty distinct photos; every tenth item shows one of them
         image = Image.new("RGB", (640, 480), (n * 6 % 255, 90, 160 - n * 3))
@@ -184,8 +195,8 @@ def measure_build(instance: Path, out: Path, edit: bool) -> dict:
     from sqlmodel import select
 
     from ihl_docs.core.db import open_session
-    from ihl_docs.dossiers.build import build_dossier
     from ihl_docs.core.models import Case, Incident
+    from ihl_docs.dossiers.build import build_dossier
 
     app = _app(instance)
     engine, store = app.extensions["ihl_engine"], app.extensions["ihl_store"]
@@ -211,9 +222,9 @@ def write_single_html(instance: Path, out: Path, for_chromium: bool) -> None:
     from sqlmodel import select
 
     from ihl_docs.core.db import open_session
+    from ihl_docs.core.models import Case
     from ihl_docs.dossiers import pipeline, render
     from ihl_docs.dossiers.content import collect, fingerprint
-    from ihl_docs.core.models import Case
 
     app = _app(instance)
     engine, store = app.extensions["ihl_engine"], app.extensions["ihl_store"]

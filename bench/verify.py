@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from support import postgres_database
@@ -71,7 +71,7 @@ NARRATIVE = ("Witnesses describe repeated impacts in a residential quarter at da
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _incident(rng: random.Random, n: int, case_ref: str, moment: datetime, version: int) -> dict:
@@ -117,7 +117,7 @@ def _evidence(rng: random.Random, n: int, case_ref: str, moment: datetime, versi
 def make_entries(count: int, seed: int = 1):
     """Yield the field dicts of `count` entries, seq 1.., occurred_at increasing, without hashes."""
     rng = random.Random(seed)
-    moment = datetime(2024, 1, 8, 7, 0, tzinfo=timezone.utc)
+    moment = datetime(2024, 1, 8, 7, 0, tzinfo=UTC)
     versions: dict[tuple[str, int], dict] = {}
     for seq in range(1, count + 1):
         moment += timedelta(microseconds=rng.randrange(1, 2_000_000))
@@ -146,8 +146,12 @@ def make_entries(count: int, seed: int = 1):
 
 def generate_audit(url: str, count: int) -> dict:
     """Create the schema and insert `count` chained entries; time hashlib over the same bytes."""
-    from ihl_docs.core.audit.chain import (GENESIS_HASH, canonical_entry_text, canonical_json,
-                                      entry_hash)
+    from ihl_docs.core.audit.chain import (
+        GENESIS_HASH,
+        canonical_entry_text,
+        canonical_json,
+        entry_hash,
+    )
     from ihl_docs.core.db import make_engine
     from ihl_docs.core.models import AuditEntry
     from ihl_docs.core.schema import upgrade

@@ -8,6 +8,7 @@ from flask import Flask
 
 from ihl_docs.core.config import PROJECT_ROOT, flask_settings, load_config, template_folder
 
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: configuration, the core, then each feature."""
     instance = os.environ.get("IHL_INSTANCE_DIR") or str(PROJECT_ROOT / "instance")
@@ -28,8 +29,21 @@ def create_app(test_config: dict | None = None) -> Flask:
 def register_features(app: Flask) -> None:
     """Each feature adds its pages, commands, jobs and extensions; adding one is one line here.
     The order is the order of `ihl init`'s steps (the administrator's password comes last)."""
-    from ihl_docs import (api, audit_pages, auth, bags, cases, demo, dossiers, evidence,
-                          incidents, provisions, qualifications, users, verification)
+    from ihl_docs import (
+        api,
+        audit_pages,
+        auth,
+        bags,
+        cases,
+        demo,
+        dossiers,
+        evidence,
+        incidents,
+        provisions,
+        qualifications,
+        users,
+        verification,
+    )
 
     for feature in (provisions, auth, users, cases, incidents, evidence, qualifications,
                     dossiers, audit_pages, verification, bags, demo, api):

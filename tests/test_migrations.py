@@ -5,7 +5,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel, select
 
 from ihl_docs.core import models# noqa: F401
-from ihl_docs.incidents.search import include_name
+from ihl_docs.core.schema import include_name
 from ihl_docs.core.models import AuditEntry, User
 from ihl_docs.core.schema import current_revision
 

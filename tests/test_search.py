@@ -14,6 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from ihl_docs.auth import services as auth
+from ihl_docs.core.schema import include_name
 from ihl_docs.incidents import search
 from ihl_docs.incidents import services as incidents
 from ihl_docs.incidents.services import IncidentFilter
@@ -260,7 +261,7 @@ def test_migrations_match_models_leaving_out_the_search_objects(app):
     engine = app.extensions["ihl_engine"]
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={
-            "compare_type": True, "include_name": search.include_name})
+            "compare_type": True, "include_name": include_name})
         assert compare_metadata(context, SQLModel.metadata) == []
 
 

@@ -5,18 +5,17 @@ from urllib.parse import urlencode
 from flask import current_app, request
 from sqlmodel import select
 
-from ihl_docs.core.audit import history as log
-from ihl_docs.core.access import READ_ALL_ROLES
-from ihl_docs.core.db import get_session, open_snapshot
-from ihl_docs.core.errors import Forbidden, InvalidInput
-from ihl_docs.core.jobs import enqueue
-from ihl_docs.verification import VERIFY_JOB
-from ihl_docs.core.models import Case
-from ihl_docs.verification import instance_public_key, report, runs, verify_all
 from ihl_docs.api import inputs
 from ihl_docs.api.auth import api_user
 from ihl_docs.api.pages import located_at
 from ihl_docs.api.schemas import VerificationAccepted
+from ihl_docs.core.access import READ_ALL_ROLES
+from ihl_docs.core.audit import history as log
+from ihl_docs.core.db import get_session, open_snapshot
+from ihl_docs.core.errors import Forbidden, InvalidInput
+from ihl_docs.core.jobs import enqueue
+from ihl_docs.core.models import Case
+from ihl_docs.verification import VERIFY_JOB, instance_public_key, report, runs, verify_all
 
 # The flat document's fields in the order the export writes them.
 FIELD_ORDER = ("seq", "prev_hash", "hash", "occurred_at", "actor", "action", "entity",

@@ -3,10 +3,10 @@
 from flask import g, request
 from flask.sessions import SecureCookieSession, SessionInterface
 
+from ihl_docs.api.errors import ApiError
 from ihl_docs.auth.services import user_for_token
 from ihl_docs.core.db import get_session
 from ihl_docs.core.models import User
-from ihl_docs.api.errors import ApiError
 
 MAX_TOKEN_LENGTH = 200
 

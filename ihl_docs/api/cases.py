@@ -3,15 +3,15 @@
 import sqlalchemy as sa
 from sqlmodel import select
 
-from ihl_docs.core.access import can_create_case, case_for, visible_cases
-from ihl_docs.cases import services as cases
-from ihl_docs.core.db import get_session
-from ihl_docs.core.errors import Forbidden
-from ihl_docs.core.models import Case
 from ihl_docs.api import inputs
 from ihl_docs.api.auth import api_user
 from ihl_docs.api.pages import page
 from ihl_docs.api.schemas import MemberRead
+from ihl_docs.cases import services as cases
+from ihl_docs.core.access import can_create_case, case_for, visible_cases
+from ihl_docs.core.db import get_session
+from ihl_docs.core.errors import Forbidden
+from ihl_docs.core.models import Case
 
 
 def list_cases():

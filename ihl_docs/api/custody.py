@@ -1,14 +1,14 @@
 """Chains of custody through the API: the chain in order with its gaps, and new events."""
 
-from ihl_docs.core.db import get_session
-from ihl_docs.evidence import services
-from ihl_docs.evidence.upload import store
-from ihl_docs.core.models import CustodyEvent, CustodyEventRead
 from ihl_docs.api import inputs
 from ihl_docs.api.auth import api_user
 from ihl_docs.api.evidence import evidence_for
 from ihl_docs.api.pages import page
 from ihl_docs.api.schemas import CustodyEntry
+from ihl_docs.core.db import get_session
+from ihl_docs.core.models import CustodyEvent, CustodyEventRead
+from ihl_docs.evidence import services
+from ihl_docs.evidence.upload import store
 
 
 def list_custody(ref: str):

@@ -2,18 +2,16 @@
 
 from flask import current_app, send_file
 
-from ihl_docs.core.access import case_for
-from ihl_docs.core.db import get_session
-from ihl_docs.dossiers import services
-from ihl_docs.core.errors import Forbidden
-from ihl_docs.core.jobs import enqueue
-from ihl_docs.dossiers import BUILD_JOB
-from ihl_docs.core.models import Dossier, User
 from ihl_docs.api import inputs
 from ihl_docs.api.auth import api_user
 from ihl_docs.api.pages import located_at, page
 from ihl_docs.api.schemas import DossierAccepted, DossierRead
-from ihl_docs.core.access import can_do_legal_work
+from ihl_docs.core.access import can_do_legal_work, case_for
+from ihl_docs.core.db import get_session
+from ihl_docs.core.errors import Forbidden
+from ihl_docs.core.jobs import enqueue
+from ihl_docs.core.models import Dossier, User
+from ihl_docs.dossiers import BUILD_JOB, services
 
 PDF_HEADERS = {"X-Content-Type-Options": "nosniff",
                "Content-Security-Policy": "sandbox; default-src 'none'",

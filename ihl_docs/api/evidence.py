@@ -6,19 +6,18 @@ import mimetypes
 from flask import current_app, request, send_file
 from sqlmodel import Session, select
 
-from ihl_docs.core.access import case_for
-from ihl_docs.core.db import get_session
-from ihl_docs.core.errors import NotFound
-from ihl_docs.evidence import services
-from ihl_docs.evidence.upload import store
-from ihl_docs.core.models import Case, Evidence, EvidenceCreate, Incident, User
 from ihl_docs.api import inputs
 from ihl_docs.api.auth import api_user
 from ihl_docs.api.errors import invalid
 from ihl_docs.api.incidents import incident_for
 from ihl_docs.api.pages import page
 from ihl_docs.api.schemas import EvidenceLinkRead
-from ihl_docs.core.access import EDIT, load_in_case
+from ihl_docs.core.access import EDIT, case_for, load_in_case
+from ihl_docs.core.db import get_session
+from ihl_docs.core.errors import NotFound
+from ihl_docs.core.models import Case, Evidence, EvidenceCreate, Incident, User
+from ihl_docs.evidence import services
+from ihl_docs.evidence.upload import store
 
 MIB = 1024 * 1024
 # An original is only ever a download: never rendered, sniffed or allowed to run anything.

@@ -3,17 +3,16 @@
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from ihl_docs.core.access import case_for
-from ihl_docs.core.db import get_session
-from ihl_docs.core.errors import Forbidden
-from ihl_docs.incidents import services as incidents
-from ihl_docs.core.models import Incident, Role, User
 from ihl_docs.api import inputs
 from ihl_docs.api.auth import api_user
 from ihl_docs.api.errors import field_messages, invalid
 from ihl_docs.api.pages import page
 from ihl_docs.api.schemas import IncidentCreate
-from ihl_docs.core.access import EDIT, load_in_case
+from ihl_docs.core.access import EDIT, case_for, load_in_case
+from ihl_docs.core.db import get_session
+from ihl_docs.core.errors import Forbidden
+from ihl_docs.core.models import Incident, Role, User
+from ihl_docs.incidents import services as incidents
 
 
 def list_case_incidents(ref: str):

@@ -6,17 +6,18 @@ the OpenAPI document and the validation cannot drift apart.
 
 import json
 import re
-from datetime import datetime, timezone
-from typing import Callable, get_args
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import get_args
 
 from flask import current_app, g, request
 from pydantic import AwareDatetime, BaseModel, ValidationError
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ihl_docs.core.errors import InvalidInput, NotFound
 from ihl_docs.api.errors import TIME_EXAMPLE, ApiError, field_messages, invalid
 from ihl_docs.api.schemas import FILE_FIELD, TYPE_TWINS
+from ihl_docs.core.errors import InvalidInput, NotFound
 
 JSON_LIMIT = 4 * 1024 * 1024  # the longest narrative, escaped, fits several times over
 FORM_FIELD_LIMIT = 1024 * 1024  # a text part of an upload; the longest description fits
@@ -210,7 +211,7 @@ def _check_times(value, path: str) -> None:
             _check_times(item, _join(path, index))
     elif isinstance(value, datetime):
         try:
-            value.astimezone(timezone.utc)
+            value.astimezone(UTC)
         except OverflowError:
             raise invalid({path: "This time is out of range."}) from None
 

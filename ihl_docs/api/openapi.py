@@ -78,7 +78,9 @@ def openapi_document() -> dict:
 
 @cache
 def build_document() -> dict:
-    from ihl_docs.api.routes import ROUTES  # here, not above: the route table names this module's view
+    from ihl_docs.api.routes import (
+        ROUTES,  # here, not above: the route table names this module's view
+    )
 
     refs, defs = models_json_schema(_models(ROUTES), ref_template=SCHEMA_REF)
     schemas = defs.get("$defs", {})

@@ -6,19 +6,18 @@ import re
 from flask import request
 from sqlmodel import Session
 
-from ihl_docs.core.access import can_read_case
-from ihl_docs.core.db import get_session
-from ihl_docs.core.errors import Forbidden, NotFound
-from ihl_docs.core.models import Case, Incident, Qualification, User
-from ihl_docs.provisions import services as provisions
-from ihl_docs.qualifications import services as qualifications
 from ihl_docs.api import inputs
 from ihl_docs.api.auth import api_user
 from ihl_docs.api.errors import invalid
 from ihl_docs.api.incidents import incident_for
 from ihl_docs.api.pages import page
 from ihl_docs.api.schemas import ProvisionRead, QualificationRead
-from ihl_docs.core.access import can_do_legal_work
+from ihl_docs.core.access import can_do_legal_work, can_read_case
+from ihl_docs.core.db import get_session
+from ihl_docs.core.errors import Forbidden, NotFound
+from ihl_docs.core.models import Case, Incident, Qualification, User
+from ihl_docs.provisions import services as provisions
+from ihl_docs.qualifications import services as qualifications
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,59}")
 ID_PATTERN = re.compile(r"[0-9]{1,10}")

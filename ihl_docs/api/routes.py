@@ -5,22 +5,66 @@ writes the OpenAPI document, so what is documented is what runs.
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from functools import wraps
-from typing import Callable
 
 from flask import Blueprint, current_app, g
 from pydantic import BaseModel
 from werkzeug.wrappers import Response
 
+from ihl_docs.api import (
+    audit,
+    cases,
+    custody,
+    dossiers,
+    evidence,
+    incidents,
+    openapi,
+    qualifications,
+)
+from ihl_docs.api.auth import authenticate
+from ihl_docs.api.schemas import (
+    AuditEntryList,
+    AuditQuery,
+    CaseCreate,
+    CaseList,
+    CustodyChain,
+    CustodyEntry,
+    CustodyEventCreate,
+    DossierAccepted,
+    DossierCreate,
+    DossierList,
+    DossierRead,
+    EvidenceLinkCreate,
+    EvidenceLinkRead,
+    EvidenceList,
+    EvidenceQuery,
+    EvidenceUpload,
+    FindingUpdate,
+    IncidentCreate,
+    IncidentList,
+    IncidentQuery,
+    IncidentUpdate,
+    ListQuery,
+    MemberAdd,
+    MemberRead,
+    ProvisionList,
+    ProvisionQuery,
+    ProvisionRead,
+    QualificationCreate,
+    QualificationList,
+    QualificationRead,
+    StatusChange,
+    VerificationAccepted,
+    VerificationCreate,
+    VerificationRead,
+    VerificationReport,
+)
 from ihl_docs.core.db import open_session
 from ihl_docs.core.models import CaseRead, EvidenceRead, IncidentRead
-from ihl_docs.api import audit, cases, custody, dossiers, evidence, incidents, openapi, qualifications
-from ihl_docs.api.auth import authenticate
-from ihl_docs.api.schemas import AuditEntryList, AuditQuery, VerificationAccepted, VerificationCreate, VerificationRead, VerificationReport
-from ihl_docs.api.schemas import CaseCreate, CaseList, CustodyChain, CustodyEntry, CustodyEventCreate, DossierAccepted, DossierCreate, DossierList, DossierRead, EvidenceLinkCreate, EvidenceLinkRead, EvidenceList, EvidenceQuery, EvidenceUpload, IncidentCreate, IncidentList, IncidentQuery, IncidentUpdate, FindingUpdate, ListQuery, MemberAdd, MemberRead, ProvisionList, ProvisionQuery, ProvisionRead, QualificationCreate, QualificationList, QualificationRead, StatusChange
 
 READ = (401, 404)
 LIST = (401, 404, 422)
@@ -185,7 +229,7 @@ def jsonable(value):
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat()
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, Enum):
         return value.value
     return value

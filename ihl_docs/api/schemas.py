@@ -12,7 +12,26 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
 from ihl_docs.core import models
-from ihl_docs.core.models import Applicability, Assessment, CaseRead, CustodyEventRead, DossierAudience, DossierStatus, ElementStatus, EvidenceKind, EvidenceRead, FindingKind, IncidentRead, IncidentType, Role, RunStatus, Sensitivity, Stance, VerificationStatus, WorkflowStatus
+from ihl_docs.core.models import (
+    Applicability,
+    Assessment,
+    CaseRead,
+    CustodyEventRead,
+    DossierAudience,
+    DossierStatus,
+    ElementStatus,
+    EvidenceKind,
+    EvidenceRead,
+    FindingKind,
+    IncidentRead,
+    IncidentType,
+    Role,
+    RunStatus,
+    Sensitivity,
+    Stance,
+    VerificationStatus,
+    WorkflowStatus,
+)
 
 STRICT = ConfigDict(extra="forbid")
 MAX_OFFSET = 1_000_000_000

@@ -2,11 +2,11 @@
 
 from flask import Blueprint, Response, current_app, render_template
 
-from ihl_docs.core.login import role_required
-from ihl_docs.core.db import get_session
 from ihl_docs.core.audit.chain import canonical_json
 from ihl_docs.core.audit.checkpoints import checkpoint_document, list_checkpoints
 from ihl_docs.core.audit.signing import existing_public_key
+from ihl_docs.core.db import get_session
+from ihl_docs.core.login import role_required
 
 bp = Blueprint("audit_checkpoints", __name__, url_prefix="/audit")
 READERS = ("auditor", "admin")

@@ -54,9 +54,9 @@ def export_command(output):
 
     The export is itself recorded in the audit log. If the log does not verify, it is exported
     all the same (to be examined), no checkpoint is signed, and the exit status is 1."""
+    from ihl_docs.core.audit.log import head, record
     from ihl_docs.core.commands import commit_or_fail
     from ihl_docs.core.db import open_session
-    from ihl_docs.core.audit.log import head, record
 
     target = Path(output)
     if target.exists() and not (target.is_dir() and not any(target.iterdir())):

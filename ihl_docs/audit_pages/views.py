@@ -5,14 +5,14 @@ from math import ceil
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
-from ihl_docs.core.login import role_required
+from ihl_docs.audit_pages.forms import AuditFilterForm
+from ihl_docs.core.audit import history as log
 from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import NotFound
 from ihl_docs.core.forms_support import day_end, day_start, display_value
+from ihl_docs.core.login import role_required
 from ihl_docs.core.models import label
 from ihl_docs.core.web import MAX_PAGE, pager_for
-from ihl_docs.core.audit import history as log
-from ihl_docs.audit_pages.forms import AuditFilterForm
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 READERS = ("auditor", "admin")

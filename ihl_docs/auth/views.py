@@ -3,16 +3,25 @@
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
-from ihl_docs.core.db import get_session
-from ihl_docs.core.errors import DomainError, LoginThrottled
-from ihl_docs.core.web import form_errors_from
 from ihl_docs.auth import services
 from ihl_docs.auth.forms import ChangePasswordForm, LoginForm
+from ihl_docs.core.db import get_session
+from ihl_docs.core.errors import DomainError, LoginThrottled
 from ihl_docs.core.login import CurrentUser
+from ihl_docs.core.web import form_errors_from
 
 bp = Blueprint("auth", __name__)
 

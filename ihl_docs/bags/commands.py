@@ -20,9 +20,9 @@ def export_command(case_ref, output):
 
     The export is recorded (an `exported` custody event per item, an audit entry) only once the
     bag is written and validated. Check it with: python3 DIR/data/verify_audit.py DIR/data"""
+    from ihl_docs.bags.export import discard_bag, export_case
     from ihl_docs.core.audit.signing import load_or_create_key
     from ihl_docs.core.db import get_session
-    from ihl_docs.bags.export import discard_bag, export_case
 
     session = get_session()
     try:
@@ -62,8 +62,8 @@ def import_command(directory, public_key):
     The whole bag is validated first (every file re-hashed against its manifest) and its audit
     entries checked; if anything differs, nothing is changed. People are matched by e-mail;
     members with no account here are named and left out."""
-    from ihl_docs.core.db import get_session, open_session
     from ihl_docs.bags.importing import check_importable, import_case, open_bag, store_files
+    from ihl_docs.core.db import get_session, open_session
 
     engine, store = current_app.extensions["ihl_engine"], current_app.extensions["ihl_store"]
     session = get_session()

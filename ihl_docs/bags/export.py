@@ -10,18 +10,18 @@ from pathlib import Path
 import bagit
 from sqlmodel import Session, select
 
+from ihl_docs.bags import FILES_DIR, SEAL_FORMAT, BagRefused
+from ihl_docs.bags.records import case_records, files_of
+from ihl_docs.cases.services import get_case
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.audit.chain import canonical_json
 from ihl_docs.core.audit.checkpoints import checkpoint_document, make_checkpoint
 from ihl_docs.core.audit.signing import public_key_hex
 from ihl_docs.core.audit.verify_audit import seal_message
-from ihl_docs.cases.services import get_case
 from ihl_docs.core.dbtypes import utcnow
-from ihl_docs.evidence.services import record_export
 from ihl_docs.core.models import AuditCheckpoint, Case, Evidence
 from ihl_docs.core.storage import CHUNK, EvidenceStore
-from ihl_docs.bags import FILES_DIR, SEAL_FORMAT, BagRefused
-from ihl_docs.bags.records import case_records, files_of
+from ihl_docs.evidence.services import record_export
 
 EXPORT_ACTOR = "ihl export"
 VERIFIER = Path(__file__).resolve().parents[1] / "core" / "audit" / "verify_audit.py"

@@ -15,16 +15,31 @@ import bagit
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from ihl_docs.core.audit import log as audit
-from ihl_docs.core.audit import verify_audit
-from ihl_docs.cases.services import case_snapshot
-from ihl_docs.dossiers.services import audited
-from ihl_docs.incidents.services import incident_snapshot
-from ihl_docs.core.models import Case, CaseMember, CustodyEvent, Dossier, ElementEvidence, ElementFinding, Evidence, EvidenceDerivative, Incident, IncidentEvidence, Party, Provision, Qualification, User
-from ihl_docs.qualifications.services import qualification_snapshot
-from ihl_docs.core.storage import CHUNK, EvidenceStore
 from ihl_docs.bags import FILES_DIR, FORMAT, RECORD_FILES, SEAL_FORMAT, BagRefused
 from ihl_docs.bags.records import FINISHED, files_of, row_values
+from ihl_docs.cases.services import case_snapshot
+from ihl_docs.core.audit import log as audit
+from ihl_docs.core.audit import verify_audit
+from ihl_docs.core.models import (
+    Case,
+    CaseMember,
+    CustodyEvent,
+    Dossier,
+    ElementEvidence,
+    ElementFinding,
+    Evidence,
+    EvidenceDerivative,
+    Incident,
+    IncidentEvidence,
+    Party,
+    Provision,
+    Qualification,
+    User,
+)
+from ihl_docs.core.storage import CHUNK, EvidenceStore
+from ihl_docs.dossiers.services import audited
+from ihl_docs.incidents.services import incident_snapshot
+from ihl_docs.qualifications.services import qualification_snapshot
 
 IMPORT_ACTOR = "ihl import"
 SHOWN_DIFFERENCES = 5

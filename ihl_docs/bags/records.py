@@ -4,10 +4,26 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from ihl_docs.bags import FORMAT
 from ihl_docs.core.audit.log import jsonable
 from ihl_docs.core.dbtypes import UTCDateTime
-from ihl_docs.core.models import Case, CaseMember, CustodyEvent, Dossier, DossierStatus, ElementEvidence, ElementFinding, Evidence, EvidenceDerivative, Incident, IncidentEvidence, Party, Provision, Qualification, User
-from ihl_docs.bags import FORMAT
+from ihl_docs.core.models import (
+    Case,
+    CaseMember,
+    CustodyEvent,
+    Dossier,
+    DossierStatus,
+    ElementEvidence,
+    ElementFinding,
+    Evidence,
+    EvidenceDerivative,
+    Incident,
+    IncidentEvidence,
+    Party,
+    Provision,
+    Qualification,
+    User,
+)
 
 # Dossiers still being built are left out: their PDF does not exist yet.
 FINISHED = (DossierStatus.done, DossierStatus.failed)

@@ -5,7 +5,15 @@ from wtforms import EmailField, FieldList, Form, FormField, IntegerField, String
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import HiddenInput
 
-from ihl_docs.core.forms_support import REQUIRED, ChoiceField, enum_options, options, strip, unix_newlines, values_of
+from ihl_docs.core.forms_support import (
+    REQUIRED,
+    ChoiceField,
+    enum_options,
+    options,
+    strip,
+    unix_newlines,
+    values_of,
+)
 from ihl_docs.core.models import ConflictClassification, PartyKind
 
 PARTY_ROWS = 6

@@ -2,10 +2,21 @@
 
 from sqlmodel import Session, select
 
-from ihl_docs.core.audit import log as audit
 from ihl_docs.core.access import can_create_case, can_edit_case
+from ihl_docs.core.audit import log as audit
 from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ihl_docs.core.models import Case, CaseCreate, CaseMember, CaseRead, CaseUpdate, Evidence, Incident, Party, PartyIn, User
+from ihl_docs.core.models import (
+    Case,
+    CaseCreate,
+    CaseMember,
+    CaseRead,
+    CaseUpdate,
+    Evidence,
+    Incident,
+    Party,
+    PartyIn,
+    User,
+)
 from ihl_docs.core.versions import lock_at_version, save_version
 
 

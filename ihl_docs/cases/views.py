@@ -4,14 +4,14 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 from sqlmodel import func, select
 
+from ihl_docs.cases import services
+from ihl_docs.cases.forms import CaseEditForm, CaseForm, MemberForm
 from ihl_docs.core.access import can_create_case, can_edit_case, case_for, visible_cases
 from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
 from ihl_docs.core.forms_support import COUNTRIES, stale_conflict, validated, with_full_messages
 from ihl_docs.core.models import Case, CaseCreate, CaseUpdate, Incident
 from ihl_docs.core.web import case_sections, form_errors_from
-from ihl_docs.cases import services
-from ihl_docs.cases.forms import CaseEditForm, CaseForm, MemberForm
 
 bp = Blueprint("cases", __name__)
 

@@ -1,7 +1,7 @@
 """Who may do what: roles, case membership and the incident workflow."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlmodel import Session, select
 

@@ -2,8 +2,8 @@
 every command commits its work."""
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import click
 from flask import current_app

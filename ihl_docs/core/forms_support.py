@@ -2,7 +2,7 @@
 
 import math
 import re
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 import pycountry
 from flask import flash
@@ -191,7 +191,7 @@ def values_of(form, names) -> dict:
 
 def with_full_messages(exc):
     """The domain error with its own sentence next to each field (not a terse 'already in use')."""
-    exc.fields = {name: exc.message for name in exc.fields}
+    exc.fields = dict.fromkeys(exc.fields, exc.message)
     return exc
 
 
@@ -204,10 +204,10 @@ def moment(day: date | None, at: time | None, *, end: bool = False) -> datetime 
     if day is None:
         return None
     if at is not None:
-        return datetime.combine(day, at, tzinfo=timezone.utc)
+        return datetime.combine(day, at, tzinfo=UTC)
     if not end:
-        return datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
-    last_second = datetime.combine(day, time(23, 59, 59), tzinfo=timezone.utc)
+        return datetime.combine(day, time(0, 0), tzinfo=UTC)
+    last_second = datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
     now = utcnow().replace(microsecond=0)
     return min(last_second, now) if day == now.date() else last_second
 
@@ -216,18 +216,18 @@ def day_and_time(value: datetime | None, *, end: bool = False) -> tuple[date | N
     """The reverse of `moment`: the time is left blank where `moment` would fill it in."""
     if value is None:
         return None, None
-    value = value.astimezone(timezone.utc)
+    value = value.astimezone(UTC)
     implied = time(23, 59, 59) if end else time(0, 0)
     at = value.time().replace(microsecond=0)
     return value.date(), (None if at == implied and not value.microsecond else at)
 
 
 def day_start(day: date | None) -> datetime | None:
-    return datetime.combine(day, time(0, 0), tzinfo=timezone.utc) if day else None
+    return datetime.combine(day, time(0, 0), tzinfo=UTC) if day else None
 
 
 def day_end(day: date | None) -> datetime | None:
-    return datetime.combine(day, time.max, tzinfo=timezone.utc) if day else None
+    return datetime.combine(day, time.max, tzinfo=UTC) if day else None
 
 
 ENUM_FIELDS = {"incident_type", "date_precision", "verification_status", "workflow_status",
@@ -248,7 +248,7 @@ def display_value(field: str, value) -> str:
         return label(value)
     if isinstance(value, str) and _ISO_TIME.match(value):
         try:
-            moment_ = datetime.fromisoformat(value).astimezone(timezone.utc)
+            moment_ = datetime.fromisoformat(value).astimezone(UTC)
         except ValueError:
             return value
         return moment_.strftime("%Y-%m-%d %H:%M:%S UTC" if moment_.second else "%Y-%m-%d %H:%M UTC")

@@ -6,7 +6,6 @@ from functools import wraps
 from flask import abort, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, current_user
 
-
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to see this page."

@@ -6,8 +6,14 @@ from typing import Annotated, Optional
 
 import pycountry
 import sqlalchemy as sa
-from pydantic import (AwareDatetime, BaseModel, StringConstraints, create_model, field_validator,
-                      model_validator)
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    StringConstraints,
+    create_model,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from sqlmodel import Field, SQLModel
 

@@ -4,8 +4,8 @@ of their life cycle that every kind shares (queued → running, left running, st
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine

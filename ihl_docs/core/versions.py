@@ -5,7 +5,7 @@ stale edit is refused with what others changed since), the change applied by the
 if anything changed, the version bumped and the audit entry written, in the caller's
 transaction."""
 
-from typing import Callable
+from collections.abc import Callable
 
 from sqlmodel import Session
 

@@ -1,8 +1,8 @@
 """What every page shares: error pages, and helpers the templates use."""
 
 import errno
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from flask import flash, jsonify, render_template, request, url_for
 from flask_login import current_user

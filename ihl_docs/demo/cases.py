@@ -7,7 +7,7 @@ the same case content (only the times of recording differ).
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 from flask import current_app
@@ -16,13 +16,21 @@ from sqlmodel import Session, func, select
 
 from ihl_docs.auth import services as auth
 from ihl_docs.cases import services as cases
-from ihl_docs.demo.files import Photo, Post, Report, photo_jpeg, post_png, report_pdf, transcript
 from ihl_docs.core.errors import Conflict, DomainError
+from ihl_docs.core.models import (
+    Case,
+    CaseCreate,
+    CustodyEventCreate,
+    EvidenceCreate,
+    IncidentCreate,
+    Role,
+    User,
+)
+from ihl_docs.core.storage import EvidenceStore
+from ihl_docs.demo.files import Photo, Post, Report, photo_jpeg, post_png, report_pdf, transcript
 from ihl_docs.evidence import services as evidence_services
 from ihl_docs.incidents import services as incidents
-from ihl_docs.core.models import Case, CaseCreate, CustodyEventCreate, EvidenceCreate, IncidentCreate, Role, User
 from ihl_docs.qualifications import services as qualifications
-from ihl_docs.core.storage import EvidenceStore
 
 CASE_REF = "DEMO-2023-001"
 MARK = "ILLUSTRATIVE DEMO — invented places, people and parties"
@@ -38,7 +46,7 @@ REFUSAL = ("This database already holds a case; `ihl demo` loads its illustrativ
 
 
 def _utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=timezone.utc)
+    return datetime(*parts, tzinfo=UTC)
 
 
 ACCOUNTS = [  # (e-mail, role, name)
@@ -576,8 +584,8 @@ def demo_command():
     """Load an illustrative case (invented places, people and parties) into an empty database."""
     from ihl_docs.auth.services import DEFAULT_ADMIN_EMAIL
     from ihl_docs.core.db import get_session
-    from ihl_docs.provisions import catalogue
     from ihl_docs.core.schema import upgrade
+    from ihl_docs.provisions import catalogue
 
     engine = current_app.extensions["ihl_engine"]
     if _has_case(engine):

@@ -5,9 +5,10 @@ record, the audit entry and the `exported` custody events.
 """
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from sqlmodel import Session
 
@@ -37,7 +38,9 @@ def build_dossier(session: Session, case: Case, *, audience: str, prepared_by: s
     if audience not in AUDIENCES:
         raise InvalidInput(f"Unknown audience {audience!r}: choose internal, court or public.",
                            fields={"audience": "choose internal, court or public"})
-    from ihl_docs.dossiers.pipeline import build  # WeasyPrint is imported only where a dossier is built
+    from ihl_docs.dossiers.pipeline import (
+        build,  # WeasyPrint is imported only where a dossier is built
+    )
 
     return build(session, case, audience=audience, prepared_by=prepared_by, store=store,
                  out=out, cache_dir=cache_dir, progress=progress or (lambda stage, pct: None))

@@ -12,7 +12,6 @@ from ihl_docs.core.access import load_in_case
 from ihl_docs.core.commands import commit_or_fail
 from ihl_docs.core.models import Case
 
-
 DOSSIER_PREPARED_BY = "ihl_docs (command line)"
 
 
@@ -32,7 +31,7 @@ def dossier_command(case_ref, output, audience, prepared_by):
 
     Prints the dossier's ref, the PDF's SHA-256, its page count and the case fingerprint."""
     from ihl_docs.dossiers import services
-    
+
     _check_writable(output)
     case = commit_or_fail(lambda s: _case(s, case_ref))
     dossier = commit_or_fail(lambda s: services.request_dossier(

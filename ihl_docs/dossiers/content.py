@@ -12,10 +12,24 @@ from sqlmodel import Session, select
 
 from ihl_docs.core.audit.chain import canonical_json
 from ihl_docs.core.audit.log import jsonable
-from ihl_docs.evidence.services import THUMBNAIL, custody_warnings, metadata_discrepancies
-from ihl_docs.core.models import Case, CustodyAction, CustodyEvent, Evidence, EvidenceDerivative, EvidenceKind, Incident, IncidentEvidence, Instrument, Party, Provision, Qualification, Sensitivity
-from ihl_docs.qualifications.services import qualification_read
+from ihl_docs.core.models import (
+    Case,
+    CustodyAction,
+    CustodyEvent,
+    Evidence,
+    EvidenceDerivative,
+    EvidenceKind,
+    Incident,
+    IncidentEvidence,
+    Instrument,
+    Party,
+    Provision,
+    Qualification,
+    Sensitivity,
+)
 from ihl_docs.core.storage import EvidenceStore
+from ihl_docs.evidence.services import THUMBNAIL, custody_warnings, metadata_discrepancies
+from ihl_docs.qualifications.services import qualification_read
 
 FORMAT = "ihl_docs dossier content 1"
 

@@ -13,7 +13,7 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -31,7 +31,7 @@ IMAGES_PER_SECTION = 60
 # Less HTML than this to render: render it here rather than start worker processes.
 INLINE_LIMIT = 200_000
 # Attachments must carry dates; a fixed one keeps the bytes free of the wall clock.
-ATTACHMENT_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+ATTACHMENT_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 MANIFEST_FORMAT = "ihl_docs dossier manifest 1"
 
 
@@ -87,7 +87,7 @@ def template_environment() -> Environment:
 def when(value: str | None, precision: str = "exact") -> str:
     if not value:
         return ""
-    moment = datetime.fromisoformat(value).astimezone(timezone.utc)
+    moment = datetime.fromisoformat(value).astimezone(UTC)
     if precision == "month":
         return moment.strftime("%B %Y")
     if precision == "day":

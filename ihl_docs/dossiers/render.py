@@ -151,8 +151,8 @@ def page_css(running_left: str, running_right: str) -> str:
         text = text.replace("\\", "\\\\").replace('"', '\\"')
         return '"' + "".join(c if c >= " " else " " for c in text) + '"'
 
-    return ("@page { @top-left { content: %s } @top-right { content: %s } }"
-            % (quoted(running_left), quoted(running_right)))
+    left, right = quoted(running_left), quoted(running_right)
+    return f"@page {{ @top-left {{ content: {left} }} @top-right {{ content: {right} }} }}"
 
 
 def render_html(html: str, extra_css: str, store_root: str, **pdf_options) -> tuple[bytes, int]:

@@ -16,17 +16,24 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, func, select
 
 from ihl_docs.core import progress as progress_records
+from ihl_docs.core.access import can_do_legal_work, load_in_case
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.audit.chain import GENESIS_HASH, canonical_json
 from ihl_docs.core.db import ROW_LOCK, open_session
 from ihl_docs.core.dbtypes import utcnow
-from ihl_docs.core.errors import Conflict, DomainError, EvidenceIntegrityError, Forbidden, InvalidInput, NotFound
-from ihl_docs.evidence import services as evidence_services
+from ihl_docs.core.errors import (
+    Conflict,
+    DomainError,
+    EvidenceIntegrityError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
 from ihl_docs.core.models import Case, Dossier, DossierAudience, DossierStatus, Evidence, User
 from ihl_docs.core.progress import Heartbeat, Observer, ProgressRecorder
 from ihl_docs.core.storage import EvidenceStore, IncomingFile, StoredFile
 from ihl_docs.dossiers.build import BuiltDossier, build_dossier
-from ihl_docs.core.access import can_do_legal_work, load_in_case
+from ihl_docs.evidence import services as evidence_services
 
 log = logging.getLogger(__name__)
 

@@ -2,20 +2,26 @@
 
 from math import ceil
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request, send_file,
-                   url_for)
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 
-from ihl_docs.core.access import case_for
+from ihl_docs.core.access import can_do_legal_work, case_for
 from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import EvidenceIntegrityError, Forbidden, InvalidInput
 from ihl_docs.core.jobs import enqueue
-from ihl_docs.dossiers import BUILD_JOB
 from ihl_docs.core.models import DossierStatus
 from ihl_docs.core.web import MAX_PAGE, form_errors_from, pager_for
-from ihl_docs.dossiers import services
+from ihl_docs.dossiers import BUILD_JOB, services
 from ihl_docs.dossiers.forms import DossierForm, DossierPageForm
-from ihl_docs.core.access import can_do_legal_work
 
 bp = Blueprint("dossiers", __name__)
 

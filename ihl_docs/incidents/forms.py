@@ -1,14 +1,33 @@
 """Forms of the incident pages: filing and editing, the workflow step, the list's filters."""
 
 from flask_wtf import FlaskForm
-from wtforms import (DateField, Form, IntegerField, StringField, TextAreaField,
-                     ValidationError)
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms import DateField, Form, IntegerField, StringField, TextAreaField, ValidationError
 from wtforms.fields.core import UnboundField
+from wtforms.validators import InputRequired, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from ihl_docs.core.forms_support import REQUIRED, ChoiceField, MultiCheckboxField, NumberField, TimeOfDayField, day_and_time, enum_options, moment, options, strip, unix_newlines, values_of
-from ihl_docs.core.models import CivilianObject, DatePrecision, IncidentType, VerificationStatus, WorkflowStatus, label
+from ihl_docs.core.forms_support import (
+    REQUIRED,
+    ChoiceField,
+    MultiCheckboxField,
+    NumberField,
+    TimeOfDayField,
+    day_and_time,
+    enum_options,
+    moment,
+    options,
+    strip,
+    unix_newlines,
+    values_of,
+)
+from ihl_docs.core.models import (
+    CivilianObject,
+    DatePrecision,
+    IncidentType,
+    VerificationStatus,
+    WorkflowStatus,
+    label,
+)
 
 BAD_DATE = "Enter a date as YYYY-MM-DD."
 WHOLE_NUMBER = "Enter a whole number, e.g. 3."

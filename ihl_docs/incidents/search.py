@@ -14,6 +14,7 @@ import unicodedata
 import sqlalchemy as sa
 
 from ihl_docs.core.models import Incident
+from ihl_docs.core.schema import FTS_TABLE, PG_COLUMN
 
 MAX_WORDS = 16
 MIN_PREFIX = 2  # a shorter last word must match whole: one letter would match most incidents
@@ -21,9 +22,6 @@ FEW_CASES = 5
 FEW_MATCHES = 10_000
 
 # The search shadow objects, which the models do not describe (see migrations/env.py).
-FTS_TABLE = "incident_fts"
-PG_COLUMN = "search_vector"
-PG_INDEX = "ix_incident_search_vector"
 
 
 def _folded(char: str) -> str:
@@ -106,15 +104,3 @@ def among_cases(dialect: str, case_ids: list[int]):
         # end, instead of collecting and sorting every incident of every case.
         return sa.literal_column("+incident.case_id").in_(case_ids)
     return Incident.case_id.in_(case_ids)
-
-
-def include_name(name, type_, parent_names) -> bool:
-    """Leave the search shadow objects out of Alembic's comparison with the models."""
-    if type_ == "table":
-        return not (name == FTS_TABLE or name.startswith(FTS_TABLE + "_"))
-    if type_ == "column" and parent_names.get("table_name") == "incident":
-        return name != PG_COLUMN
-    if type_ == "index":
-        return name != PG_INDEX
-    return True
-

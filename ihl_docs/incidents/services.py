@@ -6,12 +6,22 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
-from ihl_docs.core.audit import log as audit
 from ihl_docs.core.access import TRANSITIONS, can_edit_case, is_member
+from ihl_docs.core.audit import log as audit
 from ihl_docs.core.db import ROW_LOCK
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.errors import Forbidden, InvalidInput, NotFound
-from ihl_docs.core.models import Case, CivilianObject, Incident, IncidentCreate, IncidentRead, Party, User, WorkflowStatus, _valid_state_code
+from ihl_docs.core.models import (
+    Case,
+    CivilianObject,
+    Incident,
+    IncidentCreate,
+    IncidentRead,
+    Party,
+    User,
+    WorkflowStatus,
+    _valid_state_code,
+)
 from ihl_docs.core.versions import lock_at_version, save_version
 from ihl_docs.incidents import search
 

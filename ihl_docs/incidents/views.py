@@ -6,20 +6,39 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 from sqlmodel import select
 
-from ihl_docs.core.audit import history as audit_log
-from ihl_docs.core.access import READ_ALL_ROLES, allowed_transitions, can_edit_case, case_for, visible_cases
 from ihl_docs.cases.services import parties
+from ihl_docs.core.access import (
+    EDIT,
+    READ_ALL_ROLES,
+    allowed_transitions,
+    can_edit_case,
+    case_for,
+    visible_cases,
+)
+from ihl_docs.core.audit import history as audit_log
 from ihl_docs.core.db import get_session
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.errors import InvalidInput, StaleVersion
+from ihl_docs.core.forms_support import (
+    COUNTRIES,
+    add_errors,
+    day_end,
+    day_start,
+    display_value,
+    stale_conflict,
+    validated,
+)
+from ihl_docs.core.models import Case, Incident, IncidentCreate, WorkflowStatus, label
+from ihl_docs.core.web import MAX_PAGE, form_errors_from, load_for_user, pager_for
 from ihl_docs.evidence.services import evidence_of_incident
-from ihl_docs.core.forms_support import COUNTRIES, add_errors, day_end, day_start, display_value, stale_conflict, validated
-from ihl_docs.core.models import Incident, Case, IncidentCreate, WorkflowStatus, label
-from ihl_docs.core.web import MAX_PAGE, form_errors_from, pager_for
 from ihl_docs.incidents import services
-from ihl_docs.incidents.forms import FIELD_LABELS, IncidentEditForm, IncidentFilterForm, IncidentForm, StatusForm
-from ihl_docs.core.access import EDIT
-from ihl_docs.core.web import load_for_user
+from ihl_docs.incidents.forms import (
+    FIELD_LABELS,
+    IncidentEditForm,
+    IncidentFilterForm,
+    IncidentForm,
+    StatusForm,
+)
 
 bp = Blueprint("incidents", __name__)
 

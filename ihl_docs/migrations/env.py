@@ -3,8 +3,8 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-from ihl_docs.core import models# noqa: F401  (registers every table on the metadata)
-from ihl_docs.incidents.search import include_name
+from ihl_docs.core import models  # noqa: F401  (registers every table on the metadata)
+from ihl_docs.core.schema import include_name
 
 config = context.config
 target_metadata = SQLModel.metadata

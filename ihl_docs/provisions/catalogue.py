@@ -8,13 +8,28 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
-                      field_validator, model_validator)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlmodel import Session, select
 
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.errors import InvalidInput
-from ihl_docs.core.models import Applicability, IncidentType, Instrument, InstrumentParty, Provision, ProvisionElement, SuggestionRule
+from ihl_docs.core.models import (
+    Applicability,
+    IncidentType,
+    Instrument,
+    InstrumentParty,
+    Provision,
+    ProvisionElement,
+    SuggestionRule,
+)
 from ihl_docs.core.versions import save_version
 
 BUNDLED = Path(__file__).resolve().parent.parent / "data"
@@ -183,7 +198,7 @@ def load(session: Session, instruments: list[InstrumentRecord],
 
 def _check_references(session: Session, provisions: list[ProvisionRecord], by_short) -> None:
     known = set(session.exec(select(Provision.key))) | {p.key for p in provisions}
-    for index, record in enumerate(provisions, start=1):
+    for record in provisions:
         if record.instrument_short not in by_short:
             raise CatalogueFileError(
                 f"provision {record.key}, field instrument_short: no instrument "

@@ -7,7 +7,14 @@ from wtforms import BooleanField, Form, IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from ihl_docs.core.forms_support import REQUIRED, ChoiceField, enum_options, options, strip, unix_newlines
+from ihl_docs.core.forms_support import (
+    REQUIRED,
+    ChoiceField,
+    enum_options,
+    options,
+    strip,
+    unix_newlines,
+)
 from ihl_docs.core.models import Applicability, IncidentType
 
 ANY = [("", "Any")]

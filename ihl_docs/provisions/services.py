@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, or_, select
 
-from ihl_docs.core.errors import Forbidden, InvalidInput, NotFound
 from ihl_docs.core.audit import log as audit
+from ihl_docs.core.errors import Forbidden, InvalidInput, NotFound
 from ihl_docs.core.models import Applicability, Instrument, Provision, Role, SuggestionRule, User
 from ihl_docs.core.versions import lock_at_version, save_version
 from ihl_docs.provisions.catalogue import elements_of, provision_snapshot, set_elements

@@ -12,7 +12,12 @@ from ihl_docs.core.forms_support import stale_conflict, validated
 from ihl_docs.core.models import Instrument, InstrumentParty, Provision, Role, SuggestionRule, User
 from ihl_docs.core.web import MAX_PAGE, form_errors_from, pager_for
 from ihl_docs.provisions import services
-from ihl_docs.provisions.forms import APPLIES_TO_WORDS, ProvisionFilterForm, ProvisionForm, SuggestionRuleForm
+from ihl_docs.provisions.forms import (
+    APPLIES_TO_WORDS,
+    ProvisionFilterForm,
+    ProvisionForm,
+    SuggestionRuleForm,
+)
 
 bp = Blueprint("provisions", __name__)
 

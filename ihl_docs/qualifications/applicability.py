@@ -7,7 +7,17 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from ihl_docs.core.models import Applicability, Case, ConflictClassification, Incident, Instrument, InstrumentParty, Party, PartyKind, Provision
+from ihl_docs.core.models import (
+    Applicability,
+    Case,
+    ConflictClassification,
+    Incident,
+    Instrument,
+    InstrumentParty,
+    Party,
+    PartyKind,
+    Provision,
+)
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 

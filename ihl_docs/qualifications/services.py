@@ -4,15 +4,30 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
+from ihl_docs.core.access import LEGAL_WORK
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ihl_docs.core.models import Assessment, Case, ElementEvidence, ElementFinding, ElementStatus, Evidence, Incident, IncidentEvidence, Provision, ProvisionElement, Qualification, Stance, SuggestionRule, User
+from ihl_docs.core.models import (
+    Assessment,
+    Case,
+    ElementEvidence,
+    ElementFinding,
+    ElementStatus,
+    Evidence,
+    Incident,
+    IncidentEvidence,
+    Provision,
+    ProvisionElement,
+    Qualification,
+    Stance,
+    SuggestionRule,
+    User,
+)
 from ihl_docs.core.versions import lock_at_version, save_version
 from ihl_docs.provisions.catalogue import elements_of
 from ihl_docs.provisions.services import provision_by_key
 from ihl_docs.qualifications import applicability
-from ihl_docs.core.access import LEGAL_WORK
 
 
 def _require(session: Session, user: User, incident: Incident) -> Case:

@@ -4,19 +4,23 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlmodel import select
 
-from ihl_docs.core.access import case_for
+from ihl_docs.core.access import LEGAL_WORK, can_do_legal_work, case_for
 from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import Conflict, InvalidInput, NotFound, StaleVersion
-from ihl_docs.evidence.services import evidence_of_incident
 from ihl_docs.core.forms_support import stale_conflict, with_full_messages
-from ihl_docs.incidents import services as incident_services
 from ihl_docs.core.models import Evidence, Incident, Provision, Qualification, label
+from ihl_docs.core.web import form_errors_from, load_for_user
+from ihl_docs.evidence.services import evidence_of_incident
+from ihl_docs.incidents import services as incident_services
 from ihl_docs.provisions import services as provision_services
-from ihl_docs.core.web import form_errors_from
 from ihl_docs.qualifications import applicability, services
-from ihl_docs.qualifications.forms import STANCE_CHOICES, STANCE_SYMBOLS, AssessmentForm, FindingForm, QualificationForm
-from ihl_docs.core.access import LEGAL_WORK, can_do_legal_work
-from ihl_docs.core.web import load_for_user
+from ihl_docs.qualifications.forms import (
+    STANCE_CHOICES,
+    STANCE_SYMBOLS,
+    AssessmentForm,
+    FindingForm,
+    QualificationForm,
+)
 
 bp = Blueprint("qualifications", __name__)
 

@@ -1,15 +1,15 @@
 """User administration pages: the list of accounts and creating one (administrators only)."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlmodel import select
 
 from ihl_docs.auth import services
-from ihl_docs.core.login import role_required
 from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import Conflict, InvalidInput
 from ihl_docs.core.forms_support import with_full_messages
+from ihl_docs.core.login import role_required
 from ihl_docs.core.models import User
 from ihl_docs.core.web import form_errors_from
 from ihl_docs.users.forms import UserForm

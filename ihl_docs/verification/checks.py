@@ -11,13 +11,23 @@ Each problem is a `Finding` naming the evidence ref, the dossier ref or the audi
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from sqlmodel import Session, func, select
 
 from ihl_docs.core.audit.log import jsonable, verify_chain
-from ihl_docs.core.models import AuditCheckpoint, AuditEntry, Case, CustodyEvent, Dossier, DossierStatus, Evidence, EvidenceDerivative, FindingKind
+from ihl_docs.core.models import (
+    AuditCheckpoint,
+    AuditEntry,
+    Case,
+    CustodyEvent,
+    Dossier,
+    DossierStatus,
+    Evidence,
+    EvidenceDerivative,
+    FindingKind,
+)
 from ihl_docs.core.storage import EvidenceStore
 
 Progress = Callable[[str, int], None]

@@ -3,19 +3,26 @@
 
 from math import ceil
 
-from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request,
-                   url_for)
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlmodel import select
 
-from ihl_docs.core.login import role_required
 from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import Conflict, InvalidInput, NotFound
 from ihl_docs.core.jobs import enqueue
-from ihl_docs.verification import VERIFY_JOB
+from ihl_docs.core.login import role_required
 from ihl_docs.core.models import Case
 from ihl_docs.core.web import MAX_PAGE, form_errors_from, pager_for
-from ihl_docs.verification import report, runs
+from ihl_docs.verification import VERIFY_JOB, report, runs
 from ihl_docs.verification.forms import EVERYTHING, AcknowledgeForm, RunPageForm, VerificationForm
 
 bp = Blueprint("verification", __name__, url_prefix="/verification")

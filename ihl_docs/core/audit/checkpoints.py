@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from ihl_docs.core.dbtypes import utcnow
-from ihl_docs.core.errors import Conflict
-from ihl_docs.core.models import AuditCheckpoint, AuditEntry
 from ihl_docs.core.audit.log import head, jsonable, verify_chain
 from ihl_docs.core.audit.signing import load_or_create_key, public_key_hex, signature_valid
 from ihl_docs.core.audit.verify_audit import checkpoint_message, checkpoint_problems
+from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.errors import Conflict
+from ihl_docs.core.models import AuditCheckpoint, AuditEntry
 
 
 def checkpoint_document(checkpoint: AuditCheckpoint) -> dict:

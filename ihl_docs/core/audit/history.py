@@ -6,8 +6,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ihl_docs.core.models import AuditEntry
 from ihl_docs.core.audit.log import changed_fields, entry_document
+from ihl_docs.core.models import AuditEntry
 
 
 @dataclass

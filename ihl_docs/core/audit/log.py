@@ -2,15 +2,23 @@
 
 import hashlib
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import Enum
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from ihl_docs.core.audit.chain import (
+    GENESIS_HASH,
+    altered,
+    canonical_entry_text,
+    canonical_json,
+    entry_hash,
+    missing,
+    unlinked,
+)
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.models import AuditEntry
-from ihl_docs.core.audit.chain import GENESIS_HASH, altered, canonical_entry_text, canonical_json, entry_hash, missing, unlinked
 
 # Any fixed 64-bit number: the PostgreSQL advisory lock that serialises appends to the chain.
 AUDIT_LOCK_KEY = 0x1D0C5A0D17
@@ -20,7 +28,7 @@ SECRET_FIELDS = {"password_hash", "token_hash"}
 def jsonable(value):
     """A value as it is written into the audit log."""
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Enum):

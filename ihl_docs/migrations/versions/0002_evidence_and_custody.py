@@ -4,10 +4,10 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-24
 """
-from alembic import op
 import sqlalchemy as sa
-import ihl_docs.core.dbtypes
+from alembic import op
 
+import ihl_docs.core.dbtypes
 
 revision = '0002'
 down_revision = '0001'

@@ -4,10 +4,10 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-25
 """
-from alembic import op
 import sqlalchemy as sa
-import ihl_docs.core.dbtypes
+from alembic import op
 
+import ihl_docs.core.dbtypes
 
 revision = '0006'
 down_revision = '0005'

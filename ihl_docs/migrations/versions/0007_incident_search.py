@@ -12,9 +12,8 @@ punctuation the parser would join turned into spaces) with a GIN index.
 """
 import unicodedata
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0007'
 down_revision = '0006'

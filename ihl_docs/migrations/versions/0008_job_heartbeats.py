@@ -4,10 +4,10 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-25
 """
-from alembic import op
 import sqlalchemy as sa
-import ihl_docs.core.dbtypes
+from alembic import op
 
+import ihl_docs.core.dbtypes
 
 revision = '0008'
 down_revision = '0007'
