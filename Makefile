@@ -17,13 +17,17 @@ CHROMIUM := /usr/bin/chromium
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --progress-bar off -e '.[test]'
 	touch $(STAMP)
 
-# The job worker (dossier builds) runs beside the server, and stops when the server stops.
+# The job worker (dossier builds, verifications, checkpoints) runs beside the server and stops
+# when the server stops; its routine lines go to instance/worker.log, so that what the server
+# prints last once it listens (its address, a pending one-time password) stays on the screen.
 run: $(STAMP) pdf-libs
 	$(BIN)/ihl init
-	$(BIN)/ihl worker & worker=$$!; \
+	@mkdir -p $${IHL_INSTANCE_DIR:-instance}
+	$(BIN)/ihl worker >>$${IHL_INSTANCE_DIR:-instance}/worker.log 2>&1 & worker=$$!; \
+	echo "Job worker started; its log is $${IHL_INSTANCE_DIR:-instance}/worker.log"; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/ihl serve --host $(HOST) --port $(PORT)
 

@@ -2,8 +2,10 @@
 
 import hashlib
 import hmac
+import os
 import secrets
 from datetime import timedelta
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -216,11 +218,56 @@ def load_user(token: str):
     return CurrentUser(user, token) if user else None
 
 
+PASSWORD_FILE = "first-admin-password.txt"
+
+
 def first_admin_step(session: Session, options: dict) -> list[str]:
-    """`ihl init`: on a database with no account, create an administrator."""
+    """`ihl init`: on a database with no account, create an administrator; its one-time
+    password is shown framed, and kept in a file only its owner may read (mode 0600) in the
+    instance folder until it is changed."""
     email = options.get("admin_email") or DEFAULT_ADMIN_EMAIL
     password = create_first_admin(session, email, actor=options["actor"])
     if not password:
         return []
-    return [f"Created the administrator {email}.",
-            f"One-time password (change it at first log-in): {password}"]
+    path = Path(options["instance_dir"]) / PASSWORD_FILE
+    write_private(path, f"{email}\n{password}\n")
+    return [f"Created the administrator {email}.", *password_notice(email, password, path)]
+
+
+def password_notice(email: str, password: str, path: Path) -> list[str]:
+    """The framed lines that give the first administrator's one-time password."""
+    lines = [f"Log in as {email}",
+             f"One-time password (change it at first log-in): {password}",
+             f"Also kept, readable by you alone, in {path}"]
+    width = max(map(len, lines))
+    rule = "+" + "-" * (width + 2) + "+"
+    return [rule, *(f"| {line.ljust(width)} |" for line in lines), rule]
+
+
+def pending_password_notice(instance_dir: str) -> list[str]:
+    """The framed notice again while the one-time password has not been changed, else []."""
+    path = Path(instance_dir) / PASSWORD_FILE
+    try:
+        email, password = path.read_text(encoding="utf-8").split()[:2]
+    except (OSError, ValueError):
+        return []
+    return password_notice(email, password, path)
+
+
+def forget_one_time_password(instance_dir: str, email: str) -> None:
+    """Remove the kept one-time password once its account has chosen its own."""
+    path = Path(instance_dir) / PASSWORD_FILE
+    try:
+        if path.read_text(encoding="utf-8").split()[:1] == [email]:
+            path.unlink()
+    except OSError:
+        pass
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to a file that only its owner may read or write (0600), replacing it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)

@@ -104,6 +104,7 @@ def change_password():
                 form_errors_from(form, exc)
             else:
                 db.commit()
+                services.forget_one_time_password(current_app.instance_path, user.email)
                 flash("Your password was changed.", "success")
                 return redirect(url_for("cases.index"))
     return render_template("auth/change_password.html", form=form)

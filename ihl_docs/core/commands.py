@@ -20,6 +20,7 @@ InitStep = Callable[[Session, dict], list[str]]
 
 def init_app(app) -> None:
     app.extensions["ihl_init_steps"] = []
+    app.extensions["ihl_start_notices"] = []
     for command in (init_command, gc_command, serve_command, worker_command):
         app.cli.add_command(command)
 
@@ -27,6 +28,11 @@ def init_app(app) -> None:
 def address_file(app) -> Path:
     """Where `ihl serve` writes the address it listens on, while it runs."""
     return Path(app.instance_path) / "serving-address.txt"
+
+
+def register_start_notice(app, notice) -> None:
+    """Add lines `ihl serve` prints once it listens: `notice(app)` gives them (or none)."""
+    app.extensions["ihl_start_notices"].append(notice)
 
 
 def register_init_step(app, step: InitStep) -> None:
@@ -67,7 +73,9 @@ def init_command(admin_email):
         click.echo(f"Schema is up to date (revision {after}).")
     else:
         click.echo(f"Schema upgraded from {before or 'nothing'} to revision {after}.")
-    for line in run_init_steps({"admin_email": admin_email, "actor": "ihl init"}):
+    options = {"admin_email": admin_email, "actor": "ihl init",
+               "instance_dir": current_app.instance_path}
+    for line in run_init_steps(options):
         click.echo(line)
 
 
@@ -90,8 +98,10 @@ def serve_command(host, port, workers):
     """Run the web application with gunicorn."""
     from ihl_docs.core.server import run_gunicorn
 
-    run_gunicorn(current_app.extensions["ihl_app_factory"], host, port, workers,
-                 address_file(current_app))
+    app = current_app._get_current_object()
+    run_gunicorn(app.extensions["ihl_app_factory"], host, port, workers, address_file(app),
+                 notices=lambda: [line for notice in app.extensions["ihl_start_notices"]
+                                  for line in notice(app)])
 
 
 @click.command("worker")

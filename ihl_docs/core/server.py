@@ -21,11 +21,12 @@ class _Gunicorn(BaseApplication):
 
 
 def run_gunicorn(factory, host: str, port: int, workers: int,
-                 address_file: Path | None = None) -> None:
+                 address_file: Path | None = None, notices=list) -> None:
     """Serve the applications `factory` makes (one per worker process) with gunicorn. While it
-    runs, `address_file` names the address it really listens on (other commands print it)."""
+    runs, `address_file` names the address it really listens on (other commands print it).
+    Once it listens, it says where, then the lines `notices()` gives (last on the screen)."""
     _Gunicorn(factory, {
-        **_address_hooks(address_file),
+        **_address_hooks(address_file, notices),
         "bind": f"{host}:{port}",
         "workers": workers,
         "worker_class": "gthread",
@@ -37,13 +38,15 @@ def run_gunicorn(factory, host: str, port: int, workers: int,
     }).run()
 
 
-def _address_hooks(address_file: Path | None) -> dict:
+def _address_hooks(address_file: Path | None, notices) -> dict:
     if address_file is None:
         return {}
 
     def when_ready(server):
         address_file.parent.mkdir(parents=True, exist_ok=True)
         address_file.write_text("".join(f"{listener}\n" for listener in server.LISTENERS))
+        lines = [f"ihl_docs is listening on {listener}/" for listener in server.LISTENERS]
+        print("\n".join(["", *lines, *notices()]), flush=True)
 
     def on_exit(server):
         address_file.unlink(missing_ok=True)

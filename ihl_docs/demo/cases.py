@@ -607,6 +607,18 @@ def demo_command():
     _print_report(report, admin_password, DEFAULT_ADMIN_EMAIL)
 
 
+def where_to_look() -> str:
+    """Where the running server of this instance listens, as `ihl serve` wrote it, if any."""
+    from ihl_docs.core.commands import address_file
+    from ihl_docs.core.server import serving_address
+
+    address = serving_address(address_file(current_app))
+    if address:
+        return f"open {address}/ (where this instance's server listens now),"
+    return ("start the application (`make run`, or `ihl serve` beside `ihl worker`), open the "
+            "address it prints (http://127.0.0.1:5000/ unless told otherwise),")
+
+
 def _print_report(report: DemoReport, admin_password: str | None, admin_email: str) -> None:
     echo = click.echo
     echo(f"Loaded the illustrative case {report.case_ref} ({MARK}):")
@@ -622,7 +634,6 @@ def _print_report(report: DemoReport, admin_password: str | None, admin_email: s
         echo(f"  {'admin':<13} {admin_email:<31} {admin_password}  "
              "(one-time: change it at first log-in)")
     echo("")
-    echo("To see it: start the application (`ihl serve`, or `make run`), open "
-         "http://127.0.0.1:5000/, log in with one of these accounts and open case "
+    echo(f"To see it: {where_to_look()} log in with one of these accounts and open case "
          f"{report.case_ref}: its incidents, evidence, custody chains and proof matrix.")
     echo(f"A dossier: `ihl dossier {report.case_ref} -o demo-dossier.pdf`, or from the case page.")
