@@ -152,7 +152,7 @@ def test_the_import_contracts_hold():
 
 
 @pytest.mark.skipif(not LINT_IMPORTS.exists(), reason="import-linter is not installed")
-@pytest.mark.parametrize("module, code, broken", [
+@pytest.mark.parametrize(("module", "code", "broken"), [
     ("core/db.py", "def _planted():\n    from ihl_docs.cases import services  # noqa\n",
      "the core knows no feature BROKEN"),
     ("dossiers/services.py", "from ihl_docs.incidents import views  # noqa\n",
