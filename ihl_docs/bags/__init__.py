@@ -25,8 +25,6 @@ from ihl_docs.core.errors import DomainError
 
 FORMAT = "ihl_docs case export 1"
 SEAL_FORMAT = "ihl_docs case seal 1"
-RECORD_FILES = ("case.json", "incidents.json", "evidence.json", "qualifications.json",
-                "dossiers.json")
 FILES_DIR = "files"
 
 

@@ -22,6 +22,7 @@ def export_command(case_ref, output):
     bag is written and validated. Check it with: python3 DIR/data/verify_audit.py DIR/data"""
     from ihl_docs.bags.export import discard_bag, export_case
     from ihl_docs.core.audit.signing import load_or_create_key
+    from ihl_docs.core.case_records import record_parts
     from ihl_docs.core.db import get_session
 
     session = get_session()
@@ -33,7 +34,7 @@ def export_command(case_ref, output):
     result = None
     try:
         result = export_case(session, current_app.extensions["ihl_store"], case_ref, target,
-                             key=key)
+                             key=key, parts=record_parts(current_app))
         session.commit()
     except DomainError as exc:
         session.rollback()
@@ -63,12 +64,13 @@ def import_command(directory, public_key):
     entries checked; if anything differs, nothing is changed. People are matched by e-mail;
     members with no account here are named and left out."""
     from ihl_docs.bags.importing import check_importable, import_case, open_bag, store_files
+    from ihl_docs.core.case_records import record_parts
     from ihl_docs.core.db import get_session, open_session
 
     engine, store = current_app.extensions["ihl_engine"], current_app.extensions["ihl_store"]
     session = get_session()
     try:
-        bag = open_bag(directory, public_key=public_key)
+        bag = open_bag(directory, parts=record_parts(current_app), public_key=public_key)
         with open_session(engine, write=False) as reading:  # refuse early, before storing files
             check_importable(reading, bag)
         store_files(store, bag)

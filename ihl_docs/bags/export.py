@@ -18,6 +18,7 @@ from ihl_docs.core.audit.chain import canonical_json
 from ihl_docs.core.audit.checkpoints import checkpoint_document, make_checkpoint
 from ihl_docs.core.audit.signing import public_key_hex
 from ihl_docs.core.audit.verify_audit import seal_message
+from ihl_docs.core.case_records import RecordPart
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.models import AuditCheckpoint, Case, Evidence
 from ihl_docs.core.storage import CHUNK, EvidenceStore
@@ -46,17 +47,18 @@ def check_target(target: Path) -> None:
 
 
 def export_case(session: Session, store: EvidenceStore, case_ref: str, target: Path, *, key,
-                actor: str = EXPORT_ACTOR) -> ExportResult:
+                parts: list[RecordPart], actor: str = EXPORT_ACTOR) -> ExportResult:
     """Write the case as a bag in `target` (new or empty) and validate it; record an `exported`
     custody event per item, one audit entry and a signed checkpoint, flushed, not committed.
 
     The records are those of the moment the export began: the export's own custody events and
     audit entry are in the bag's audit log (which the checkpoint signs), not in its records.
-    Whatever fails, the folder is left as it was found (removed, or emptied)."""
+    `parts`: the record files, as the features registered them. Whatever fails, the folder is
+    left as it was found (removed, or emptied)."""
     check_target(target)
     case = get_case(session, case_ref)
-    records = case_records(session, case)
-    files = files_of(records)
+    records = case_records(session, case, parts)
+    files = files_of(records, parts)
     created = not target.exists()
     try:
         target.mkdir(parents=True, exist_ok=True)

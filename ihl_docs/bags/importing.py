@@ -13,33 +13,14 @@ from pathlib import Path
 
 import bagit
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from ihl_docs.bags import FILES_DIR, FORMAT, RECORD_FILES, SEAL_FORMAT, BagRefused
-from ihl_docs.bags.records import FINISHED, files_of, row_values
-from ihl_docs.cases.services import case_snapshot
-from ihl_docs.core.audit import log as audit
+from ihl_docs.bags import FILES_DIR, FORMAT, SEAL_FORMAT, BagRefused
+from ihl_docs.bags.records import files_of
 from ihl_docs.core.audit import verify_audit
-from ihl_docs.core.models import (
-    Case,
-    CaseMember,
-    CustodyEvent,
-    Dossier,
-    ElementEvidence,
-    ElementFinding,
-    Evidence,
-    EvidenceDerivative,
-    Incident,
-    IncidentEvidence,
-    Party,
-    Provision,
-    Qualification,
-    User,
-)
+from ihl_docs.core.case_records import RecordPart, Restoring
+from ihl_docs.core.errors import InvalidInput
 from ihl_docs.core.storage import CHUNK, EvidenceStore
-from ihl_docs.dossiers.services import audited
-from ihl_docs.incidents.services import incident_snapshot
-from ihl_docs.qualifications.services import qualification_snapshot
 
 IMPORT_ACTOR = "ihl import"
 SHOWN_DIFFERENCES = 5
@@ -53,6 +34,7 @@ class CaseBag:
     records: dict
     checkpoint: dict
     public_key: str
+    parts: list[RecordPart]
 
     @property
     def case_ref(self) -> str:
@@ -60,7 +42,7 @@ class CaseBag:
 
     def files(self) -> list[str]:
         try:
-            return files_of(self.records)
+            return files_of(self.records, self.parts)
         except (KeyError, TypeError):
             raise BagRefused("The bag's records are malformed (a file reference); nothing was "
                              "imported.") from None
@@ -81,10 +63,12 @@ class ImportResult:
 
 # ---- the bag ------------------------------------------------------------------------------------
 
-def open_bag(path: str | os.PathLike, *, public_key: str | None = None) -> CaseBag:
+def open_bag(path: str | os.PathLike, *, parts: list[RecordPart],
+             public_key: str | None = None) -> CaseBag:
     """Validate the bag against its manifests (every file re-hashed), then its audit entries,
-    checkpoint and seal, and read its records; refused, naming what is wrong, otherwise.
-    `public_key` (hex): accept only a bag signed with that key, not just the one it names."""
+    checkpoint and seal, and read its records (one file per part); refused, naming what is
+    wrong, otherwise. `public_key` (hex): accept only a bag signed with that key, not just the
+    one it names."""
     path = Path(path)
     _validated(path)
     data = str(path / "data")
@@ -104,9 +88,9 @@ def open_bag(path: str | os.PathLike, *, public_key: str | None = None) -> CaseB
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
         raise BagRefused(f"The bag does not verify against its signed checkpoint and seal: "
                          f"{problems[0]}{more}. Nothing was imported.")
-    records = _read_records(path, seal)
+    records = _read_records(path, seal, [part.name for part in parts])
     checkpoint = max(checkpoints, key=lambda c: c["seq"] if isinstance(c.get("seq"), int) else 0)
-    return CaseBag(path, records, checkpoint, public_key)
+    return CaseBag(path, records, checkpoint, public_key, parts)
 
 
 def _validated(path: Path) -> None:
@@ -162,9 +146,9 @@ def _hash(path: Path, algorithm: str) -> str:
     return digest.hexdigest()
 
 
-def _read_records(path: Path, seal: dict) -> dict:
+def _read_records(path: Path, seal: dict, names: list[str]) -> dict:
     records = {}
-    for name in RECORD_FILES:
+    for name in names:
         try:
             records[name] = json.loads((path / "data" / name).read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -172,7 +156,7 @@ def _read_records(path: Path, seal: dict) -> dict:
     case = records["case.json"]
     if not isinstance(case, dict) or case.get("format") != FORMAT:
         raise BagRefused(f"The bag's data/case.json is not a case export ({FORMAT}).")
-    if sorted(seal.get("files") or {}) != sorted(RECORD_FILES) or \
+    if sorted(seal.get("files") or {}) != sorted(names) or \
             case.get("case", {}).get("ref") != seal.get("case_ref"):
         raise BagRefused("The bag's case seal does not cover its records; nothing was imported.")
     return records
@@ -181,16 +165,12 @@ def _read_records(path: Path, seal: dict) -> dict:
 # ---- before anything is changed -----------------------------------------------------------------
 
 def check_importable(session: Session, bag: CaseBag) -> None:
-    """Refuse a case ref already here, and provisions this catalogue lacks (by key)."""
-    if session.exec(select(Case.id).where(Case.ref == bag.case_ref)).first() is not None:
-        raise BagRefused(f"A case {bag.case_ref} already exists here; nothing was imported.")
-    keys = sorted({q["provision_key"] for q in bag.records["qualifications.json"]})
-    known = set(session.exec(select(Provision.key).where(Provision.key.in_(keys))).all())
-    lacking = [key for key in keys if key not in known]
-    if lacking:
-        raise BagRefused(f"The legal catalogue here lacks provision(s) {', '.join(lacking)}, "
-                         "cited by the case's qualifications; load them first (ihl provisions "
-                         "import). Nothing was imported.")
+    """Refuse what a part cannot import here: a case ref already here, provisions this
+    catalogue lacks (by key) …"""
+    for part in bag.parts:
+        reason = part.refusal(session, bag.records[part.name])
+        if reason:
+            raise BagRefused(reason)
 
 
 def store_files(store: EvidenceStore, bag: CaseBag) -> int:
@@ -220,168 +200,19 @@ def store_files(store: EvidenceStore, bag: CaseBag) -> int:
 
 # ---- the records --------------------------------------------------------------------------------
 
-class _Importer:
-    """Creates the records of one bag in one session, an audit entry for each."""
-
-    def __init__(self, session: Session, bag: CaseBag, actor: str):
-        self.session, self.bag, self.actor = session, bag, actor
-        self.users = {u.email: u for u in session.exec(select(User))}
-        self.result = ImportResult(bag.case_ref)
-        self.incidents: dict[str, Incident] = {}
-        self.items: dict[str, Evidence] = {}
-
-    def user_id(self, email: str | None) -> int | None:
-        user = self.users.get(email) if email else None
-        return user.id if user else None
-
-    def record(self, entity: str, entity_id: str, after: dict) -> None:
-        audit.record(self.session, actor=self.actor, action="import", entity=entity,
-                     entity_id=entity_id, case_ref=self.case.ref, after=after)
-        self.result.audit_entries += 1
-
-    def count(self, what: str, n: int = 1) -> None:
-        self.result.counts[what] = self.result.counts.get(what, 0) + n
-
-    def run(self) -> ImportResult:
-        self.case_and_members()
-        for data in self.bag.records["incidents.json"]:
-            self.incident(data)
-        for data in self.bag.records["evidence.json"]:
-            self.item(data)
-        self.parents()
-        for data in self.bag.records["evidence.json"]:
-            self.links_and_custody(data)
-        for data in self.bag.records["qualifications.json"]:
-            self.qualification(data)
-        for data in self.bag.records["dossiers.json"]:
-            self.dossier(data)
-        return self.result
-
-    def case_and_members(self) -> None:
-        records = self.bag.records["case.json"]
-        data = records["case"]
-        self.case = Case(**row_values(Case, data, "id", "created_by_id"),
-                         created_by_id=self.user_id(data.get("created_by")))
-        self.session.add(self.case)
-        self.session.flush()
-        for party in records["parties"]:
-            self.session.add(Party(**row_values(Party, party, "id", "case_id"),
-                                   case_id=self.case.id))
-        self.session.flush()
-        source = {"bag": os.path.abspath(self.bag.path), "public_key": self.bag.public_key,
-                  "checkpoint_seq": self.bag.checkpoint.get("seq"),
-                  "checkpoint_hash": self.bag.checkpoint.get("hash")}
-        self.record("case", self.case.ref,
-                    {**case_snapshot(self.session, self.case), "imported_from": source})
-        for member in records["members"]:
-            user = self.users.get(member["email"])
-            if user is None:
-                self.result.unknown_members.append(member["email"])
-                continue
-            self.session.add(CaseMember(**row_values(CaseMember, member, "case_id", "user_id",
-                                                     "added_by_id"),
-                                        case_id=self.case.id, user_id=user.id,
-                                        added_by_id=self.user_id(member.get("added_by"))))
-            self.session.flush()
-            self.record("case_member", f"{self.case.ref}:{user.email}",
-                        {"case": self.case.ref, "user": user.email, "role": user.role})
-            self.count("members")
-
-    def incident(self, data: dict) -> None:
-        parties = {p.name: p.id for p in self.session.exec(
-            select(Party).where(Party.case_id == self.case.id))}
-        incident = Incident(**row_values(Incident, data, "id", "case_id", "responsible_party_id",
-                                         "created_by_id"),
-                            case_id=self.case.id,
-                            responsible_party_id=parties.get(data.get("responsible_party")),
-                            created_by_id=self.user_id(data.get("created_by")))
-        self.session.add(incident)
-        self.session.flush()
-        self.incidents[incident.ref] = incident
-        self.record("incident", incident.ref, incident_snapshot(self.session, incident))
-        self.count("incidents")
-
-    def item(self, data: dict) -> None:
-        item = Evidence(**row_values(Evidence, data, "id", "case_id", "parent_id",
-                                     "created_by_id"),
-                        case_id=self.case.id, created_by_id=self.user_id(data.get("created_by")))
-        self.session.add(item)
-        self.session.flush()
-        for derivative in data["derivatives"]:
-            self.session.add(EvidenceDerivative(**row_values(EvidenceDerivative, derivative, "id",
-                                                             "evidence_id"),
-                                                evidence_id=item.id))
-        self.session.flush()
-        self.items[item.ref] = item
-        self.record("evidence", item.ref,
-                    {**audit.snapshot(item), "derivatives": data["derivatives"]})
-        self.count("evidence items")
-
-    def parents(self) -> None:
-        for data in self.bag.records["evidence.json"]:
-            if data.get("parent_ref") in self.items:
-                item = self.items[data["ref"]]
-                item.parent_id = self.items[data["parent_ref"]].id
-                self.session.add(item)
-        self.session.flush()
-
-    def links_and_custody(self, data: dict) -> None:
-        item = self.items[data["ref"]]
-        for link in data["incidents"]:
-            incident = self.incidents[link["incident"]]
-            self.session.add(IncidentEvidence(
-                **row_values(IncidentEvidence, link, "incident_id", "evidence_id", "linked_by_id"),
-                incident_id=incident.id, evidence_id=item.id,
-                linked_by_id=self.user_id(link.get("linked_by"))))
-            self.session.flush()
-            self.record("incident_evidence", f"{incident.ref}:{item.ref}",
-                        {"incident": incident.ref, "evidence": item.ref,
-                         "relevance": link["relevance"]})
-            self.count("incident links")
-        for event in data["custody"]:  # in the order exported: ids keep ties in order
-            row = CustodyEvent(**row_values(CustodyEvent, event, "id", "evidence_id"),
-                               evidence_id=item.id)
-            self.session.add(row)
-            self.session.flush()
-            self.record("custody_event", f"{item.ref}#{row.id}", audit.snapshot(row))
-            self.count("custody events")
-
-    def qualification(self, data: dict) -> None:
-        provision = self.session.exec(select(Provision).where(
-            Provision.key == data["provision_key"])).one()
-        qualification = Qualification(
-            **row_values(Qualification, data, "id", "incident_id", "provision_id",
-                         "created_by_id"),
-            incident_id=self.incidents[data["incident"]].id, provision_id=provision.id,
-            created_by_id=self.user_id(data.get("created_by")))
-        self.session.add(qualification)
-        self.session.flush()
-        for finding_data in data["findings"]:
-            finding = ElementFinding(**row_values(ElementFinding, finding_data, "id",
-                                                  "qualification_id"),
-                                     qualification_id=qualification.id)
-            self.session.add(finding)
-            self.session.flush()
-            for cited in finding_data["evidence"]:
-                self.session.add(ElementEvidence(finding_id=finding.id,
-                                                 evidence_id=self.items[cited["ref"]].id,
-                                                 stance=cited["stance"]))
-        self.session.flush()
-        self.record("qualification", str(qualification.id),
-                    qualification_snapshot(self.session, qualification))
-        self.count("qualifications")
-
-    def dossier(self, data: dict) -> None:
-        if data.get("status") not in FINISHED:
-            raise BagRefused(f"Dossier {data.get('ref')} in the bag is not finished; only done "
-                             "and failed dossiers are imported.")
-        dossier = Dossier(**row_values(Dossier, data, "id", "case_id", "requested_by_id"),
-                          case_id=self.case.id,
-                          requested_by_id=self.user_id(data.get("requested_by")))
-        self.session.add(dossier)
-        self.session.flush()
-        self.record("dossier", dossier.ref, audited(dossier))
-        self.count("dossiers")
+def _restore(session: Session, bag: CaseBag, actor: str) -> ImportResult:
+    """Each part's records, in the order the parts were registered (the case first)."""
+    source = {"bag": os.path.abspath(bag.path), "public_key": bag.public_key,
+              "checkpoint_seq": bag.checkpoint.get("seq"),
+              "checkpoint_hash": bag.checkpoint.get("hash")}
+    restoring = Restoring(session, actor, source)
+    for part in bag.parts:
+        try:
+            part.restore(restoring, bag.records[part.name])
+        except InvalidInput as exc:
+            raise BagRefused(exc.message) from None
+    return ImportResult(bag.case_ref, restoring.counts, restoring.unknown_members,
+                        restoring.audit_entries)
 
 
 def import_case(session: Session, store: EvidenceStore, bag: CaseBag, *,
@@ -395,7 +226,7 @@ def import_case(session: Session, store: EvidenceStore, bag: CaseBag, *,
         raise BagRefused(f"The file {missing[0]} is not in the evidence store; store the bag's "
                          "files first. Nothing was imported.")
     try:
-        return _Importer(session, bag, actor).run()
+        return _restore(session, bag, actor)
     except IntegrityError:
         raise BagRefused(f"A record of case {bag.case_ref} clashes with one already here (a "
                          "ref in use); nothing was imported.") from None

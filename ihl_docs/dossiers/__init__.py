@@ -6,10 +6,12 @@ BUILD_JOB = "build_dossier"
 def init_app(app) -> None:
     """Pages, the `ihl dossier` command and the build job."""
     from ihl_docs.core.access import can_do_legal_work
+    from ihl_docs.core.case_records import register_record_part
     from ihl_docs.core.jobs import JobKind, register_job
     from ihl_docs.core.web import CaseSection, register_case_section
     from ihl_docs.dossiers import services
     from ihl_docs.dossiers.commands import dossier_command
+    from ihl_docs.dossiers.export_part import PART as RECORD_PART
     from ihl_docs.dossiers.views import bp
 
     app.register_blueprint(bp)
@@ -21,3 +23,4 @@ def init_app(app) -> None:
         name=BUILD_JOB, run=services.run_queued, fail=services.fail_dossier,
         not_queued=services.NOT_QUEUED, fail_interrupted=services.fail_interrupted,
         waiting_since=services.waiting_since))
+    register_record_part(app, RECORD_PART)

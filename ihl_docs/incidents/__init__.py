@@ -4,13 +4,16 @@
 def init_app(app) -> None:
     """Pages, the words the audit log uses for an incident's fields, the case page's section."""
     from ihl_docs.core.audit.history import register_field_labels
+    from ihl_docs.core.case_records import register_record_part
     from ihl_docs.core.web import CaseSection, register_case_section
+    from ihl_docs.incidents.export_part import PART as RECORD_PART
     from ihl_docs.incidents.forms import FIELD_LABELS
     from ihl_docs.incidents.views import bp
 
     app.register_blueprint(bp)
     register_field_labels(app, "incident", FIELD_LABELS)
     register_case_section(app, CaseSection("incidents/_case_section.html", case_section_values))
+    register_record_part(app, RECORD_PART)
 
 
 def case_section_values(session, user, case) -> dict:

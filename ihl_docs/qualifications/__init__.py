@@ -2,8 +2,11 @@
 
 
 def init_app(app) -> None:
+    from ihl_docs.core.case_records import register_record_part
     from ihl_docs.core.web import CaseSection, register_case_section
+    from ihl_docs.qualifications.export_part import PART as RECORD_PART
     from ihl_docs.qualifications.views import bp
 
     app.register_blueprint(bp)
     register_case_section(app, CaseSection("qualifications/_case_section.html"))
+    register_record_part(app, RECORD_PART)
