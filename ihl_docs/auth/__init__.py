@@ -4,7 +4,8 @@
 def init_app(app) -> None:
     """Log-in pages, the user loader, `ihl users` / `ihl tokens`, the first administrator."""
     from ihl_docs.auth.commands import tokens_group, users_group
-    from ihl_docs.auth.services import first_admin_step, load_user, pending_password_notice
+    from ihl_docs.auth.loader import load_user
+    from ihl_docs.auth.services import first_admin_step, pending_password_notice
     from ihl_docs.auth.views import bp
     from ihl_docs.core.commands import register_init_step, register_start_notice
     from ihl_docs.core.login import login_manager

@@ -204,20 +204,6 @@ def create_first_admin(session: Session, email: str, *, actor: str) -> str | Non
 DEFAULT_ADMIN_EMAIL = "admin@example.org"
 
 
-def load_user(token: str):
-    """Flask-Login's user loader: the account of a live login session, or None."""
-    from flask import current_app
-
-    from ihl_docs.core.db import open_session
-    from ihl_docs.core.login import CurrentUser
-
-    # A short read-only session of its own: a writing request must not take SQLite's write lock
-    # here, before its body (perhaps a large upload) has even been received.
-    with open_session(current_app.extensions["ihl_engine"], write=False) as session:
-        user = user_for_login_session(session, token)
-    return CurrentUser(user, token) if user else None
-
-
 PASSWORD_FILE = "first-admin-password.txt"
 
 
