@@ -7,12 +7,14 @@ def init_app(app) -> None:
     from ihl_docs.core.case_records import register_record_part
     from ihl_docs.core.web import CaseSection, register_case_section
     from ihl_docs.incidents.export_part import PART as RECORD_PART
+    from ihl_docs.incidents.facts import other_facts
     from ihl_docs.incidents.forms import FIELD_LABELS
     from ihl_docs.incidents.views import bp
 
     app.register_blueprint(bp)
     register_field_labels(app, "incident", FIELD_LABELS)
     register_case_section(app, CaseSection("incidents/_case_section.html", case_section_values))
+    app.jinja_env.globals["other_incident_facts"] = lambda facts: other_facts(facts, FIELD_LABELS)
     register_record_part(app, RECORD_PART)
 
 

@@ -23,6 +23,7 @@ from ihl_docs.core.forms_support import (
 from ihl_docs.core.models import (
     CivilianObject,
     DatePrecision,
+    IncidentCreate,
     IncidentType,
     VerificationStatus,
     WorkflowStatus,
@@ -32,14 +33,6 @@ from ihl_docs.core.models import (
 BAD_DATE = "Enter a date as YYYY-MM-DD."
 WHOLE_NUMBER = "Enter a whole number, e.g. 3."
 ANY = options([("", "Any")])
-# Fields that go to IncidentCreate as the form holds them.
-PLAIN_FIELDS = ["title", "incident_type", "date_precision", "place_name", "admin_area",
-                "latitude", "longitude", "location_precision_m", "weapon_type",
-                "munition_details", "narrative", "killed_min", "killed_max", "injured_min",
-                "injured_max", "children_killed", "children_injured", "civilian_objects",
-                "military_objective_notes", "verification_status"]
-
-
 def _count(text: str, description: str = "") -> IntegerField:
     return IntegerField(text, [Optional()], invalid_value_message=WHOLE_NUMBER,
                         description=description, render_kw={"min": 0})
@@ -103,6 +96,14 @@ class IncidentForm(FlaskForm):
         self.responsible_party.choices = options(
             [("", "— not known —")] + [(p.name, f"{p.name} ({label(p.kind)})") for p in parties])
 
+    def layout(self) -> list[tuple[str, list[list]]]:
+        """The fieldsets and their rows of fields, as the page lays them out."""
+        return layout_of(self)
+
+    def alone(self) -> list:
+        """The fields shown full width after the fieldsets."""
+        return [self[name] for name in ALONE]
+
     def validate_occurred_to_time(self, field):
         if field.data is not None and self.occurred_to.data is None and not self.occurred_to.errors:
             raise ValidationError("Give the end date as well, or leave the end time empty.")
@@ -125,6 +126,40 @@ class IncidentForm(FlaskForm):
         data.update(country=incident.country or "", responsible_party=responsible_party or "",
                     version=incident.version)
         return data
+
+
+# Fields IncidentCreate takes from the form as it holds them; the rest are put together from
+# several fields (a date and a time) or read differently (no party: None).
+COMPOSED = {"occurred_from", "occurred_to", "country", "responsible_party"}
+PLAIN_FIELDS = [name for name in IncidentCreate.model_fields
+                if name not in COMPOSED and isinstance(getattr(IncidentForm, name, None),
+                                                       UnboundField)]
+
+# How the form is laid out: fieldsets of rows of fields side by side. A field of the form that
+# no row names is shown under "Other facts", so a new field needs no template change.
+LAYOUT = [
+    ("What happened", [["title"], ["incident_type"], ["weapon_type"], ["munition_details"]]),
+    ("When", [["occurred_from", "occurred_from_time"], ["occurred_to", "occurred_to_time"],
+              ["date_precision"]]),
+    ("Where", [["place_name"], ["admin_area", "country"],
+               ["latitude", "longitude", "location_precision_m"]]),
+    ("Civilian harm", [["killed_min", "killed_max", "children_killed"],
+                       ["injured_min", "injured_max", "children_injured"],
+                       ["civilian_objects"]]),
+    ("Responsibility and assessment", [["responsible_party"], ["military_objective_notes"],
+                                       ["verification_status"]]),
+]
+ALONE = ["narrative"]  # after the fieldsets, full width
+NOT_FACTS = {"csrf_token", "version"}
+
+
+def layout_of(form) -> list[tuple[str, list[list]]]:
+    """The form's fieldsets with their rows of bound fields, the unplaced ones last."""
+    placed = {name for _, rows in LAYOUT for row in rows for name in row} | set(ALONE)
+    others = [[field] for field in form if field.name not in placed | NOT_FACTS]
+    fieldsets = [(legend, [[form[name] for name in row] for row in rows])
+                 for legend, rows in LAYOUT]
+    return fieldsets + ([("Other facts", others)] if others else [])
 
 
 class IncidentEditForm(IncidentForm):
