@@ -4,7 +4,6 @@ The builder only reads the database. Whoever calls it stores the PDF, writes the
 record, the audit entry and the `exported` custody events.
 """
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable
@@ -42,6 +41,3 @@ def build_dossier(session: Session, case: Case, *, audience: str, prepared_by: s
     return build(session, case, audience=audience, prepared_by=prepared_by, store=store,
                  out=out, cache_dir=cache_dir, progress=progress or (lambda stage, pct: None))
 
-
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from ihl_docs.core.audit.chain import canonical_json
 from ihl_docs.core.audit.log import jsonable
 from ihl_docs.evidence.services import THUMBNAIL, custody_warnings, metadata_discrepancies
-from ihl_docs.core.models import Case, CustodyAction, CustodyEvent, Evidence, EvidenceDerivative, EvidenceKind, Incident, IncidentEvidence, Instrument, Party, Provision, Qualification, Sensitivity
+from ihl_docs.core.models import Case, CustodyAction, CustodyEvent, Evidence, EvidenceDerivative, Incident, IncidentEvidence, Instrument, Party, Provision, Qualification, Sensitivity
 from ihl_docs.qualifications.services import qualification_read
 from ihl_docs.core.storage import EvidenceStore
 
@@ -301,6 +301,3 @@ def _missing(content: dict) -> list[str]:
                            f"are shown as corrected.")
     return missing
 
-
-def evidence_kinds() -> dict[str, str]:
-    return {k.value: k.value.replace("_", " ") for k in EvidenceKind}
