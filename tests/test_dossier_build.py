@@ -11,7 +11,8 @@ import pytest
 import time_machine
 from pypdf import PdfReader
 
-from ihl_docs.dossiers import pipeline, render
+from ihl_docs.dossiers import pipeline, render, templating
+from ihl_docs.dossiers import sections as dossier_sections
 from ihl_docs.dossiers.build import build_dossier
 from ihl_docs.core.errors import InvalidInput
 from ihl_docs.evidence import services as evidence_services
@@ -213,7 +214,7 @@ def test_fingerprint_and_manifest_can_be_recomputed_from_the_attachments(db, app
                                                       "testimony")}
     assert {"weasyprint", "pydyf", "pango", "harfbuzz", "fonts"} <= set(manifest["renderer"])
     manifest_sha = hashlib.sha256(attachments["manifest.json"]).hexdigest()
-    assert flat(pipeline.hash_text(manifest_sha)) in flat(reader.pages[0].extract_text())
+    assert flat(templating.hash_text(manifest_sha)) in flat(reader.pages[0].extract_text())
     content = json.loads(attachments["content.json"])
     assert "prepared_by" not in content and "id" not in content["case"]
 
@@ -308,7 +309,7 @@ def test_section_cache_reuses_unchanged_sections_with_the_same_bytes(db, app, ri
 @pytest.mark.slow
 def test_parallel_render_gives_the_same_bytes_as_rendering_here(db, app, rich_case, monkeypatch):
     here, _ = build(db, app, rich_case["case"])
-    monkeypatch.setattr(pipeline, "INLINE_LIMIT", 0)
+    monkeypatch.setattr(dossier_sections, "INLINE_LIMIT", 0)
     out = io.BytesIO()
     build_parallel = pipeline.build(
         db, rich_case["case"], audience="internal", prepared_by="Lena Lawyer",

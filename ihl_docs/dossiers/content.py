@@ -58,10 +58,16 @@ CUSTODY_FIELDS = ("action", "occurred_at", "custodian_from", "custodian_to", "pl
                   "purpose", "notes", "actor", "recorded_at", "sha256_observed", "hash_matched")
 
 
-def fingerprint(content: dict) -> str:
-    """SHA-256 over the canonical JSON of the content; `prepared_by` is not case content."""
+def canonical(content: dict) -> bytes:
+    """The content as the dossier attaches it: canonical JSON, without `prepared_by`, which is
+    not case content."""
     body = {k: v for k, v in content.items() if k != "prepared_by"}
-    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+    return canonical_json(body).encode("utf-8")
+
+
+def fingerprint(content: dict) -> str:
+    """SHA-256 over the canonical JSON of the content."""
+    return hashlib.sha256(canonical(content)).hexdigest()
 
 
 def collect(session: Session, case: Case, *, audience: str, prepared_by: str,
