@@ -40,10 +40,12 @@ def plan_sections(env: Environment, content: dict) -> list[Section]:
     def page(template, **context):
         return env.get_template(f"dossier/{template}").render(c=content, **context)
 
+    sensitivity = {item["ref"]: item["sensitivity"] for item in content["evidence"]}
     sections = [Section("1. Case summary", page("summary.html"))]
     for n, incident in enumerate(content["incidents"]):
         sections.append(Section(f"{incident['ref']} — {incident['title']}",
-                                page("incident.html", i=incident, first=n == 0), INCIDENTS))
+                                page("incident.html", i=incident, first=n == 0,
+                                     sensitivity=sensitivity), INCIDENTS))
     items = content["evidence"]
     sections += _sliced(page, "register.html", "3. Evidence register", items, REGISTER_ROWS)
     sections += _sliced(page, "custody.html", "Annex A. Chains of custody", items, CUSTODY_ITEMS)
