@@ -223,18 +223,21 @@ def write_single_html(instance: Path, out: Path, for_chromium: bool) -> None:
 
     from ihl_docs.core.db import open_session
     from ihl_docs.core.models import Case
-    from ihl_docs.dossiers import pipeline, render
+    from ihl_docs.dossiers import render
     from ihl_docs.dossiers.content import collect, fingerprint
+    from ihl_docs.dossiers.navigation import contents
+    from ihl_docs.dossiers.sections import plan_sections
+    from ihl_docs.dossiers.templating import template_environment
 
     app = _app(instance)
     engine, store = app.extensions["ihl_engine"], app.extensions["ihl_store"]
     session = open_session(engine)
     case = session.exec(select(Case).where(Case.ref == CASE_REF)).one()
     content = collect(session, case, audience="internal", prepared_by="Bench Lawyer", store=store)
-    env = pipeline.template_environment()
-    sections = pipeline.plan_sections(env, content)
+    env = template_environment()
+    sections = plan_sections(env, content)
     front = env.get_template("dossier/front.html").render(
-        c=content, toc=pipeline.contents(sections, [0] * len(sections)),
+        c=content, toc=contents(sections, [0] * len(sections)),
         fingerprint=fingerprint(content), manifest_sha256="0" * 64)
     bodies = [_body(front)] + [f'<div style="break-before: page">{_body(s.html)}</div>'
                                for s in sections]

@@ -11,11 +11,15 @@ import pytest
 import time_machine
 from pypdf import PdfReader
 
-from ihl_docs.dossiers import pipeline, render
+from ihl_docs.dossiers import audiences, pipeline, render, templating
+from ihl_docs.dossiers import sections as dossier_sections
+from ihl_docs.dossiers.audiences import AudiencePolicy, Show
 from ihl_docs.dossiers.build import build_dossier
+from ihl_docs.dossiers.content import CUSTODY_FIELDS, EVIDENCE_FIELDS, collect
 from ihl_docs.core.errors import InvalidInput
 from ihl_docs.evidence import services as evidence_services
-from ihl_docs.core.models import CustodyEventCreate, Incident
+from ihl_docs.core.models import (CustodyEventCreate, DossierAudience, Incident, Sensitivity,
+                                  WorkflowStatus)
 from ihl_docs.qualifications import services as qualifications
 
 from .builders import (jpeg_with_exif, load_catalogue, make_case, make_evidence, make_incident,
@@ -188,6 +192,123 @@ def test_unknown_audience_is_refused(db, app, rich_case):
     assert "audience" in refused.value.fields
 
 
+def test_the_audience_table_lists_exactly_the_audiences_a_dossier_can_be_requested_for():
+    assert list(audiences.AUDIENCES) == [a.value for a in DossierAudience]
+    assert audiences.choices() == "internal, court or public"
+
+
+def test_the_audience_table_names_only_fields_the_content_carries():
+    for policy in audiences.AUDIENCES.values():
+        assert policy.hidden_fields <= set(EVIDENCE_FIELDS), policy.name
+        for hidden in policy.hidden_custody.values():
+            assert hidden <= set(CUSTODY_FIELDS), policy.name
+    assert set(audiences.DESCRIBED_FIELDS) <= set(EVIDENCE_FIELDS)
+
+
+def test_an_audience_must_state_every_rule():
+    with pytest.raises(ValueError, match="every sensitivity"):
+        AudiencePolicy(name="partial", marking="", note="", incidents=audiences.EVERY_INCIDENT,
+                       evidence={Sensitivity.public: Show.shown}, hidden_fields=frozenset(),
+                       distance_flags=True, hidden_custody={Show.shown: frozenset()})
+    with pytest.raises(ValueError, match="custody"):
+        AudiencePolicy(name="partial", marking="", note="", incidents=audiences.EVERY_INCIDENT,
+                       evidence={s: Show.described for s in Sensitivity},
+                       hidden_fields=frozenset(), distance_flags=True,
+                       hidden_custody={Show.shown: frozenset()})
+
+
+def test_content_for_an_unknown_audience_is_refused(db, app, rich_case, store):
+    with pytest.raises(audiences.UnknownAudience) as refused:
+        collect(db, rich_case["case"], audience="press", prepared_by="", store=store)
+    assert refused.value.fields == {"audience": "choose internal, court or public"}
+
+
+# A fourth audience, defined here only: unlike every audience the application has, it describes
+# restricted items, keeps capture position and device and the distance warnings, removes only
+# the author, removes custody places, and shows approved incidents only.
+PRESS = AudiencePolicy(
+    name="press",
+    marking="EMBARGOED — FOR THE PRESS",
+    note="Press edition: restricted items described, confidential ones withheld.",
+    incidents=frozenset({WorkflowStatus.approved}),
+    evidence={Sensitivity.public: Show.shown, Sensitivity.restricted: Show.described,
+              Sensitivity.confidential: Show.withheld},
+    hidden_fields=frozenset({"source_author"}),
+    distance_flags=True,
+    hidden_custody={Show.shown: frozenset({"place"}), Show.described: audiences.CUSTODY_DETAILS},
+)
+
+
+@pytest.fixture
+def press_case(db, rich_case, lawyer, store, monkeypatch):
+    """The rich case, its market incident approved, with a far photo and custody details."""
+    monkeypatch.setitem(audiences.AUDIENCES, "press", PRESS)
+    incident = db.get(Incident, rich_case["incident"].id)
+    incident.workflow_status = WorkflowStatus.approved
+    db.add(incident)
+    far = make_evidence(db, rich_case["case"], lawyer, store,
+                        data=jpeg_with_exif(lat=(41, 0, 0), color=(9, 9, 9)), kind="photo",
+                        title="Crater seen from afar", sensitivity="public",
+                        source_author="Photographer Aliyev", original_filename="far.jpg")
+    evidence_services.link_evidence(db, incident, far, "seen from afar", actor=lawyer)
+    for item in ("photo", "hidden_photo"):
+        evidence_services.record_custody(db, rich_case[item], CustodyEventCreate(
+            action="transferred", occurred_at=datetime.now(timezone.utc),
+            custodian_from="Evidence unit", custodian_to="Forensic lab", place="Lab Quarter",
+            purpose="Forensic analysis", notes="Sealed bag 7"), actor=lawyer, store=store)
+    db.commit()
+    return {**rich_case, "far": far}
+
+
+def test_a_new_audience_gets_exactly_what_its_table_row_says(db, app, press_case, store):
+    case = press_case["case"]
+    collected = collect(db, case, audience="press", prepared_by="", store=store)
+    items = {item["ref"]: item for item in collected["evidence"]}
+    ref = {name: press_case[name].ref for name in ("photo", "far", "hidden_photo", "report",
+                                                  "testimony")}
+    assert (collected["marking"], collected["audience_note"]) == (PRESS.marking, PRESS.note)
+    assert sorted(items) == sorted(ref[n] for n in ("photo", "far", "hidden_photo", "report"))
+    assert collected["withheld_count"] == 1  # the confidential testimony
+    for name in ("hidden_photo", "report"):  # restricted: described
+        assert items[ref[name]]["described_only"] and "title" not in items[ref[name]]
+    far = items[ref["far"]]
+    assert far["source_author"] == "" and far["original_filename"] == "far.jpg"
+    assert far["capture_latitude"] == 41.0 and far["capture_device"]
+    assert any(" km " in flag for flag in far["flags"])
+    shown_moves = [e for e in items[ref["photo"]]["custody"] if e["action"] == "transferred"]
+    assert [(e["place"], e["purpose"], e["notes"]) for e in shown_moves] == [
+        ("", "", ""), ("", "Forensic analysis", "Sealed bag 7")]
+    assert all((e["place"], e["purpose"], e["notes"]) == ("", "", "")
+               for e in items[ref["hidden_photo"]]["custody"])
+    assert [i["ref"] for i in collected["incidents"]] == [press_case["incident"].ref]
+    assert collected["withheld_incidents"] == 1
+    assert "1 incident(s) withheld from this edition." in collected["missing"]
+
+
+def test_a_new_audience_is_printed_as_its_table_row_says(db, app, press_case):
+    pdf, built = build(db, app, press_case["case"], audience="press")
+    text, squeezed = text_of(pdf), flat(text_of(pdf))
+    assert "EMBARGOED — FOR THE PRESS" in text and flat(PRESS.note) in squeezed
+    assert flat("Crater seen from afar") in squeezed and "km from incident" in text
+    assert "Photographer Aliyev" not in text
+    for name in ("hidden_photo", "report"):
+        assert press_case[name].ref in text and flat(press_case[name].sha256[:16]) in squeezed
+    assert "Body of a victim" not in text and "Field report" not in text
+    assert flat("Restricted: described, not shown") in squeezed
+    assert flat("restricted item: described in the register, not shown") in squeezed
+    assert press_case["testimony"].ref not in text and flat(WITNESS) not in squeezed
+    assert "Lab Quarter" not in text and "Field office" not in text
+    # purpose and notes are kept for the photo shown, removed for the photo described
+    assert squeezed.count("Forensicanalysis") == squeezed.count("Sealedbag7") == 1
+    assert "Strike on the water station" not in text
+    assert "1 incident(s) withheld from this edition." in text
+    assert {e["ref"]: e["shown"] for e in built.manifest["evidence"]} == {
+        press_case["photo"].ref: "full", press_case["far"].ref: "full",
+        press_case["hidden_photo"].ref: "described", press_case["report"].ref: "described"}
+    images = [image for page in PdfReader(io.BytesIO(pdf)).pages for image in page.images]
+    assert len(images) == 2  # the two public photos; not the described one
+
+
 # ---- integrity --------------------------------------------------------------------------------
 
 def test_same_inputs_give_the_same_bytes_and_prepared_by_changes_only_the_cover(db, app, rich_case):
@@ -213,7 +334,7 @@ def test_fingerprint_and_manifest_can_be_recomputed_from_the_attachments(db, app
                                                       "testimony")}
     assert {"weasyprint", "pydyf", "pango", "harfbuzz", "fonts"} <= set(manifest["renderer"])
     manifest_sha = hashlib.sha256(attachments["manifest.json"]).hexdigest()
-    assert flat(pipeline.hash_text(manifest_sha)) in flat(reader.pages[0].extract_text())
+    assert flat(templating.hash_text(manifest_sha)) in flat(reader.pages[0].extract_text())
     content = json.loads(attachments["content.json"])
     assert "prepared_by" not in content and "id" not in content["case"]
 
@@ -308,7 +429,7 @@ def test_section_cache_reuses_unchanged_sections_with_the_same_bytes(db, app, ri
 @pytest.mark.slow
 def test_parallel_render_gives_the_same_bytes_as_rendering_here(db, app, rich_case, monkeypatch):
     here, _ = build(db, app, rich_case["case"])
-    monkeypatch.setattr(pipeline, "INLINE_LIMIT", 0)
+    monkeypatch.setattr(dossier_sections, "INLINE_LIMIT", 0)
     out = io.BytesIO()
     build_parallel = pipeline.build(
         db, rich_case["case"], audience="internal", prepared_by="Lena Lawyer",

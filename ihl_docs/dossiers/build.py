@@ -4,7 +4,6 @@ The builder only reads the database. Whoever calls it stores the PDF, writes the
 record, the audit entry and the `exported` custody events.
 """
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,11 +11,9 @@ from typing import BinaryIO
 
 from sqlmodel import Session
 
-from ihl_docs.core.errors import InvalidInput
 from ihl_docs.core.models import Case
 from ihl_docs.core.storage import EvidenceStore
-
-AUDIENCES = ("internal", "court", "public")
+from ihl_docs.dossiers.audiences import policy_for
 
 Progress = Callable[[str, int], None]
 """Called with a stage in words ("rendering incidents") and a percentage, 0 to 100."""
@@ -35,16 +32,8 @@ def build_dossier(session: Session, case: Case, *, audience: str, prepared_by: s
                   store: EvidenceStore, out: BinaryIO, cache_dir: Path | None = None,
                   progress: Progress | None = None) -> BuiltDossier:
     """Write the dossier of `case` for `audience` to `out`; the same inputs give the same bytes."""
-    if audience not in AUDIENCES:
-        raise InvalidInput(f"Unknown audience {audience!r}: choose internal, court or public.",
-                           fields={"audience": "choose internal, court or public"})
-    from ihl_docs.dossiers.pipeline import (
-        build,  # WeasyPrint is imported only where a dossier is built
-    )
+    policy_for(audience)  # an unknown audience is refused before anything is read
+    from ihl_docs.dossiers.pipeline import build  # WeasyPrint is imported only where a dossier is built
 
     return build(session, case, audience=audience, prepared_by=prepared_by, store=store,
                  out=out, cache_dir=cache_dir, progress=progress or (lambda stage, pct: None))
-
-
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -8,7 +8,7 @@ by ref or by key, never by row id, so an export imported elsewhere gives the sam
 import hashlib
 from collections import defaultdict
 
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from ihl_docs.core.audit.chain import canonical_json
 from ihl_docs.core.audit.log import jsonable
@@ -18,33 +18,20 @@ from ihl_docs.core.models import (
     CustodyEvent,
     Evidence,
     EvidenceDerivative,
-    EvidenceKind,
     Incident,
     IncidentEvidence,
     Instrument,
     Party,
     Provision,
     Qualification,
-    Sensitivity,
 )
 from ihl_docs.core.storage import EvidenceStore
+from ihl_docs.dossiers.audiences import DESCRIBED_FIELDS, AudiencePolicy, Show, policy_for
 from ihl_docs.evidence.services import THUMBNAIL, custody_warnings, metadata_discrepancies
 from ihl_docs.qualifications.services import qualification_read
 
 FORMAT = "ihl_docs dossier content 1"
 
-MARKINGS = {
-    "internal": "CONFIDENTIAL — INTERNAL",
-    "court": "CONFIDENTIAL — FOR THE COURT",
-    "public": "PUBLIC",
-}
-AUDIENCE_NOTES = {
-    "internal": "Internal edition: every record and evidence item of the case.",
-    "court": "Court edition: confidential items are described by reference, kind and hash but "
-             "not shown; fields that could identify a witness are removed.",
-    "public": "Public edition: only items marked public; restricted and confidential items are "
-              "withheld and fields that could identify a witness are removed.",
-}
 # Reads of an item are kept on its page and in the audit log, not in the custody annex, so
 # building a dossier (which records `exported`) does not change the next one.
 READS = {CustodyAction.accessed, CustodyAction.exported}
@@ -62,33 +49,34 @@ EVIDENCE_FIELDS = (
     "reliability", "credibility", "original_filename", "sha256", "size", "media_type",
     "capture_time", "capture_latitude", "capture_longitude", "capture_device",
 )
-# Described, not shown: what a court edition keeps of a confidential item.
-DESCRIBED_FIELDS = ("ref", "kind", "sensitivity", "sha256", "size")
-# Fields through which a witness (the author of a testimony, the person filmed, the phone that
-# filmed) could be identified; removed from court and public editions.
-WITNESS_FIELDS = ("source_author", "source_url", "original_filename", "capture_latitude",
-                  "capture_longitude", "capture_device")
 CUSTODY_FIELDS = ("action", "occurred_at", "custodian_from", "custodian_to", "place",
                   "purpose", "notes", "actor", "recorded_at", "sha256_observed", "hash_matched")
 
 
-def fingerprint(content: dict) -> str:
-    """SHA-256 over the canonical JSON of the content; `prepared_by` is not case content."""
+def canonical(content: dict) -> bytes:
+    """The content as the dossier attaches it: canonical JSON, without `prepared_by`, which is
+    not case content."""
     body = {k: v for k, v in content.items() if k != "prepared_by"}
-    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+    return canonical_json(body).encode("utf-8")
+
+
+def fingerprint(content: dict) -> str:
+    """SHA-256 over the canonical JSON of the content."""
+    return hashlib.sha256(canonical(content)).hexdigest()
 
 
 def collect(session: Session, case: Case, *, audience: str, prepared_by: str,
             store: EvidenceStore) -> dict:
     """Everything the dossier shows, for `audience`, as plain JSON-ready data."""
-    evidence = _evidence(session, case, audience, store)
+    policy = policy_for(audience)
+    evidence = _evidence(session, case, policy, store)
     shown = {item["ref"] for item in evidence if not item.get("withheld")}
-    incidents = _incidents(session, case, audience, shown, evidence)
+    incidents, withheld_incidents = _incidents(session, case, policy, shown, evidence)
     content = {
         "format": FORMAT,
-        "audience": audience,
-        "marking": MARKINGS[audience],
-        "audience_note": AUDIENCE_NOTES[audience],
+        "audience": policy.name,
+        "marking": policy.marking,
+        "audience_note": policy.note,
         "prepared_by": prepared_by,
         "case": _case(session, case),
         "incidents": incidents,
@@ -96,6 +84,8 @@ def collect(session: Session, case: Case, *, audience: str, prepared_by: str,
         "withheld_count": sum(1 for item in evidence if item.get("withheld")),
         "provisions": _provisions(session, incidents),
     }
+    if withheld_incidents:  # absent when none, so editions showing every incident read as before
+        content["withheld_incidents"] = withheld_incidents
     content["missing"] = _missing(content)
     return content
 
@@ -113,39 +103,52 @@ def _case(session: Session, case: Case) -> dict:
 
 # ---- evidence ---------------------------------------------------------------------------------
 
-def _evidence(session: Session, case: Case, audience: str, store: EvidenceStore) -> list[dict]:
+def _evidence(session: Session, case: Case, policy: AudiencePolicy,
+              store: EvidenceStore) -> list[dict]:
     rows = list(session.exec(select(Evidence).where(Evidence.case_id == case.id)
                              .order_by(Evidence.ref)))
     ids = [row.id for row in rows]
     refs = {row.id: row.ref for row in rows}
     chains = _custody(session, ids)
     thumbs = _thumbnails(session, ids)
-    incidents = _linked_incidents(session, ids)
+    incidents = _linked_incidents(session, ids, policy)
     items = []
     for row in rows:
-        if audience == "public" and row.sensitivity != Sensitivity.public:
+        show = policy.show(row.sensitivity)
+        if show == Show.withheld:
             items.append({"ref": row.ref, "withheld": True})
             continue
-        described = audience == "court" and row.sensitivity == Sensitivity.confidential
         item = {f: jsonable(getattr(row, f)) for f in EVIDENCE_FIELDS}
         item["parent_ref"] = refs.get(row.parent_id) if row.parent_id else None
         item["incidents"] = sorted(i.ref for i in incidents.get(row.id, []))
         events = chains.get(row.id, [])
-        item["custody"] = _chain(events, described)
+        item["custody"] = _chain(events, policy.hidden_custody[show])
         item["custody_summary"] = _custody_summary(events)
         item["flags"] = metadata_discrepancies(row, incidents.get(row.id, []))
         item["thumbnail"] = _thumbnail(thumbs.get(row.id), store)
-        if audience != "internal":
-            for name in WITNESS_FIELDS:
-                item[name] = None if name.startswith("capture_l") else ""
-            # a distance from the capture position is a position too
-            item["flags"] = [f for f in item["flags"] if " km " not in f]
-        if described:
-            item = {**{f: item[f] for f in DESCRIBED_FIELDS}, "described_only": True,
-                    "custody": item["custody"], "custody_summary": item["custody_summary"],
-                    "incidents": item["incidents"], "thumbnail": None}
-        items.append(item)
+        items.append(_described(item) if show == Show.described else _cut(item, policy))
     return items
+
+
+def _cut(item: dict, policy: AudiencePolicy) -> dict:
+    """An item shown, without the fields the audience may not see."""
+    for name in policy.hidden_fields:
+        item[name] = _emptied(Evidence, name)
+    if not policy.distance_flags:  # a distance from the capture position is a position too
+        item["flags"] = [f for f in item["flags"] if " km " not in f]
+    return item
+
+
+def _described(item: dict) -> dict:
+    """An item described, not shown: what proves it exists and is unchanged, and its custody."""
+    return {**{f: item[f] for f in DESCRIBED_FIELDS}, "described_only": True,
+            "custody": item["custody"], "custody_summary": item["custody_summary"],
+            "incidents": item["incidents"], "thumbnail": None}
+
+
+def _emptied(model: type[SQLModel], name: str) -> str | None:
+    """What a removed field reads as: empty text for a text field, otherwise nothing."""
+    return "" if model.model_fields[name].annotation is str else None
 
 
 def _custody(session: Session, ids: list[int]) -> dict[int, list[CustodyEvent]]:
@@ -160,13 +163,12 @@ def _custody(session: Session, ids: list[int]) -> dict[int, list[CustodyEvent]]:
     return chains
 
 
-def _chain(events: list[CustodyEvent], described: bool) -> list[dict]:
+def _chain(events: list[CustodyEvent], hidden: frozenset[str]) -> list[dict]:
     warnings = custody_warnings(events)
     chain = []
     for event in events:
         entry = {f: jsonable(getattr(event, f)) for f in CUSTODY_FIELDS}
-        if described:  # where and why a confidential item moved can point to a witness
-            entry.update(place="", purpose="", notes="")
+        entry.update({name: _emptied(CustodyEvent, name) for name in hidden})
         entry["warnings"] = warnings.get(event.id, [])
         chain.append(entry)
     return chain
@@ -198,7 +200,9 @@ def _thumbnail(derivative: EvidenceDerivative | None, store: EvidenceStore) -> d
     return {"sha256": derivative.sha256, "media_type": derivative.media_type, "present": present}
 
 
-def _linked_incidents(session: Session, ids: list[int]) -> dict[int, list[Incident]]:
+def _linked_incidents(session: Session, ids: list[int],
+                      policy: AudiencePolicy) -> dict[int, list[Incident]]:
+    """Evidence id -> the incidents it is linked to that the edition shows."""
     linked: dict[int, list[Incident]] = defaultdict(list)
     if not ids:
         return linked
@@ -206,21 +210,24 @@ def _linked_incidents(session: Session, ids: list[int]) -> dict[int, list[Incide
                         .join(Incident, Incident.id == IncidentEvidence.incident_id)
                         .where(IncidentEvidence.evidence_id.in_(ids)))
     for evidence_id, incident in rows:
-        linked[evidence_id].append(incident)
+        if incident.workflow_status in policy.incidents:
+            linked[evidence_id].append(incident)
     return linked
 
 
 # ---- incidents and their legal analysis -------------------------------------------------------
 
-def _incidents(session: Session, case: Case, audience: str, shown: set[str],
-               evidence: list[dict]) -> list[dict]:
+def _incidents(session: Session, case: Case, policy: AudiencePolicy, shown: set[str],
+               evidence: list[dict]) -> tuple[list[dict], int]:
+    """The incidents the edition shows, and how many it withholds."""
     parties = {p.id: p.name for p in session.exec(select(Party).where(Party.case_id == case.id))}
     rows = list(session.exec(select(Incident).where(Incident.case_id == case.id)
                              .order_by(Incident.ref)))
-    links = _links(session, [row.id for row in rows])
+    kept = [row for row in rows if row.workflow_status in policy.incidents]
+    links = _links(session, [row.id for row in kept])
     described = {item["ref"] for item in evidence if item.get("described_only")}
     incidents = []
-    for row in rows:
+    for row in kept:
         incident = {f: jsonable(getattr(row, f)) for f in INCIDENT_FIELDS}
         incident["responsible_party"] = parties.get(row.responsible_party_id)
         linked = links.get(row.id, [])
@@ -231,7 +238,7 @@ def _incidents(session: Session, case: Case, audience: str, shown: set[str],
         incident["withheld_evidence"] = sum(1 for ref, _ in linked if ref not in shown)
         incident["qualifications"] = _qualifications(session, row, shown)
         incidents.append(incident)
-    return incidents
+    return incidents, len(rows) - len(kept)
 
 
 def _links(session: Session, ids: list[int]) -> dict[int, list[tuple[str, str]]]:
@@ -289,7 +296,10 @@ def _provisions(session: Session, incidents: list[dict]) -> list[dict]:
 def _missing(content: dict) -> list[str]:
     """What the reader should know is absent, in words."""
     missing = []
-    if not content["incidents"]:
+    withheld = content.get("withheld_incidents", 0)
+    if withheld:
+        missing.append(f"{withheld} incident(s) withheld from this edition.")
+    elif not content["incidents"]:
         missing.append("The case has no incident recorded.")
     for incident in content["incidents"]:
         if not incident["evidence"] and not incident["withheld_evidence"]:
@@ -315,6 +325,3 @@ def _missing(content: dict) -> list[str]:
                            f"are shown as corrected.")
     return missing
 
-
-def evidence_kinds() -> dict[str, str]:
-    return {k.value: k.value.replace("_", " ") for k in EvidenceKind}

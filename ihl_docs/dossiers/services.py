@@ -32,6 +32,7 @@ from ihl_docs.core.errors import (
 from ihl_docs.core.models import Case, Dossier, DossierAudience, DossierStatus, Evidence, User
 from ihl_docs.core.progress import Heartbeat, Observer, ProgressRecorder
 from ihl_docs.core.storage import EvidenceStore, IncomingFile, StoredFile
+from ihl_docs.dossiers.audiences import choices
 from ihl_docs.dossiers.build import BuiltDossier, build_dossier
 from ihl_docs.evidence import services as evidence_services
 
@@ -73,9 +74,8 @@ def _audience(value: str) -> DossierAudience:
     try:
         return DossierAudience(value)
     except ValueError:
-        message = "Choose internal, court or public."
-        raise InvalidInput(f"Unknown audience {value!r}: choose internal, court or public.",
-                           {"audience": message}) from None
+        raise InvalidInput(f"Unknown audience {value!r}: choose {choices()}.",
+                           {"audience": f"Choose {choices()}."}) from None
 
 
 def _prepared_by(value: str | None) -> str:

@@ -117,8 +117,3 @@ def _stamp_font(document: Pdf) -> Dictionary:
         Widths=Array([widths.get(code, 0) for code in range(32, 127)]),
         Encoding=Name.WinAnsiEncoding, FontDescriptor=document.make_indirect(descriptor))
 
-
-def page_count(data: bytes) -> int:
-    with Pdf.open(io.BytesIO(data)) as document:
-        return len(document.pages)
-
