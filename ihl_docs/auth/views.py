@@ -21,7 +21,7 @@ from ihl_docs.auth.forms import ChangePasswordForm, LoginForm
 from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import DomainError, LoginThrottled
 from ihl_docs.core.login import CurrentUser
-from ihl_docs.core.web import form_errors_from
+from ihl_docs.core.web import commit_form
 
 bp = Blueprint("auth", __name__)
 
@@ -98,12 +98,9 @@ def change_password():
         if not services.verify_password(user.password_hash, form.current_password.data):
             form.current_password.errors = ["This is not your current password."]
         else:
-            try:
-                services.change_password(db, user, form.new_password.data, actor=user.email)
-            except DomainError as exc:
-                form_errors_from(form, exc)
-            else:
-                db.commit()
+            post = commit_form(form, lambda: services.change_password(
+                db, user, form.new_password.data, actor=user.email), refused=(DomainError,))
+            if post.saved:
                 services.forget_one_time_password(current_app.instance_path, user.email)
                 flash("Your password was changed.", "success")
                 return redirect(url_for("cases.index"))

@@ -9,9 +9,9 @@ from ihl_docs.cases.forms import CaseEditForm, CaseForm, MemberForm
 from ihl_docs.core.access import can_create_case, can_edit_case, case_for, visible_cases
 from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
-from ihl_docs.core.forms_support import COUNTRIES, stale_conflict, validated, with_full_messages
+from ihl_docs.core.forms_support import COUNTRIES, validated
 from ihl_docs.core.models import Case, CaseCreate, CaseUpdate, Incident
-from ihl_docs.core.web import case_sections, form_errors_from
+from ihl_docs.core.web import case_sections, commit_form
 
 bp = Blueprint("cases", __name__)
 
@@ -35,16 +35,13 @@ def new():
     form = CaseForm()
     status = 422
     if form.is_submitted() and (data := _checked(form, CaseCreate)):
-        try:
-            case = services.create_case(db, data, actor=user)
-        except (InvalidInput, Conflict) as exc:
-            db.rollback()
-            form_errors_from(form, with_full_messages(exc))
-            status = exc.status
-        else:
-            db.commit()
+        post = commit_form(form, lambda: services.create_case(db, data, actor=user),
+                           refused=(InvalidInput, Conflict), full_messages=True)
+        if post.saved:
+            case = post.result
             flash(f"Case {case.ref} opened. You are its first member.", "success")
             return redirect(url_for("cases.detail", ref=case.ref))
+        status = post.status
     return _form_page(form, None, status if form.is_submitted() else 200)
 
 
@@ -66,18 +63,13 @@ def edit(ref):
         form.parties.append_entry()
     status, conflict = 422, None
     if form.is_submitted() and (data := _checked(form, CaseUpdate)):
-        try:
-            services.update_case(db, case, data, expected_version=form.version.data, actor=user)
-        except StaleVersion as exc:
-            db.rollback()
-            conflict, status = stale_conflict(form, exc), exc.status
-        except InvalidInput as exc:
-            db.rollback()
-            form_errors_from(form, exc)
-        else:
-            db.commit()
+        post = commit_form(form, lambda: services.update_case(
+            db, case, data, expected_version=form.version.data, actor=user),
+            refused=(StaleVersion, InvalidInput))
+        if post.saved:
             flash(f"Case {case.ref} saved.", "success")
             return redirect(url_for("cases.detail", ref=case.ref))
+        status, conflict = post.status, post.conflict
     return _form_page(form, case, status if form.is_submitted() else 200, conflict)
 
 
@@ -89,16 +81,13 @@ def add_member(ref):
     form = MemberForm()
     status = 422
     if form.validate_on_submit():
-        try:
-            member = services.add_member(db, case, form.email.data, actor=user)
-        except (NotFound, Conflict) as exc:
-            db.rollback()
-            form_errors_from(form, with_full_messages(exc))
-            status = exc.status
-        else:
-            db.commit()
-            flash(f"{member.email} is now a member of {case.ref}.", "success")
+        post = commit_form(form, lambda: services.add_member(db, case, form.email.data,
+                                                             actor=user),
+                           refused=(NotFound, Conflict), full_messages=True)
+        if post.saved:
+            flash(f"{post.result.email} is now a member of {case.ref}.", "success")
             return redirect(url_for("cases.detail", ref=case.ref) + "#members")
+        status = post.status
     return _detail_page(case, form), status
 
 

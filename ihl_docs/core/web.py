@@ -3,6 +3,7 @@
 import errno
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import flash, jsonify, render_template, request, url_for
 from flask_login import current_user
@@ -12,7 +13,8 @@ from werkzeug.exceptions import HTTPException
 
 from ihl_docs.core.access import load_in_case
 from ihl_docs.core.db import get_session
-from ihl_docs.core.errors import DomainError
+from ihl_docs.core.errors import DomainError, InvalidInput, StaleVersion
+from ihl_docs.core.forms_support import stale_conflict, with_full_messages
 from ihl_docs.core.models import label
 
 ERROR_TEXT = {
@@ -96,6 +98,53 @@ def form_errors_from(form, exc: DomainError) -> None:
             unplaced.append(message)
     if not exc.fields or unplaced:
         flash(" ".join(unplaced) or exc.message, "error")
+
+
+@dataclass
+class FormPost:
+    """What became of a form's post: saved (and `result`, what the service returned), or
+    refused, with the status to show the form again with and, for a stale edit, the conflict."""
+
+    saved: bool
+    result: Any = None
+    status: int = 200
+    conflict: dict | None = None
+    error: DomainError | None = None
+
+
+def commit_form(form, action: Callable[[], Any], *,
+                refused: tuple[type[DomainError], ...] = (InvalidInput,),
+                full_messages: bool | tuple[type[DomainError], ...] = False,
+                on_field: str | None = None,
+                stale: Callable[[Any, StaleVersion], dict] = stale_conflict) -> FormPost:
+    """Run a form's service call on this request's session: commit what it did, or, when it
+    raises one of the `refused` errors, roll it all back and put the error on the form.
+
+    The error's messages go next to the fields it names (`form_errors_from`), each as the
+    error's whole sentence when `full_messages` is true or names the error's class; with
+    `on_field`, the error's own message goes on that one field instead. A StaleVersion, when
+    `refused` names it, gives a conflict (built by `stale`) rather than messages. The status is
+    the error's own. Errors not in `refused` go up untouched, to the application's handlers.
+    """
+    db = get_session()
+    try:
+        result = action()
+    except refused as exc:
+        db.rollback()
+        conflict = None
+        if isinstance(exc, StaleVersion) and any(
+                issubclass(kind, StaleVersion) and isinstance(exc, kind) for kind in refused):
+            conflict = stale(form, exc)
+        elif on_field is not None:
+            target = form[on_field]
+            target.errors = [*target.errors, exc.message]
+        else:
+            full = (full_messages if isinstance(full_messages, bool)
+                    else isinstance(exc, full_messages))
+            form_errors_from(form, with_full_messages(exc) if full else exc)
+        return FormPost(saved=False, status=exc.status, conflict=conflict, error=exc)
+    db.commit()
+    return FormPost(saved=True, result=result)
 
 
 def init_template_helpers(app) -> None:

@@ -16,10 +16,10 @@ from flask_login import current_user, login_required
 
 from ihl_docs.core.access import can_do_legal_work, case_for
 from ihl_docs.core.db import get_session
-from ihl_docs.core.errors import EvidenceIntegrityError, Forbidden, InvalidInput
+from ihl_docs.core.errors import EvidenceIntegrityError, Forbidden
 from ihl_docs.core.jobs import enqueue
 from ihl_docs.core.models import DossierStatus
-from ihl_docs.core.web import MAX_PAGE, form_errors_from, pager_for
+from ihl_docs.core.web import MAX_PAGE, commit_form, pager_for
 from ihl_docs.dossiers import BUILD_JOB, services
 from ihl_docs.dossiers.forms import DossierForm, DossierPageForm
 
@@ -50,14 +50,11 @@ def request_dossier(ref):
         raise Forbidden("Only the case's lawyers (and administrators) generate dossiers.")
     form = DossierForm()
     if form.validate_on_submit():
-        try:
-            dossier = services.request_dossier(db, case, audience=form.audience.data,
-                                               prepared_by=form.prepared_by.data, actor=user)
-        except InvalidInput as exc:
-            db.rollback()
-            form_errors_from(form, exc)
-        else:
-            db.commit()
+        post = commit_form(form, lambda: services.request_dossier(
+            db, case, audience=form.audience.data, prepared_by=form.prepared_by.data,
+            actor=user))
+        if post.saved:
+            dossier = post.result
             enqueue(BUILD_JOB, dossier.ref)
             flash(f"Dossier {dossier.ref} requested.", "success")
             return redirect(url_for("dossiers.detail", ref=dossier.ref))

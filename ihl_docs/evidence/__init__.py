@@ -4,8 +4,8 @@
 def init_app(app) -> None:
     """Pages, and the request class that hashes an upload as it arrives."""
     from ihl_docs.core.case_records import register_record_part
-    from ihl_docs.evidence.export_part import PART as RECORD_PART
     from ihl_docs.core.web import CaseSection, register_case_section
+    from ihl_docs.evidence.export_part import PART as RECORD_PART
     from ihl_docs.evidence.upload import init_uploads
     from ihl_docs.evidence.views import bp
 

@@ -6,7 +6,17 @@ from wtforms import DateField, Form, IntegerField, StringField, TextAreaField, V
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ihl_docs.core.dbtypes import utcnow
-from ihl_docs.core.forms_support import REQUIRED, ChoiceField, TimeOfDayField, enum_options, moment, options, strip, unix_newlines, values_of
+from ihl_docs.core.forms_support import (
+    REQUIRED,
+    ChoiceField,
+    TimeOfDayField,
+    enum_options,
+    moment,
+    options,
+    strip,
+    unix_newlines,
+    values_of,
+)
 from ihl_docs.core.models import CustodyAction, EvidenceKind, Sensitivity
 from ihl_docs.evidence.services import RECORDABLE_ACTIONS
 

@@ -4,7 +4,7 @@ import io
 import math
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import magic
@@ -53,7 +53,7 @@ def _exif_time(exif_ifd: dict, base: dict) -> datetime | None:
     except ValueError:
         return None
     offset = exif_ifd.get(ExifTags.Base.OffsetTimeOriginal) or exif_ifd.get(ExifTags.Base.OffsetTime)
-    tz = timezone.utc
+    tz = UTC
     if offset and len(str(offset)) >= 6:
         sign = -1 if str(offset)[0] == "-" else 1
         try:
@@ -61,7 +61,7 @@ def _exif_time(exif_ifd: dict, base: dict) -> datetime | None:
             tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
         except ValueError:
             pass
-    return moment.replace(tzinfo=tz).astimezone(timezone.utc)
+    return moment.replace(tzinfo=tz).astimezone(UTC)
 
 
 def read_capture_data(path: Path) -> CaptureData:

@@ -8,12 +8,33 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from ihl_docs.core.audit import log as audit
 from ihl_docs.core.access import can_edit_case
+from ihl_docs.core.audit import log as audit
 from ihl_docs.core.db import ROW_LOCK
 from ihl_docs.core.dbtypes import utcnow
-from ihl_docs.core.errors import Conflict, CustodyRuleViolation, EvidenceIntegrityError, Forbidden, InvalidInput, NotFound, TooLarge
-from ihl_docs.core.models import Case, CustodyAction, CustodyEvent, CustodyEventCreate, Evidence, EvidenceCreate, EvidenceDerivative, EvidenceKind, EvidenceRead, Incident, IncidentEvidence, User
+from ihl_docs.core.errors import (
+    Conflict,
+    CustodyRuleViolation,
+    EvidenceIntegrityError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooLarge,
+)
+from ihl_docs.core.models import (
+    Case,
+    CustodyAction,
+    CustodyEvent,
+    CustodyEventCreate,
+    Evidence,
+    EvidenceCreate,
+    EvidenceDerivative,
+    EvidenceKind,
+    EvidenceRead,
+    Incident,
+    IncidentEvidence,
+    User,
+)
 from ihl_docs.core.storage import EvidenceStore, IncomingFile
 from ihl_docs.evidence import metadata
 
@@ -214,9 +235,8 @@ def _check_custody(session: Session, evidence: Evidence, data: CustodyEventCreat
 
 
 def collection_time(session: Session, evidence: Evidence) -> datetime | None:
-    first = session.exec(select(CustodyEvent.occurred_at).where(
+    return session.exec(select(CustodyEvent.occurred_at).where(
         CustodyEvent.evidence_id == evidence.id).order_by(CustodyEvent.occurred_at)).first()
-    return first
 
 
 def _observe(event: CustodyEvent, evidence: Evidence, store: EvidenceStore) -> None:

@@ -4,21 +4,32 @@ import mimetypes
 import re
 from math import ceil
 
-from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request,
-                   send_file, url_for)
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlmodel import select
 
-from ihl_docs.core.access import can_edit_case, case_for
+from ihl_docs.core.access import EDIT, can_edit_case, case_for
 from ihl_docs.core.db import get_session
-from ihl_docs.core.errors import Conflict, CustodyRuleViolation, EvidenceIntegrityError, InvalidInput, NotFound, TooLarge
-from ihl_docs.core.forms_support import options, validated, with_full_messages
+from ihl_docs.core.errors import (
+    Conflict,
+    CustodyRuleViolation,
+    EvidenceIntegrityError,
+    InvalidInput,
+    NotFound,
+    TooLarge,
+)
+from ihl_docs.core.forms_support import options, validated
 from ihl_docs.core.models import CustodyEventCreate, Evidence, EvidenceCreate, Incident
-from ihl_docs.core.web import MAX_PAGE, form_errors_from, pager_for
+from ihl_docs.core.web import MAX_PAGE, commit_form, load_for_user, pager_for
 from ihl_docs.evidence import services
-from ihl_docs.evidence.forms import CustodyForm, EvidenceFilterForm, EvidenceForm, IncidentLinkForm, LinkForm, incident_choices
-from ihl_docs.core.access import EDIT
-from ihl_docs.core.web import load_for_user
+from ihl_docs.evidence.forms import (
+    CustodyForm,
+    EvidenceFilterForm,
+    EvidenceForm,
+    IncidentLinkForm,
+    LinkForm,
+    incident_choices,
+)
 
 bp = Blueprint("evidence", __name__)
 
@@ -73,24 +84,18 @@ def new(ref):
     status = 422
     if form.is_submitted() and (data := _checked(form)):
         upload = form.file.data  # its stream is the IncomingFile, already hashed in the store
-        try:
-            item = services.register_evidence(
-                db, case, data, upload.stream if upload else None,
-                original_filename=upload.filename if upload else "", actor=user,
-                store=_store(), max_bytes=current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024,
-                incident=incident, relevance=form.relevance.data or "")
-        except (TooLarge, Conflict) as exc:
-            db.rollback()
-            form_errors_from(form, with_full_messages(exc))
-            status = exc.status
-        except InvalidInput as exc:
-            db.rollback()
-            form_errors_from(form, exc)
-        else:
-            db.commit()
+        post = commit_form(form, lambda: services.register_evidence(
+            db, case, data, upload.stream if upload else None,
+            original_filename=upload.filename if upload else "", actor=user,
+            store=_store(), max_bytes=current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024,
+            incident=incident, relevance=form.relevance.data or ""),
+            refused=(TooLarge, Conflict, InvalidInput), full_messages=(TooLarge, Conflict))
+        if post.saved:
+            item = post.result
             flash(f"{item.ref} recorded{' and its SHA-256 computed' if item.sha256 else ''}.",
                   "success")
             return redirect(url_for("evidence.detail", ref=item.ref))
+        status = post.status
     return render_template("evidence/form.html", form=form, case=case, from_incident=incident,
                            limit_mb=current_app.config["MAX_UPLOAD_MB"]), \
         status if form.is_submitted() else 200
@@ -155,16 +160,13 @@ def link(ref):
     status = 422
     if form.validate_on_submit():
         incident = next(i for i in incidents if i.ref == form.incident.data)
-        try:
-            services.link_evidence(db, incident, item, form.relevance.data or "", actor=user)
-        except (InvalidInput, Conflict) as exc:
-            db.rollback()
-            form.incident.errors = [*form.incident.errors, exc.message]
-            status = exc.status
-        else:
-            db.commit()
+        post = commit_form(form, lambda: services.link_evidence(
+            db, incident, item, form.relevance.data or "", actor=user),
+            refused=(InvalidInput, Conflict), on_field="incident")
+        if post.saved:
             flash(f"{item.ref} is now linked to incident {incident.ref}.", "success")
             return redirect(url_for("evidence.detail", ref=item.ref) + "#incidents")
+        status = post.status
     return _detail_page(item, case, link_form=form), status
 
 
@@ -179,14 +181,11 @@ def record_custody(ref):
     data = validated(form, CustodyEventCreate, form.custody_data())
     status = 422
     if form_ok and data:
-        try:
-            event = services.record_custody(db, item, data, actor=user, store=_store())
-        except CustodyRuleViolation as exc:
-            db.rollback()
-            form_errors_from(form, exc)
-        else:
-            db.commit()
-            flash(f"Custody event recorded: {event.action}.", "success")
+        post = commit_form(form, lambda: services.record_custody(db, item, data, actor=user,
+                                                                 store=_store()),
+                           refused=(CustodyRuleViolation,))
+        if post.saved:
+            flash(f"Custody event recorded: {post.result.action}.", "success")
             return redirect(url_for("evidence.detail", ref=item.ref) + "#custody")
     return _detail_page(item, case, custody_form=form), status
 
@@ -205,16 +204,13 @@ def link_to_incident(ref):
     status = 422
     if form.validate_on_submit():
         item = next(e for e in candidates if e.ref == form.evidence_ref.data)
-        try:
-            services.link_evidence(db, incident, item, form.relevance.data or "", actor=user)
-        except (InvalidInput, Conflict) as exc:
-            db.rollback()
-            form_errors_from(form, with_full_messages(exc))
-            status = exc.status
-        else:
-            db.commit()
+        post = commit_form(form, lambda: services.link_evidence(
+            db, incident, item, form.relevance.data or "", actor=user),
+            refused=(InvalidInput, Conflict), full_messages=True)
+        if post.saved:
             flash(f"{item.ref} is now linked to incident {incident.ref}.", "success")
             return redirect(url_for("incidents.detail", ref=incident.ref) + "#evidence")
+        status = post.status
     return render_template("evidence/link_incident.html", form=form, incident=incident,
                            case=case), status if form.is_submitted() else 200
 

@@ -25,11 +25,10 @@ from ihl_docs.core.forms_support import (
     day_end,
     day_start,
     display_value,
-    stale_conflict,
     validated,
 )
 from ihl_docs.core.models import Case, Incident, IncidentCreate, WorkflowStatus, label
-from ihl_docs.core.web import MAX_PAGE, form_errors_from, load_for_user, pager_for
+from ihl_docs.core.web import MAX_PAGE, commit_form, load_for_user, pager_for
 from ihl_docs.evidence.services import evidence_of_incident
 from ihl_docs.incidents import services
 from ihl_docs.incidents.forms import (
@@ -68,13 +67,9 @@ def new(ref):
     case = case_for(db, user, ref, write=True)
     form = IncidentForm(parties=parties(db, case))
     if form.is_submitted() and (data := _checked(form)):
-        try:
-            incident = services.create_incident(db, case, data, actor=user)
-        except InvalidInput as exc:
-            db.rollback()
-            form_errors_from(form, exc)
-        else:
-            db.commit()
+        post = commit_form(form, lambda: services.create_incident(db, case, data, actor=user))
+        if post.saved:
+            incident = post.result
             flash(f"Incident {incident.ref} filed as a draft.", "success")
             return redirect(url_for("incidents.detail", ref=incident.ref))
     return _form_page(form, case, None, 422 if form.is_submitted() else 200)
@@ -99,19 +94,13 @@ def edit(ref):
     form = IncidentEditForm(data=initial, parties=parties(db, case))
     status, conflict = 422, None
     if form.is_submitted() and (data := _checked(form)):
-        try:
-            services.update_incident(db, incident, data.model_dump(),
-                                     expected_version=form.version.data, actor=user)
-        except StaleVersion as exc:
-            db.rollback()
-            conflict, status = stale_conflict(form, exc), exc.status
-        except InvalidInput as exc:
-            db.rollback()
-            form_errors_from(form, exc)
-        else:
-            db.commit()
+        post = commit_form(form, lambda: services.update_incident(
+            db, incident, data.model_dump(), expected_version=form.version.data, actor=user),
+            refused=(StaleVersion, InvalidInput))
+        if post.saved:
             flash(f"Incident {incident.ref} saved.", "success")
             return redirect(url_for("incidents.detail", ref=incident.ref))
+        status, conflict = post.status, post.conflict
     return _form_page(form, case, incident, status if form.is_submitted() else 200, conflict)
 
 
@@ -123,14 +112,11 @@ def change_status(ref):
     form = StatusForm()
     if not form.validate_on_submit():
         raise InvalidInput("The request did not say which step to take; reload the page.")
-    try:
-        services.change_status(db, incident, form.to.data, expected_version=form.version.data,
-                               actor=user)
-    except StaleVersion as exc:
-        db.rollback()
-        conflict = {"message": exc.message, "rows": _change_rows(exc.changes)}
-        return _detail_page(services.get_incident(db, ref), case, conflict), exc.status
-    db.commit()
+    post = commit_form(form, lambda: services.change_status(
+        db, incident, form.to.data, expected_version=form.version.data, actor=user),
+        refused=(StaleVersion,), stale=_status_conflict)
+    if not post.saved:
+        return _detail_page(services.get_incident(db, ref), case, post.conflict), post.status
     flash(f"Incident {ref} is now: {label(form.to.data)}.", "success")
     return redirect(url_for("incidents.detail", ref=ref))
 
@@ -139,6 +125,11 @@ def _incident_for(ref: str, *, write: bool = False):
     """The incident and its case if the user may see them; otherwise 'not found', whatever the
     reason, so that another case's incidents are not revealed."""
     return load_for_user(Incident, ref, need=EDIT if write else None)
+
+
+def _status_conflict(_form, exc: StaleVersion) -> dict:
+    """A workflow step based on an older version: what changed meanwhile, in words."""
+    return {"message": exc.message, "rows": _change_rows(exc.changes)}
 
 
 def _checked(form):

@@ -10,7 +10,7 @@ from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import Forbidden, InvalidInput, StaleVersion
 from ihl_docs.core.forms_support import stale_conflict, validated
 from ihl_docs.core.models import Instrument, InstrumentParty, Provision, Role, SuggestionRule, User
-from ihl_docs.core.web import MAX_PAGE, form_errors_from, pager_for
+from ihl_docs.core.web import MAX_PAGE, commit_form, pager_for
 from ihl_docs.provisions import services
 from ihl_docs.provisions.forms import (
     APPLIES_TO_WORDS,
@@ -83,22 +83,15 @@ def edit(key):
     form = ProvisionForm(data=initial, verification=read["verification"])
     status, conflict = 422, None
     if form.is_submitted() and (data := _checked(form)):
-        try:
-            services.correct_provision(db, provision, data, expected_version=form.version.data,
-                                       actor=user)
-        except StaleVersion as exc:
-            db.rollback()
-            exc.changes = [_readable(c) for c in exc.changes]
-            conflict, status = stale_conflict(form, exc), exc.status
-        except InvalidInput as exc:
-            db.rollback()
-            form_errors_from(form, exc)
-        else:
-            db.commit()
+        post = commit_form(form, lambda: services.correct_provision(
+            db, provision, data, expected_version=form.version.data, actor=user),
+            refused=(StaleVersion, InvalidInput), stale=_conflict)
+        if post.saved:
             changed = provision.version != form.version.data
             flash(f"{key} corrected; now version {provision.version}." if changed
                   else "Nothing was changed.", "success")
             return redirect(url_for("provisions.detail", key=key))
+        status, conflict = post.status, post.conflict
     return render_template("provisions/form.html", form=form, provision=read, conflict=conflict,
                            categories=services.categories(db)), \
         status if form.is_submitted() else 200
@@ -109,6 +102,11 @@ def _checked(form):
     form_ok = form.validate()
     data = validated(form, services.ProvisionCorrection, form.correction_data())
     return data if form_ok and data else None
+
+
+def _conflict(form, exc: StaleVersion) -> dict:
+    exc.changes = [_readable(c) for c in exc.changes]
+    return stale_conflict(form, exc)
 
 
 def _readable(change: dict) -> dict:
@@ -141,18 +139,13 @@ def suggestions():
             raise Forbidden("Only lawyers and administrators edit the suggestions.")
         status = 422
         if form.validate_on_submit():
-            try:
-                services.add_rule(
-                    db, incident_type=form.incident_type.data or None,
-                    weapon_keyword=form.weapon_keyword.data or "",
-                    requires_civilian_objects=form.requires_civilian_objects.data,
-                    provision_key=form.provision_key.data, reason=form.reason.data or "",
-                    actor=current_user.user)
-            except InvalidInput as exc:
-                db.rollback()
-                form_errors_from(form, exc)
-            else:
-                db.commit()
+            post = commit_form(form, lambda: services.add_rule(
+                db, incident_type=form.incident_type.data or None,
+                weapon_keyword=form.weapon_keyword.data or "",
+                requires_civilian_objects=form.requires_civilian_objects.data,
+                provision_key=form.provision_key.data, reason=form.reason.data or "",
+                actor=current_user.user))
+            if post.saved:
                 flash("Suggestion added.", "success")
                 return redirect(url_for("provisions.suggestions"))
     rules = db.exec(select(SuggestionRule).where(SuggestionRule.active)

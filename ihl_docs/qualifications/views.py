@@ -1,5 +1,7 @@
 """Qualification pages: an incident's provisions element by element, and the proof matrices."""
 
+from functools import partial
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlmodel import select
@@ -7,9 +9,9 @@ from sqlmodel import select
 from ihl_docs.core.access import LEGAL_WORK, can_do_legal_work, case_for
 from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import Conflict, InvalidInput, NotFound, StaleVersion
-from ihl_docs.core.forms_support import stale_conflict, with_full_messages
+from ihl_docs.core.forms_support import stale_conflict
 from ihl_docs.core.models import Evidence, Incident, Provision, Qualification, label
-from ihl_docs.core.web import form_errors_from, load_for_user
+from ihl_docs.core.web import commit_form, load_for_user
 from ihl_docs.evidence.services import evidence_of_incident
 from ihl_docs.incidents import services as incident_services
 from ihl_docs.provisions import services as provision_services
@@ -44,19 +46,15 @@ def add(ref):
     form = QualificationForm()
     status = 422
     if form.validate():
-        try:
-            qualification = services.add_qualification(
-                db, incident, form.provision_key.data, form.assessment.data,
-                form.analysis.data or "", actor=user)
-        except (InvalidInput, Conflict) as exc:
-            db.rollback()
-            form_errors_from(form, with_full_messages(exc))
-            status = exc.status
-        else:
-            db.commit()
+        post = commit_form(form, lambda: services.add_qualification(
+            db, incident, form.provision_key.data, form.assessment.data,
+            form.analysis.data or "", actor=user),
+            refused=(InvalidInput, Conflict), full_messages=True)
+        if post.saved:
             flash(f"{incident.ref} is now qualified under {form.provision_key.data} "
                   f"({label(form.assessment.data).lower()}).", "success")
-            return _back(ref, qualification.id)
+            return _back(ref, post.result.id)
+        status = post.status
     return _page(incident, case, {"add": form}, failed="add"), status
 
 
@@ -70,20 +68,15 @@ def update(ref, qid):
     form = AssessmentForm(prefix=f"q{qid}")
     status, conflict = 422, None
     if form.validate():
-        try:
-            services.update_qualification(db, qualification, assessment=form.assessment.data,
-                                          analysis=form.analysis.data or "",
-                                          expected_version=form.version.data, actor=user)
-        except StaleVersion as exc:
-            db.rollback()
-            conflict, status = _conflict(form, exc, f"q{qid}"), exc.status
-        except InvalidInput as exc:
-            db.rollback()
-            form_errors_from(form, with_full_messages(exc))
-        else:
-            db.commit()
+        post = commit_form(form, lambda: services.update_qualification(
+            db, qualification, assessment=form.assessment.data,
+            analysis=form.analysis.data or "", expected_version=form.version.data, actor=user),
+            refused=(StaleVersion, InvalidInput), full_messages=True,
+            stale=partial(_conflict, anchor=f"q{qid}"))
+        if post.saved:
             _saved(qualification, form.version.data, "Assessment and analysis saved.")
             return _back(ref, qid)
+        status, conflict = post.status, post.conflict
     return _page(incident, case, {f"q{qid}": form}, failed=f"q{qid}", conflict=conflict), status
 
 
@@ -98,20 +91,15 @@ def record_finding(ref, qid, number):
     form = FindingForm(prefix=key)
     status, conflict = 422, None
     if form.validate():
-        try:
-            services.set_finding(db, qualification, number, form.status.data,
-                                 form.note.data or "", form.evidence.citations(),
-                                 expected_version=form.version.data, actor=user)
-        except StaleVersion as exc:
-            db.rollback()
-            conflict, status = _conflict(form, exc, key), exc.status
-        except InvalidInput as exc:
-            db.rollback()
-            form_errors_from(form, with_full_messages(exc))
-        else:
-            db.commit()
+        post = commit_form(form, lambda: services.set_finding(
+            db, qualification, number, form.status.data, form.note.data or "",
+            form.evidence.citations(), expected_version=form.version.data, actor=user),
+            refused=(StaleVersion, InvalidInput), full_messages=True,
+            stale=partial(_conflict, anchor=key))
+        if post.saved:
             _saved(qualification, form.version.data, f"Finding on element {number} saved.")
             return _back(ref, qid, number)
+        status, conflict = post.status, post.conflict
     return _page(incident, case, {key: form}, failed=key, conflict=conflict), status
 
 

@@ -8,10 +8,9 @@ from sqlmodel import select
 from ihl_docs.auth import services
 from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import Conflict, InvalidInput
-from ihl_docs.core.forms_support import with_full_messages
 from ihl_docs.core.login import role_required
 from ihl_docs.core.models import User
-from ihl_docs.core.web import form_errors_from
+from ihl_docs.core.web import commit_form
 from ihl_docs.users.forms import UserForm
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
@@ -33,22 +32,18 @@ def new():
         db = get_session()
         generated = not form.password.data
         password = services.generate_password() if generated else form.password.data
-        try:
-            user = services.create_user(
-                db, form.email.data, form.role.data, password, name=form.name.data or "",
-                actor=current_user.email,
-                must_change_password=generated or form.must_change_password.data,
-            )
-        except (InvalidInput, Conflict) as exc:
-            db.rollback()
-            form_errors_from(form, with_full_messages(exc))
-            status = exc.status
-        else:
-            db.commit()
+        post = commit_form(form, lambda: services.create_user(
+            db, form.email.data, form.role.data, password, name=form.name.data or "",
+            actor=current_user.email,
+            must_change_password=generated or form.must_change_password.data,
+        ), refused=(InvalidInput, Conflict), full_messages=True)
+        if post.saved:
+            user = post.result
             if generated:  # shown on this page only: never in a flash, which lives in the cookie
                 return render_template("users/created.html", user=user, password=password)
             flash(f"Account {user.email} created.", "success")
             return redirect(url_for("users.index"))
+        status = post.status
     return render_template("users/form.html", form=form), status if form.is_submitted() else 200
 
 
@@ -58,15 +53,11 @@ def set_active(user_id):
     """Deactivate or reactivate an account; a deactivated one loses its sessions and tokens."""
     db = get_session()
     user = db.get(User, user_id) or abort(404)
-    if not FlaskForm().validate_on_submit():
+    form = FlaskForm()
+    if not form.validate_on_submit():
         abort(400)
     active = request.form.get("active") == "1"
-    try:
-        services.set_active(db, user, active, actor=current_user.user)
-    except InvalidInput as exc:
-        db.rollback()
-        flash(exc.message, "error")
-    else:
-        db.commit()
+    if commit_form(form, lambda: services.set_active(db, user, active,
+                                                     actor=current_user.user)).saved:
         flash(f"Account {user.email} {'reactivated' if active else 'deactivated'}.", "success")
     return redirect(url_for("users.index"))

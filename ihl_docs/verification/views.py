@@ -21,7 +21,7 @@ from ihl_docs.core.errors import Conflict, InvalidInput, NotFound
 from ihl_docs.core.jobs import enqueue
 from ihl_docs.core.login import role_required
 from ihl_docs.core.models import Case
-from ihl_docs.core.web import MAX_PAGE, form_errors_from, pager_for
+from ihl_docs.core.web import MAX_PAGE, commit_form, pager_for
 from ihl_docs.verification import VERIFY_JOB, report, runs
 from ihl_docs.verification.forms import EVERYTHING, AcknowledgeForm, RunPageForm, VerificationForm
 
@@ -75,19 +75,17 @@ def acknowledge(ref, number):
     run = runs.run_by_ref(db, ref)
     form = AcknowledgeForm(prefix=f"finding-{number}")
     if form.validate_on_submit():
-        try:
-            runs.acknowledge(db, run, number, form.note.data, actor=current_user.user)
-        except Conflict as exc:  # acknowledged meanwhile, by someone else or in another tab
-            db.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("verification.detail", ref=ref, _anchor=f"finding-{number}"))
-        except InvalidInput as exc:
-            db.rollback()
-            form_errors_from(form, exc)
-        else:
-            db.commit()
+        post = commit_form(form, lambda: runs.acknowledge(db, run, number, form.note.data,
+                                                          actor=current_user.user),
+                           refused=(Conflict, InvalidInput))
+        finding = url_for("verification.detail", ref=ref, _anchor=f"finding-{number}")
+        if post.saved:
             flash(f"Finding {number} acknowledged.", "success")
-            return redirect(url_for("verification.detail", ref=ref, _anchor=f"finding-{number}"))
+            return redirect(finding)
+        # Acknowledged meanwhile, by someone else or in another tab: say so on the run's page.
+        if isinstance(post.error, Conflict):
+            flash(post.error.message, "error")
+            return redirect(finding)
     return _detail_page(ref, failed=(number, form)), 422
 
 
