@@ -17,7 +17,7 @@ from ihl_docs.dossiers.build import BuiltDossier
 from ihl_docs.core.models import Dossier, Evidence
 
 
-def quick_build(session, case, *, audience, prepared_by, store, out, cache_dir=None,
+def quick_build(session, case, *, audience, prepared_by, store, out, cache_dir=None, parts=(),
                 progress=None):
     policy_for(audience)  # an unknown audience is refused, as the real builder refuses it
     progress = progress or (lambda stage, percent: None)

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from ihl_docs.core.models import IncidentBase, IncidentCreate
+from ihl_docs.dossiers import content, templating
 from ihl_docs.incidents import facts, forms
 
 from .builders import login, make_case, make_incident, make_user
@@ -56,3 +57,17 @@ def test_a_form_field_no_row_names_is_shown_under_other_facts(client, filed, mon
     page = client.get(f"/cases/{case.ref}/incidents/new").get_data(as_text=True)
     other = page[page.index("<legend>Other facts</legend>"):]
     assert 'name="weapon_type"' in other[:other.index("</fieldset>")]
+
+
+def test_the_dossier_lists_a_fact_its_template_does_not_lay_out(app, db, filed, monkeypatch):
+    case, _ = filed
+    plain = content.collect(db, case, audience="internal", prepared_by="x",
+                            store=app.extensions["ihl_store"])
+    assert "other_facts" not in plain["incidents"][0]  # today every fact has its place
+    monkeypatch.setattr(facts, "LAID_OUT", facts.LAID_OUT - {"weapon_type"})
+    listed = content.collect(db, case, audience="internal", prepared_by="x",
+                             store=app.extensions["ihl_store"])
+    assert listed["incidents"][0]["other_facts"] == [["Weapon type", "122 mm rocket"]]
+    html = templating.template_environment().get_template("dossier/incident.html").render(
+        c=listed, i=listed["incidents"][0], first=True, sensitivity={})
+    assert "<th>Weapon type</th><td colspan=\"3\" class=\"narrative\">122 mm rocket</td>" in html

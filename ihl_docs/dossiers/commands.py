@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from ihl_docs.core.access import load_in_case
 from ihl_docs.core.commands import commit_or_fail
 from ihl_docs.core.models import Case
+from ihl_docs.dossiers.parts import dossier_parts
 
 DOSSIER_PREPARED_BY = "ihl_docs (command line)"
 
@@ -44,7 +45,7 @@ def dossier_command(case_ref, output, audience, prepared_by):
             bar.update(percent - bar.pos)
 
         result = services.run_dossier(engine, store, dossier.ref, services.cache_dir(current_app),
-                                      observer=advance)
+                                      observer=advance, parts=dossier_parts(current_app))
     if result is None or result.status != "done":
         raise click.ClickException(result.error if result else
                                    f"Dossier {dossier.ref} was not built.")

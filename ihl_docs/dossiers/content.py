@@ -19,6 +19,7 @@ from ihl_docs.core.models import (
     Evidence,
     EvidenceDerivative,
     Incident,
+    IncidentBase,
     IncidentEvidence,
     Instrument,
     Party,
@@ -27,7 +28,10 @@ from ihl_docs.core.models import (
 )
 from ihl_docs.core.storage import EvidenceStore
 from ihl_docs.dossiers.audiences import DESCRIBED_FIELDS, AudiencePolicy, Show, policy_for
+from ihl_docs.dossiers.parts import collect_parts
 from ihl_docs.evidence.services import THUMBNAIL, custody_warnings, metadata_discrepancies
+from ihl_docs.incidents.facts import other_facts
+from ihl_docs.incidents.forms import FIELD_LABELS
 from ihl_docs.qualifications.services import qualification_read
 
 FORMAT = "ihl_docs dossier content 1"
@@ -36,13 +40,9 @@ FORMAT = "ihl_docs dossier content 1"
 # building a dossier (which records `exported`) does not change the next one.
 READS = {CustodyAction.accessed, CustodyAction.exported}
 
-INCIDENT_FIELDS = (
-    "ref", "title", "incident_type", "occurred_from", "occurred_to", "date_precision",
-    "place_name", "admin_area", "country", "latitude", "longitude", "location_precision_m",
-    "weapon_type", "munition_details", "narrative", "killed_min", "killed_max", "injured_min",
-    "injured_max", "children_killed", "children_injured", "civilian_objects",
-    "military_objective_notes", "verification_status", "workflow_status",
-)
+# Every fact of the incident model: a new field is in the content (and the fingerprint) at once,
+# and the incident section lists it under its words if the template does not lay it out.
+INCIDENT_FIELDS = ("ref", *IncidentBase.model_fields, "workflow_status")
 EVIDENCE_FIELDS = (
     "ref", "kind", "sensitivity", "title", "description", "source_url", "source_platform",
     "source_author", "published_at", "acquired_at", "acquired_by", "acquisition_method",
@@ -66,8 +66,9 @@ def fingerprint(content: dict) -> str:
 
 
 def collect(session: Session, case: Case, *, audience: str, prepared_by: str,
-            store: EvidenceStore) -> dict:
-    """Everything the dossier shows, for `audience`, as plain JSON-ready data."""
+            store: EvidenceStore, parts: tuple = ()) -> dict:
+    """Everything the dossier shows, for `audience`, as plain JSON-ready data; `parts`: the
+    sections features added (dossiers/parts.py)."""
     policy = policy_for(audience)
     evidence = _evidence(session, case, policy, store)
     shown = {item["ref"] for item in evidence if not item.get("withheld")}
@@ -86,6 +87,11 @@ def collect(session: Session, case: Case, *, audience: str, prepared_by: str,
     }
     if withheld_incidents:  # absent when none, so editions showing every incident read as before
         content["withheld_incidents"] = withheld_incidents
+    added, withheld_parts = collect_parts(session, case, policy, parts)
+    if added:  # absent when no part adds anything, so dossiers without parts read as before
+        content["parts"] = added
+    if withheld_parts:
+        content["withheld_parts"] = withheld_parts
     content["missing"] = _missing(content)
     return content
 
@@ -230,6 +236,9 @@ def _incidents(session: Session, case: Case, policy: AudiencePolicy, shown: set[
     for row in kept:
         incident = {f: jsonable(getattr(row, f)) for f in INCIDENT_FIELDS}
         incident["responsible_party"] = parties.get(row.responsible_party_id)
+        others = other_facts(row, FIELD_LABELS)
+        if others:  # absent when none, so incidents without such facts read as before
+            incident["other_facts"] = [list(pair) for pair in others]
         linked = links.get(row.id, [])
         incident["evidence"] = [
             {"ref": ref, "relevance": "" if ref in described else relevance,

@@ -18,16 +18,17 @@ from ihl_docs.dossiers.templating import template_environment
 
 
 def build(session, case, *, audience, prepared_by, store, out, cache_dir, progress,
-          processes: int | None = None) -> BuiltDossier:
+          processes: int | None = None, parts: tuple = ()) -> BuiltDossier:
     """Build the dossier of `case` for `audience` and write its PDF to `out`."""
     progress("collecting the records", 2)
-    content = collect(session, case, audience=audience, prepared_by=prepared_by, store=store)
+    content = collect(session, case, audience=audience, prepared_by=prepared_by, store=store,
+                      parts=parts)
     content_bytes = canonical(content)
     case_fingerprint = hashlib.sha256(content_bytes).hexdigest()
     env, store_root = template_environment(), str(store.root)
     page_css = render.page_css(f"{case.ref} · case dossier", content["marking"])
     progress("writing the sections", 5)
-    sections = plan_sections(env, content)
+    sections = plan_sections(env, content, parts)
     pdfs = render_sections(sections, page_css, store_root, cache_dir, progress, processes)
     progress("assembling the dossier", 90)
     manifest = make_manifest(content, case_fingerprint)

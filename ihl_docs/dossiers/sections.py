@@ -35,8 +35,8 @@ class Section:
     group: str | None = None   # sections of a group share one top-level bookmark
 
 
-def plan_sections(env: Environment, content: dict) -> list[Section]:
-    """Every section in reading order, with its HTML."""
+def plan_sections(env: Environment, content: dict, parts: tuple = ()) -> list[Section]:
+    """Every section in reading order, with its HTML; the features' parts last."""
     def page(template, **context):
         return env.get_template(f"dossier/{template}").render(c=content, **context)
 
@@ -52,6 +52,12 @@ def plan_sections(env: Environment, content: dict) -> list[Section]:
     images = [item for item in items if item.get("thumbnail")]
     sections += _sliced(page, "images.html", "Annex B. Images", images, IMAGES_PER_SECTION)
     sections.append(Section("Annex C. Provisions cited", page("provisions.html")))
+    for part in parts:
+        added = content.get("parts", {}).get(part.name)
+        if added:
+            template = env.from_string(part.source) if part.source else \
+                env.get_template(part.template)
+            sections.append(Section(part.title, template.render(c=content, data=added["data"])))
     return sections
 
 

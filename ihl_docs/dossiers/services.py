@@ -34,6 +34,7 @@ from ihl_docs.core.progress import Heartbeat, Observer, ProgressRecorder
 from ihl_docs.core.storage import EvidenceStore, IncomingFile, StoredFile
 from ihl_docs.dossiers.audiences import choices
 from ihl_docs.dossiers.build import BuiltDossier, build_dossier
+from ihl_docs.dossiers.parts import dossier_parts
 from ihl_docs.evidence import services as evidence_services
 
 log = logging.getLogger(__name__)
@@ -151,12 +152,12 @@ def cache_dir(app) -> Path:
 def run_queued(app, dossier_ref: str) -> Dossier | None:
     """The queued job: build the dossier with the app's database, store and section cache."""
     return run_dossier(app.extensions["ihl_engine"], app.extensions["ihl_store"], dossier_ref,
-                       cache_dir(app))
+                       cache_dir(app), parts=dossier_parts(app))
 
 
 def run_dossier(engine: Engine, store: EvidenceStore, dossier_ref: str,
                 cache_dir: Path | None = None, *,
-                observer: Observer | None = None) -> Dossier | None:
+                observer: Observer | None = None, parts: tuple = ()) -> Dossier | None:
     """The job body: build the queued dossier, keep its PDF and record it, or record why not.
 
     Returns the dossier as it ended, or None if it was not queued (already taken, done or
@@ -167,7 +168,7 @@ def run_dossier(engine: Engine, store: EvidenceStore, dossier_ref: str,
     incoming = store.incoming()
     try:
         with Heartbeat(engine, Dossier, dossier_ref):
-            built = _build(engine, store, dossier_ref, incoming, cache_dir, progress)
+            built = _build(engine, store, dossier_ref, incoming, cache_dir, progress, parts)
         return _finish(engine, store, dossier_ref, incoming, built)
     except Exception as exc:  # the record says it failed, in words; the log has the details
         log.exception("Dossier %s failed while %s", dossier_ref, progress.stage or "starting")
@@ -177,13 +178,13 @@ def run_dossier(engine: Engine, store: EvidenceStore, dossier_ref: str,
 
 
 def _build(engine: Engine, store: EvidenceStore, ref: str, out: IncomingFile,
-           cache_dir: Path | None, progress: ProgressRecorder) -> BuiltDossier:
+           cache_dir: Path | None, progress: ProgressRecorder, parts: tuple) -> BuiltDossier:
     with open_session(engine, write=False) as session:
         dossier = _by_ref(session, ref)
         case = session.get(Case, dossier.case_id)
         built = build_dossier(session, case, audience=str(dossier.audience),
                               prepared_by=dossier.prepared_by, store=store, out=out,
-                              cache_dir=cache_dir, progress=progress)
+                              cache_dir=cache_dir, progress=progress, parts=parts)
     if (built.sha256, built.size) != (out.sha256, out.size):
         raise RuntimeError(f"the PDF written ({out.size} bytes, {out.sha256}) is not the one the "
                            f"builder reported ({built.size} bytes, {built.sha256})")
