@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from ihl_docs.core.access import load_in_case
 from ihl_docs.core.commands import commit_or_fail
 from ihl_docs.core.models import Case
+from ihl_docs.dossiers.audiences import AUDIENCES
 from ihl_docs.dossiers.parts import dossier_parts
 
 DOSSIER_PREPARED_BY = "ihl_docs (command line)"
@@ -21,9 +22,8 @@ DOSSIER_PREPARED_BY = "ihl_docs (command line)"
 @click.option("-o", "--output", "output", required=True, type=click.Path(), metavar="FILE",
               help="Where to write the PDF.")
 @click.option("--audience", default="internal", show_default=True,
-              metavar="internal|court|public",
-              help="Internal: everything. Court: confidential items described, not shown. "
-                   "Public: only public items.")
+              metavar="|".join(AUDIENCES),
+              help=" ".join(policy.note for policy in AUDIENCES.values()))
 @click.option("--prepared-by", default=DOSSIER_PREPARED_BY, show_default=True,
               help="The name printed on the cover: name the person or team handing it over.")
 @with_appcontext

@@ -6,10 +6,9 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from ihl_docs.core.forms_support import ChoiceField, enum_options, strip
 from ihl_docs.core.models import DossierAudience
+from ihl_docs.dossiers.audiences import AUDIENCES
 
-AUDIENCE_HELP = ("Internal: everything. Court: confidential items described by reference, kind "
-                 "and hash but not shown, witness-identifying fields removed. Public: only public "
-                 "items, no witness-identifying data.")
+AUDIENCE_HELP = " ".join(policy.note for policy in AUDIENCES.values())
 
 
 class DossierForm(FlaskForm):
