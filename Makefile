@@ -14,13 +14,10 @@ CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint browser pdf-libs clean
 
-# editable_mode=compat: the checkout itself on the path (a .pth file); setuptools' default for our
-# layout (templates/ mapped into the package) is an import hook it announces at every install.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --progress-bar off -e '.[test]' \
-	  --config-settings editable_mode=compat
+	$(BIN)/python -m pip install --quiet --progress-bar off -e '.[test]'
 	touch $(STAMP)
 
 # The job worker (dossier builds, verifications, checkpoints) runs beside the server and stops
