@@ -6,7 +6,7 @@ Create Date: 2026-11-25
 
 SQLite: an FTS5 table with external content over the incident's text columns, kept in step by
 triggers. A later migration that rebuilds `incident` in batch mode drops these triggers with the
-old table and must create them again (TRIGGERS below).
+old table: it uses `ihl_docs.migrations.support.incident_batch`, which creates them again.
 PostgreSQL: a stored generated tsvector column ('simple' configuration, Latin diacritics folded,
 punctuation the parser would join turned into spaces) with a GIN index.
 """
