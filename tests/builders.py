@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 from ihl_docs.auth import services as auth
 from ihl_docs.cases import services as cases
+from ihl_docs.core.db import open_session
 from ihl_docs.incidents import services as incidents
 from ihl_docs.core.models import CaseCreate, IncidentCreate
 
@@ -130,3 +131,22 @@ def assert_hidden_looks_missing(client, hidden_url, hidden_ref, missing_url, mis
     assert hidden.status_code == missing.status_code == 404
     assert hidden.get_data(as_text=True).replace(hidden_ref, "X") == \
         missing.get_data(as_text=True).replace(missing_ref, "X")
+
+
+def seed(db, incidents=2):
+    """An investigator with a case holding `incidents` incidents."""
+    investigator = make_user(db, "investigator")
+    case = make_case(db, investigator)
+    for _ in range(incidents):
+        make_incident(db, case, investigator)
+    return investigator, case
+
+
+def lawyer_and_case(application):
+    """A lawyer who is a member of a case."""
+    with open_session(application.extensions["ihl_engine"]) as db:
+        investigator, lawyer = make_user(db, "investigator"), make_user(db, "legal")
+        case = make_case(db, investigator)
+        cases.add_member(db, case, lawyer.email, actor=investigator)
+        db.commit()
+        return lawyer, case

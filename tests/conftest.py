@@ -1,23 +1,25 @@
 """Fixtures: an application on a fresh database per test (SQLite, or PostgreSQL when
 IHL_TEST_DATABASE_URL is set), its test client and CLI runner, and a database session."""
 
-import os
 import shutil
 import uuid
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from ihl_docs import create_app
 from ihl_docs.auth import services as auth_services
+from ihl_docs.cases import services as case_services
+from ihl_docs.core.audit.checkpoints import list_checkpoints
 from ihl_docs.core.db import make_engine, open_session
 from ihl_docs.core.schema import upgrade
+from ihl_docs.dossiers import services as dossier_services
 
-from .builders import login  # noqa: F401  (re-exported for tests)
-
-PG_URL = os.environ.get("IHL_TEST_DATABASE_URL", "")
+from .api_support import CASE_REF, bearer, token_for
+from .builders import make_case, make_incident, make_user, seed
+from .database_support import PG_URL, drop_schema, pg_worker_url
+from .dossier_support import quick_build
 
 
 def pytest_report_header(config):
@@ -31,36 +33,16 @@ def fast_password_hashing(monkeypatch):
                         PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
-def _pg_worker_url(worker: str) -> str:
-    """A schema of its own per xdist worker, so parallel workers never share tables."""
-    schema = f"ihl_test_{worker}_{os.getpid()}"
-    admin = sa.create_engine(make_engine(PG_URL).url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    admin.dispose()
-    sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-
-
-def _drop_schema(url: str) -> None:
-    schema = url.rsplit("%3D", 1)[1]
-    admin = sa.create_engine(make_engine(PG_URL).url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory, worker_id):
     """A migrated database, made once per test session (and per xdist worker)."""
     if PG_URL:
-        url = _pg_worker_url(worker_id)
+        url = pg_worker_url(worker_id)
         engine = make_engine(url)
         upgrade(engine)
         yield {"url": url, "engine": engine}
         engine.dispose()
-        _drop_schema(url)
+        drop_schema(url)
         return
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     engine = make_engine(f"sqlite:///{path}")
@@ -172,3 +154,86 @@ def page(tmp_path):
         yield context.new_page()
         context.close()
         browser.close()
+
+
+# ---- the API's world: a case, an incident, a token for each kind of person around it -------
+
+@pytest.fixture
+def as_role(db):
+    """as_role("legal") -> (user, headers carrying a fresh token of that new user)."""
+
+    def make(role: str, **fields):
+        user = make_user(db, role, **fields)
+        return user, bearer(token_for(db, user))
+
+    return make
+
+
+@pytest.fixture
+def world(db, as_role):
+    """Case NK-2020-001 with one incident, and a token for each kind of person around it.
+
+    member_investigator opened the case and member_legal was added to it; the outsiders have
+    the same roles but are not members; admin and auditor see every case without membership.
+    (Some page tests define a `world` of their own.)
+    """
+    creator, creator_headers = as_role("investigator")
+    case = make_case(db, creator, ref=CASE_REF)
+    incident = make_incident(db, case, creator, responsible_party="Group B")
+    headers = {"member_investigator": creator_headers}
+    for name, role in [("member_legal", "legal"), ("outsider_investigator", "investigator"),
+                       ("outsider_legal", "legal"), ("admin", "admin"), ("auditor", "auditor")]:
+        user, headers[name] = as_role(role)
+        if name.startswith("member_"):
+            case_services.add_member(db, case, user.email, actor=creator)
+            db.commit()
+    return {"case": case, "incident": incident, "headers": headers, "creator": creator}
+
+
+# ---- dossiers, jobs, CSRF, audit checkpoints -----------------------------------------------
+
+@pytest.fixture
+def quick_renderer(monkeypatch):
+    """Dossiers in this test are built by the stand-in renderer (dossier_support.quick_build)."""
+    monkeypatch.setattr(dossier_services, "build_dossier", quick_build)
+    return quick_build
+
+
+@pytest.fixture
+def queued_app(app_config, tmp_path, monkeypatch):
+    """An application whose jobs go to a real queue (not run inline), factory for several."""
+    apps = []
+
+    def make(**config):
+        monkeypatch.setenv("IHL_INSTANCE_DIR", str(tmp_path / "shared-instance"))
+        monkeypatch.delenv("IHL_QUEUE_URL", raising=False)
+        application = create_app({**app_config, "QUEUE_IMMEDIATE": False, **config})
+        apps.append(application)
+        return application
+
+    yield make
+    for application in apps:
+        application.extensions["ihl_engine"].dispose()
+
+
+@pytest.fixture
+def protected_client(app_config, tmp_path, monkeypatch):
+    """A client of an application configured like production: CSRF checked on every form."""
+    monkeypatch.setenv("IHL_INSTANCE_DIR", str(tmp_path / "protected-instance"))
+    application = create_app({**app_config, "WTF_CSRF_ENABLED": True})
+    assert application.config["WTF_CSRF_ENABLED"] is True
+    yield application.test_client()
+    application.extensions["ihl_engine"].dispose()
+
+
+@pytest.fixture
+def signed_log(db, runner):
+    """A log with a checkpoint at seq `checkpoint`, and two entries after it."""
+    investigator, case = seed(db, incidents=3)
+    assert runner.invoke(args=["audit", "checkpoint"]).exit_code == 0
+    checkpoint = list_checkpoints(db)[-1].seq
+    db.commit()
+    make_incident(db, case, investigator)
+    make_user(db, "legal")
+    assert checkpoint >= 6
+    return checkpoint

@@ -3,11 +3,10 @@
 The stand-in keeps the renderer's promises that the dossier records rely on (it only reads the
 database, writes the bytes it reports to `out`, calls `progress`, lists the evidence it shows in
 the manifest) and renders nothing, so the tests of requests, jobs and pages stay fast. Tests that
-need a real PDF use the real renderer."""
+need a real PDF use the real renderer. The `quick_renderer` fixture (conftest.py) puts it in place."""
 
 import hashlib
 
-import pytest
 from sqlmodel import select
 
 from ihl_docs.core.db import open_session
@@ -36,13 +35,6 @@ def quick_build(session, case, *, audience, prepared_by, store, out, cache_dir=N
                 "evidence": [{"ref": e.ref, "sha256": e.sha256} for e in shown]}
     return BuiltDossier(sha256=hashlib.sha256(data).hexdigest(), size=len(data), page_count=1,
                         case_fingerprint=fingerprint, manifest=manifest)
-
-
-@pytest.fixture
-def quick_renderer(monkeypatch):
-    """Dossiers in this test are built by the stand-in renderer."""
-    monkeypatch.setattr(services, "build_dossier", quick_build)
-    return quick_build
 
 
 def make_dossier(db, app, case, actor, *, audience="internal", prepared_by=None, run=True):

@@ -6,7 +6,6 @@ from sqlmodel import select
 from ihl_docs.core.audit.chain import GENESIS_HASH, verify_entries
 from ihl_docs.core.models import AuditEntry
 
-from .test_api_support import as_role, world  # noqa: F401  (fixtures)
 
 FIELDS = ["seq", "prev_hash", "hash", "occurred_at", "actor", "action", "entity", "entity_id",
           "case_ref", "change"]

@@ -8,8 +8,8 @@ from ihl_docs.api.routes import ROUTES
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.models import ApiToken
 
+from .api_support import bearer, token_for
 from .builders import login, make_user
-from .test_api_support import as_role, bearer, token_for, world  # noqa: F401
 
 SECURED = [r for r in ROUTES if not r.public]
 

@@ -5,8 +5,8 @@ from sqlmodel import select
 
 from ihl_docs.core.models import AuditEntry
 
+from .api_support import CASE_REF, INCIDENT_REF
 from .builders import make_case
-from .test_api_support import CASE_REF, INCIDENT_REF, as_role, world  # noqa: F401
 
 NEW_CASE = {
     "ref": "ua-2022-014", "title": "Strikes on the power grid", "summary": "Winter 2022.",

@@ -7,9 +7,9 @@ import pytest
 from ihl_docs.dossiers import services
 from ihl_docs.core.models import DossierStatus
 
+from .api_support import CASE_REF
 from .builders import make_evidence
-from .dossier_support import fresh, quick_renderer  # noqa: F401
-from .test_api_support import CASE_REF, as_role, world  # noqa: F401
+from .dossier_support import fresh
 
 DOSSIERS = f"/api/v1/cases/{CASE_REF}/dossiers"
 FIELDS = {"id", "case_ref", "status", "progress", "stage", "audience", "prepared_by",

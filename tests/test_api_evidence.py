@@ -11,11 +11,9 @@ from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.models import AuditEntry, CustodyEvent, Evidence
 from ihl_docs.core.storage import IncomingFile
 
-from .builders import jpeg_with_exif, make_case, make_evidence, make_incident
-from .test_api_support import CASE_REF, INCIDENT_REF, as_role, world  # noqa: F401
+from .api_support import CASE_REF, INCIDENT_REF, PHOTO, UPLOAD_URL, error_of, upload
+from .builders import make_case, make_evidence, make_incident
 
-UPLOAD_URL = f"/api/v1/cases/{CASE_REF}/evidence"
-PHOTO = jpeg_with_exif()
 
 
 @pytest.fixture
@@ -26,20 +24,6 @@ def store(app):
 @pytest.fixture
 def investigator(world):
     return world["headers"]["member_investigator"]
-
-
-def upload(client, headers, data: bytes | None = PHOTO, filename="IMG_0001.JPG", url=UPLOAD_URL,
-           **fields):
-    form = {"kind": "photo", "title": "Crater near the market", **fields}
-    if data is not None:
-        form["file"] = (io.BytesIO(data), filename)
-    return client.post(url, headers=headers, data=form, content_type="multipart/form-data")
-
-
-def error_of(response, status: int) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    return response.get_json()["error"]
 
 
 def stored_files(store) -> list:
@@ -426,7 +410,7 @@ def test_uploads_work_with_csrf_protection_on(app_config, db, monkeypatch):
     from ihl_docs import create_app
 
     from .builders import make_user
-    from .test_api_support import bearer, token_for
+    from .api_support import bearer, token_for
 
     app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "TESTING": False})
     store, started = app.extensions["ihl_store"], []

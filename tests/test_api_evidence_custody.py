@@ -9,7 +9,6 @@ from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.models import CustodyEvent
 
 from .builders import make_evidence
-from .test_api_support import as_role, world  # noqa: F401
 
 COLLECTED = utcnow() - timedelta(days=3)
 

@@ -17,8 +17,8 @@ from ihl_docs import create_app
 from ihl_docs.api.inputs import JSON_LIMIT
 from ihl_docs.core.models import AuditEntry, Evidence
 
+from .api_support import CASE_REF, bearer, token_for
 from .builders import make_case, make_user
-from .test_api_support import CASE_REF, bearer, token_for
 
 MIB = 1024 * 1024
 URL = f"/api/v1/cases/{CASE_REF}/evidence"

@@ -4,8 +4,8 @@ from datetime import datetime
 
 import pytest
 
+from .api_support import CASE_REF, INCIDENT_REF
 from .builders import make_incident
-from .test_api_support import CASE_REF, INCIDENT_REF, as_role, world  # noqa: F401
 
 INCIDENT = {
     "title": "Shelling of the maternity ward", "incident_type": "shelling",

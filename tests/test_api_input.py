@@ -7,9 +7,8 @@ import pytest
 from ihl_docs import create_app
 from ihl_docs.api.inputs import JSON_LIMIT
 
+from .api_support import CASE_REF, INCIDENT_REF, bearer, token_for
 from .builders import make_user
-from .test_api_support import (CASE_REF, INCIDENT_REF, as_role, bearer, token_for,  # noqa: F401
-                               world)
 
 GOOD_CASE = {"ref": "NK-2021-009", "title": "Siege of the city"}
 GOOD_INCIDENT = {"title": "Strike", "incident_type": "rocket",

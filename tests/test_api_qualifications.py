@@ -5,8 +5,8 @@ import pytest
 
 from ihl_docs.evidence import services as evidence_services
 
+from .api_support import INCIDENT_REF
 from .builders import load_catalogue, make_case, make_evidence, make_incident, qualify
-from .test_api_support import INCIDENT_REF, as_role, world  # noqa: F401
 
 KEY = "rs-8-2-b-i"
 QUALIFICATIONS = f"/api/v1/incidents/{INCIDENT_REF}/qualifications"

@@ -18,10 +18,10 @@ from ihl_docs.core.storage import EvidenceStore
 
 from ihl_docs.evidence import services as evidence_services
 
+from .api_support import CASE_REF, INCIDENT_REF, bearer, token_for
 from .builders import (jpeg_with_exif, load_catalogue, make_case, make_evidence, make_incident,
                        make_user, qualify)
-from .dossier_support import make_dossier, quick_renderer  # noqa: F401
-from .test_api_support import CASE_REF, INCIDENT_REF, bearer, token_for
+from .dossier_support import make_dossier
 
 QUALIFIED_KEY, UNQUALIFIED_KEY = "rs-8-2-b-i", "rs-8-2-b-iv"
 EVIDENCE_REFS = [f"{CASE_REF}-E0001", f"{CASE_REF}-E0002"]  # a photo, a physical item

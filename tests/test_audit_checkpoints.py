@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import select
 
-from ihl_docs.core.audit.chain import entry_hash, verify_entries
+from ihl_docs.core.audit.chain import verify_entries
 from ihl_docs.core.audit.checkpoints import (checkpoint_document, checkpoint_due, list_checkpoints,
                                         make_checkpoint, scheduled_checkpoint, sign_head)
 from ihl_docs.core.audit.log import entry_document, iter_entries, verify_chain
@@ -22,7 +21,8 @@ from ihl_docs.core.config import load_config
 from ihl_docs.core.errors import Conflict
 from ihl_docs.core.models import AuditCheckpoint, AuditEntry
 
-from .builders import login, make_case, make_incident, make_user
+from .builders import login, make_user, seed
+from .tampering import TAMPERING, edit_a_row, rewrite_from
 
 # RFC 8032, section 7.1, TEST 1 (the empty message)
 RFC_SECRET = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
@@ -64,14 +64,6 @@ def test_the_key_path_comes_from_ihl_signing_key(tmp_path):
     config = load_config(tmp_path, environ={"IHL_SIGNING_KEY": "/keys/ihl.pem",
                                             "IHL_SECRET_KEY": "x"})
     assert config["SIGNING_KEY"] == "/keys/ihl.pem" and config["CHECKPOINT_MINUTES"] == 60
-
-
-def seed(db, incidents=2):
-    investigator = make_user(db, "investigator")
-    case = make_case(db, investigator)
-    for _ in range(incidents):
-        make_incident(db, case, investigator)
-    return investigator, case
 
 
 def test_a_checkpoint_signs_the_head_once(app, db):
@@ -128,76 +120,7 @@ def test_no_checkpoint_vouches_for_a_broken_log(app, db):
     assert list_checkpoints(db) == []
 
 
-# --- tampering ---------------------------------------------------------------------------------
-
-def sql(db, statement, **params):
-    db.exec(sa.text(statement).bindparams(**params))
-    db.commit()
-
-
-def edit_a_row(db, seq):
-    sql(db, "UPDATE audit_entry SET actor = 'someone else' WHERE seq = :s", s=seq)
-
-
-def swap_rows(db, a, b):
-    sql(db, "UPDATE audit_entry SET seq = -1 WHERE seq = :a", a=a)
-    sql(db, "UPDATE audit_entry SET seq = :a WHERE seq = :b", a=a, b=b)
-    sql(db, "UPDATE audit_entry SET seq = :b WHERE seq = -1", b=b)
-
-
-def rewrite_from(db, seq):
-    """Edit entry `seq` and recompute its hash and every later one: a chain that holds."""
-    db.expire_all()
-    documents = [e for e in iter_entries(db) if e["seq"] >= seq]
-    prev = db.exec(select(AuditEntry.hash).where(AuditEntry.seq == seq - 1)).one()
-    db.commit()
-    for number, document in enumerate(documents):
-        document["prev_hash"] = prev
-        if number == 0:
-            document["actor"] = "someone else"
-        document["hash"] = prev = entry_hash(document)
-        sql(db, "UPDATE audit_entry SET actor = :a, prev_hash = :p, hash = :h WHERE seq = :s",
-            a=document["actor"], p=document["prev_hash"], h=document["hash"], s=document["seq"])
-
-
-def flip_signature(db, seq):
-    signature = db.exec(sa.text("SELECT signature FROM audit_checkpoint WHERE seq = :s")
-                        .bindparams(s=seq)).one()[0]
-    db.commit()
-    flipped = signature[:10] + ("0" if signature[10] != "0" else "1") + signature[11:]
-    sql(db, "UPDATE audit_checkpoint SET signature = :g WHERE seq = :s", g=flipped, s=seq)
-
-
-@pytest.fixture
-def signed_log(db, runner):
-    """A log with a checkpoint at seq `checkpoint`, and two entries after it."""
-    investigator, case = seed(db, incidents=3)
-    assert runner.invoke(args=["audit", "checkpoint"]).exit_code == 0
-    checkpoint = list_checkpoints(db)[-1].seq
-    db.commit()
-    make_incident(db, case, investigator)
-    make_user(db, "legal")
-    assert checkpoint >= 6
-    return checkpoint
-
-
-TAMPERING = {
-    "a row edited": (lambda db, cp: edit_a_row(db, 3),
-                     lambda cp: "audit seq 3: contents do not match its hash"),
-    "a row deleted": (lambda db, cp: sql(db, "DELETE FROM audit_entry WHERE seq = 3"),
-                      lambda cp: "audit seq 3: missing (found seq 4 next)"),
-    "two rows swapped": (lambda db, cp: swap_rows(db, 3, 4),
-                         lambda cp: "audit seq 3: prev_hash does not match the hash of seq 2"),
-    "the log truncated after a checkpoint": (
-        lambda db, cp: sql(db, "DELETE FROM audit_entry WHERE seq > :s", s=cp - 3),
-        lambda cp: f"audit log truncated: checkpoint at seq {cp}, log ends at"),
-    "an edit with all later hashes recomputed": (
-        lambda db, cp: rewrite_from(db, 3),
-        lambda cp: f"audit seq {cp}: differs from signed checkpoint"),
-    "a bad signature": (lambda db, cp: flip_signature(db, cp),
-                        lambda cp: f"audit checkpoint at seq {cp}: signature does not verify"),
-}
-
+# --- tampering (tests/tampering.py; the signed log: the `signed_log` fixture) -------------------
 
 def run_verifier(directory: Path):
     """The exported verifier, isolated from site-packages and the project: the standard

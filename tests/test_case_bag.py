@@ -28,8 +28,8 @@ from ihl_docs.core.schema import upgrade
 
 from .builders import (jpeg_with_exif, load_catalogue, make_case, make_evidence, make_incident,
                        make_user, qualify)
-from .conftest import PG_URL, _drop_schema, _pg_worker_url
-from .dossier_support import make_dossier, quick_renderer  # noqa: F401
+from .database_support import PG_URL, drop_schema, pg_worker_url
+from .dossier_support import make_dossier
 
 REF = "NK-2020-001"
 OTHER_REF = "OT-2021-009"
@@ -47,7 +47,7 @@ def store(app):
 
 
 @pytest.fixture
-def source(db, app, store, quick_renderer):  # noqa: F811
+def source(db, app, store, quick_renderer):
     """A case with two incidents, a photo with EXIF and thumbnail, a document, a confidential
     testimony, a physical item, transfers, a qualification with findings and a dossier; and,
     interleaved with it in the audit log, another case."""
@@ -103,7 +103,7 @@ def elsewhere(app, app_config, tmp_path, monkeypatch, worker_id):
     """A second, empty instance: its own database, evidence store and instance folder."""
     folder = tmp_path / "elsewhere"
     folder.mkdir()
-    url = (_pg_worker_url(f"{worker_id}_elsewhere") if PG_URL
+    url = (pg_worker_url(f"{worker_id}_elsewhere") if PG_URL
            else f"sqlite:///{folder}/other.sqlite3")
     monkeypatch.setenv("IHL_INSTANCE_DIR", str(folder / "instance"))
     other = create_app({**app_config, "DATABASE_URL": url,
@@ -112,7 +112,7 @@ def elsewhere(app, app_config, tmp_path, monkeypatch, worker_id):
     yield other
     other.extensions["ihl_engine"].dispose()
     if PG_URL:
-        _drop_schema(url)
+        drop_schema(url)
 
 
 def session_of(application):

@@ -10,7 +10,7 @@ from sqlmodel import select
 from ihl_docs.core.models import AuditEntry, Dossier
 
 from .builders import make_case, make_evidence, make_user
-from .dossier_support import fresh, quick_renderer  # noqa: F401
+from .dossier_support import fresh
 
 
 @pytest.fixture

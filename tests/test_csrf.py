@@ -2,37 +2,12 @@
 
 import re
 
-import pytest
 from sqlmodel import select
 
-from ihl_docs import create_app
 from ihl_docs.core.models import Case, Incident
 
 from .builders import PASSWORD, make_case, make_incident, make_user
-from .test_pages_cases import case_form
-
-
-@pytest.fixture
-def protected_client(app_config, tmp_path, monkeypatch):
-    """A client of an application configured like production: CSRF checked on every form."""
-    monkeypatch.setenv("IHL_INSTANCE_DIR", str(tmp_path / "protected-instance"))
-    application = create_app({**app_config, "WTF_CSRF_ENABLED": True})
-    assert application.config["WTF_CSRF_ENABLED"] is True
-    yield application.test_client()
-    application.extensions["ihl_engine"].dispose()
-
-
-def token_from(response) -> str:
-    [token] = re.findall(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                         response.get_data(as_text=True))[:1]
-    return token
-
-
-def log_in(client, user):
-    token = token_from(client.get("/login"))
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                           "csrf_token": token})
-    assert response.status_code == 302
+from .pages_support import case_form, log_in, token_from
 
 
 def cases_named(db, ref):

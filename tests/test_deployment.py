@@ -2,8 +2,8 @@
 
 from ihl_docs import create_app
 
+from .api_support import bearer, token_for
 from .builders import make_case, make_user
-from .test_api_support import bearer, token_for
 
 FORWARDED = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https",
              "X-Forwarded-Host": "ihl.example.org"}

@@ -475,7 +475,7 @@ def test_markup_in_records_is_printed_as_text_and_nothing_is_fetched(db, app, la
 ])
 def test_fetcher_refuses_everything_but_its_own_files(tmp_path, url):
     fetcher = render.make_fetcher(tmp_path)
-    with pytest.raises(Exception):
+    with pytest.raises(render.FetchRefused):
         fetcher(url)
 
 

@@ -24,12 +24,10 @@ from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.dossiers import services
 from ihl_docs.core.models import AuditEntry, Case, DossierStatus, Evidence, User
 
-from .builders import login, make_incident
+from .api_support import CASE_REF, error_of, upload
+from .builders import lawyer_and_case, login, make_incident
 from .dossier_support import fresh
-from .test_api_evidence import error_of, upload
-from .test_api_support import CASE_REF, as_role, world  # noqa: F401  (fixtures)
-from .test_jobs import _team, queued_app  # noqa: F401  (fixture)
-from .test_pages_evidence_limits import post_upload
+from .pages_support import post_upload_in_memory
 
 MIB = 1024 * 1024
 
@@ -73,7 +71,7 @@ def rows(db, model) -> int:
 
 
 def test_a_full_disk_during_an_api_upload_is_a_clear_error_and_leaves_nothing(
-        small_disk, app, client, db, world):  # noqa: F811
+        small_disk, app, client, db, world):
     store = app.extensions["ihl_store"]
     headers = world["headers"]["member_investigator"]
     small = upload(client, headers, data=b"%PDF-1.4 small report", filename="report.pdf",
@@ -104,8 +102,8 @@ def test_a_full_disk_during_a_page_upload_is_said_on_the_page(small_disk, app, c
     case = make_case(db, investigator)
     login(client, investigator)
     before = (files_in(store), rows(db, Evidence))
-    response = post_upload(client, case, data=os.urandom(3 * MIB), filename="video.mp4",
-                           kind="video")
+    response = post_upload_in_memory(client, case, data=os.urandom(3 * MIB),
+                                     filename="video.mp4", kind="video")
     assert response.status_code == 507
     page = response.get_data(as_text=True)
     assert "no space" in page.lower() and "Traceback" not in page
@@ -116,7 +114,7 @@ def test_a_full_disk_during_a_page_upload_is_said_on_the_page(small_disk, app, c
 
 def test_requests_go_on_after_the_database_drops_the_connections(app_config, tmp_path,
                                                                   monkeypatch, db, world,
-                                                                  database_url):  # noqa: F811
+                                                                  database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite has no server connection to lose")
     # An application of its own, whose connections are named: only those are cut (other test
@@ -176,7 +174,7 @@ def test_a_job_worker_killed_mid_build_leaves_a_failed_dossier_and_nothing_half_
         queued_app, app_config, tmp_path):
     application = queued_app()
     engine, store = application.extensions["ihl_engine"], application.extensions["ihl_store"]
-    lawyer, case = _team(application)
+    lawyer, case = lawyer_and_case(application)
     with open_session(engine) as db:  # enough to render for a few seconds
         investigator = db.exec(select(User).where(User.role == "investigator")).first()
         for _ in range(40):

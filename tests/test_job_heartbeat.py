@@ -15,9 +15,8 @@ from ihl_docs.core.jobs import fail_silent
 from ihl_docs.core.models import Case, Dossier, DossierStatus, RunStatus, User, VerificationRun
 from ihl_docs.verification import runs
 
-from .builders import make_user
+from .builders import lawyer_and_case, make_user
 from .dossier_support import make_dossier, quick_build
-from .test_jobs import _team
 
 
 def stored(app, model, ref):
@@ -37,7 +36,7 @@ def mine(db, lawyer, case):
 
 
 def test_a_long_step_keeps_beating(app, db, monkeypatch):
-    lawyer, case = mine(db, *_team(app))
+    lawyer, case = mine(db, *lawyer_and_case(app))
     beats = []
 
     def slow_build(session, case, *, progress, out, **kwargs):
@@ -56,7 +55,7 @@ def test_a_long_step_keeps_beating(app, db, monkeypatch):
 
 
 def test_only_silent_jobs_are_declared_failed(app, db):
-    lawyer, case = mine(db, *_team(app))
+    lawyer, case = mine(db, *lawyer_and_case(app))
     silent, beating = (make_dossier(db, app, case, lawyer, run=False) for _ in range(2))
     auditor = make_user(db, "auditor")
     run = runs.request_run(db, actor=auditor)

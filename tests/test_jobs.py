@@ -12,8 +12,6 @@ import pytest
 from huey import MemoryHuey, RedisHuey, SqliteHuey
 from sqlmodel import select
 
-from ihl_docs import create_app
-from ihl_docs.cases import services as case_services
 from ihl_docs.core.config import load_config
 from ihl_docs.core.db import open_session
 from ihl_docs.core.dbtypes import utcnow
@@ -21,8 +19,8 @@ from ihl_docs.dossiers import services
 from ihl_docs.core.jobs import QueueConfigurationError, describe_queue, make_queue
 from ihl_docs.core.models import Case, Dossier, DossierStatus, User, VerificationRun
 
-from .builders import login, make_case, make_user
-from .dossier_support import fresh, quick_renderer  # noqa: F401
+from .builders import lawyer_and_case, login, make_user
+from .dossier_support import fresh
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -65,33 +63,6 @@ def _ihl() -> str:
     return os.path.join(os.path.dirname(sys.executable), "ihl")
 
 
-@pytest.fixture
-def queued_app(app_config, tmp_path, monkeypatch):
-    """An application whose jobs go to a real queue (not run inline), factory for several."""
-    apps = []
-
-    def make(**config):
-        monkeypatch.setenv("IHL_INSTANCE_DIR", str(tmp_path / "shared-instance"))
-        monkeypatch.delenv("IHL_QUEUE_URL", raising=False)
-        application = create_app({**app_config, "QUEUE_IMMEDIATE": False, **config})
-        apps.append(application)
-        return application
-
-    yield make
-    for application in apps:
-        application.extensions["ihl_engine"].dispose()
-
-
-def _team(application):
-    """A lawyer who is a member of a case."""
-    with open_session(application.extensions["ihl_engine"]) as db:
-        investigator, lawyer = make_user(db, "investigator"), make_user(db, "legal")
-        case = make_case(db, investigator)
-        case_services.add_member(db, case, lawyer.email, actor=investigator)
-        db.commit()
-        return lawyer, case
-
-
 def _stale_running(application, case, lawyer) -> str:
     """A dossier marked running two hours ago by a worker that is gone."""
     with open_session(application.extensions["ihl_engine"]) as db:
@@ -128,7 +99,7 @@ def _wait_until_verified(application, ref, seconds=120) -> VerificationRun:
 def test_a_real_worker_builds_what_the_page_queued_and_fails_what_a_dead_one_left(
         queued_app, app_config, tmp_path):
     application = queued_app()
-    lawyer, case = _team(application)
+    lawyer, case = lawyer_and_case(application)
     stale = _stale_running(application, case, lawyer)
     env = {**os.environ, "IHL_DATABASE_URL": app_config["DATABASE_URL"],
            "IHL_EVIDENCE_DIR": app_config["EVIDENCE_DIR"],
@@ -186,7 +157,7 @@ def test_a_redis_queue_carries_the_job_to_a_worker(queued_app, quick_renderer):
     application = queued_app(QUEUE_URL=REDIS_URL)
     queue = application.extensions["ihl_queue"]
     queue.flush()
-    lawyer, case = _team(application)
+    lawyer, case = lawyer_and_case(application)
     client = application.test_client()
     login(client, lawyer)
     response = client.post(f"/api/v1/cases/{case.ref}/dossiers", json={"audience": "public"},
@@ -213,7 +184,7 @@ def test_a_sqlite_queue_keeps_the_job_until_a_worker_takes_it(queued_app, quick_
     queue = application.extensions["ihl_queue"]
     assert isinstance(queue, SqliteHuey)
     assert Path(queue.storage.filename).parent.name == "shared-instance"
-    lawyer, case = _team(application)
+    lawyer, case = lawyer_and_case(application)
     client = application.test_client()
     login(client, lawyer)
     client.post(f"/cases/{case.ref}/dossiers", data={"audience": "internal"})
@@ -237,7 +208,7 @@ def test_a_starting_worker_fails_the_interrupted_and_requeues_the_forgotten(queu
 
     application = queued_app()
     queue, engine = application.extensions["ihl_queue"], application.extensions["ihl_engine"]
-    lawyer, case = _team(application)
+    lawyer, case = lawyer_and_case(application)
     stale = _stale_running(application, case, lawyer)
     with open_session(engine) as db:
         old = services.request_dossier(db, db.get(Case, case.id), audience="court", prepared_by=None,

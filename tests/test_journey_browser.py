@@ -207,7 +207,7 @@ def test_lawyer_qualifies_an_incident_and_sees_the_gap_in_the_proof_matrix(live_
 def test_auditor_verifies_sees_a_clean_report_then_the_altered_file_named(live_server, page, db,
                                                                            tmp_path):
     from .builders import make_case, make_evidence
-    from .test_verify import alter_one_byte
+    from .tampering import alter_one_byte
 
     store = live_server["app"].extensions["ihl_store"]
     investigator = make_user(db, "investigator")

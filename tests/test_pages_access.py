@@ -13,8 +13,7 @@ from ihl_docs.cases import services as case_services
 from ihl_docs.core.models import AuditEntry, Case, CaseMember, Incident
 
 from .builders import login, make_case, make_incident, make_user
-from .test_pages_cases import case_form
-from .test_pages_incidents import incident_form
+from .pages_support import case_form, incident_form
 
 
 @dataclass

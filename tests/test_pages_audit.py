@@ -14,7 +14,7 @@ from ihl_docs.incidents import services as incident_services
 from ihl_docs.core.models import AuditEntry
 
 from .builders import login, make_case, make_evidence, make_incident, make_user
-from .test_pages_incidents import FormPage
+from .pages_support import FormPage
 
 
 def seqs_on(response) -> list[int]:

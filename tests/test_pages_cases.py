@@ -9,20 +9,7 @@ from ihl_docs.cases import services as case_services
 from ihl_docs.core.models import Case, CaseUpdate
 
 from .builders import login, make_case, make_incident, make_user
-from .test_pages_incidents import FormPage, text_of
-
-
-def case_form(**fields) -> dict:
-    """A submission of the case form: two parties in rows 1 and 3, the other rows empty."""
-    data = {"ref": "UA-2022-007", "title": "Attacks on Mariupol", "summary": "Spring 2022.",
-            "conflict_classification": "international"}
-    for row in range(6):
-        data.update({f"parties-{row}-name": "", f"parties-{row}-kind": "state",
-                     f"parties-{row}-state_code": ""})
-    data.update({"parties-0-name": "Russian Federation", "parties-0-state_code": "rus",
-                 "parties-2-name": "Azov regiment", "parties-2-kind": "non-state"})
-    data.update(fields)
-    return data
+from .pages_support import FormPage, case_form, text_of
 
 
 def stored_case(db, ref) -> Case | None:

@@ -15,9 +15,9 @@ from ihl_docs.core.models import AuditEntry, Dossier, DossierStatus
 
 from .builders import (PASSWORD, assert_hidden_looks_missing, login, make_case, make_evidence,
                        make_user)
-from .dossier_support import fresh, make_dossier, quick_renderer  # noqa: F401
-from .test_pages_incidents import FormPage, text_of
-from .test_verify import alter_one_byte
+from .dossier_support import fresh, make_dossier
+from .pages_support import FormPage, text_of
+from .tampering import alter_one_byte
 
 
 @dataclass

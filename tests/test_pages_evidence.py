@@ -2,7 +2,6 @@
 custody, metadata flags, the incident's evidence."""
 
 import hashlib
-import io
 import os
 from datetime import datetime, timedelta, timezone
 
@@ -17,41 +16,15 @@ from ihl_docs.core.models import (AuditEntry, CustodyEvent, Evidence, EvidenceCr
                              EvidenceDerivative, IncidentEvidence)
 
 from .builders import jpeg_with_exif, login, make_case, make_evidence, make_incident, make_user
-from .test_pages_incidents import FormPage, text_of
+from .pages_support import (FormPage, PHOTO, custody_form, items_in, stored_files, text_of,
+                            upload_form)
 
-PHOTO = jpeg_with_exif()
 TOMORROW = (utcnow() + timedelta(days=1)).date().isoformat()
-
-
-def upload_form(data: bytes | None = PHOTO, filename: str = "IMG_0001.JPG", **fields) -> dict:
-    """A complete, valid submission of the upload form, as a browser sends it."""
-    form = {
-        "file": (io.BytesIO(data if data is not None else b""),
-                 filename if data is not None else ""),
-        "kind": "photo", "title": "Crater in the market square",
-        "description": "Impact crater, east side of the square.",
-        "source_url": "https://t.me/example/123", "source_platform": "Telegram",
-        "source_author": "@oldtown_news", "published_at": "2020-10-04",
-        "published_at_time": "11:00", "acquired_at": "2020-10-05", "acquired_at_time": "08:00",
-        "acquired_by": "Field team 2", "acquisition_method": "Copied from the witness's phone.",
-        "sensitivity": "restricted", "reliability": "B", "credibility": "2",
-        "incident": "", "relevance": "",
-    }
-    form.update(fields)
-    return form
 
 
 def post_upload(client, case, query: str = "", **fields):
     return client.post(f"/cases/{case.ref}/evidence/new{query}", data=upload_form(**fields),
                        content_type="multipart/form-data")
-
-
-def items_in(db, case) -> list[Evidence]:
-    """The case's evidence as stored now; every read ends its transaction (see incidents_in)."""
-    rows = list(db.exec(select(Evidence).where(Evidence.case_id == case.id)
-                        .order_by(Evidence.id).execution_options(populate_existing=True)))
-    db.commit()
-    return rows
 
 
 def chain_of(db, item) -> list[CustodyEvent]:
@@ -64,11 +37,6 @@ def chain_of(db, item) -> list[CustodyEvent]:
 def download(client, item):
     """POST the download form; the whole body is read and the file closed, as a server would."""
     return client.post(f"/evidence/{item.ref}/download", buffered=True)
-
-
-def stored_files(store) -> list:
-    """Every file in the store, temporary ones included."""
-    return sorted(p for p in store.root.rglob("*") if p.is_file())
 
 
 @pytest.fixture
@@ -439,14 +407,6 @@ def test_linking_from_the_incident_page_refuses_an_item_of_another_case(
 
 
 # Custody ------------------------------------------------------------------------------
-
-def custody_form(**fields) -> dict:
-    form = {"action": "transferred", "occurred_at": "2020-10-06", "occurred_at_time": "14:30",
-            "custodian_from": "Field team 2", "custodian_to": "Forensic lab, Kyiv",
-            "place": "Kyiv", "purpose": "Image analysis", "notes": "Seal no. 4471 intact."}
-    form.update(fields)
-    return form
-
 
 def test_recording_a_transfer_rehashes_the_file_and_shows_in_the_timeline(logged_in, db, photo,
                                                                           investigator):

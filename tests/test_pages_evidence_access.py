@@ -16,8 +16,7 @@ from ihl_docs.evidence import services as evidence_services
 from ihl_docs.core.models import AuditEntry, CustodyEvent, Evidence, IncidentEvidence
 
 from .builders import jpeg_with_exif, login, make_case, make_evidence, make_incident, make_user
-from .test_csrf import log_in, protected_client, token_from  # noqa: F401  (fixture)
-from .test_pages_evidence import custody_form, upload_form
+from .pages_support import custody_form, log_in, token_from, upload_form
 
 
 COLLECTED = datetime(2024, 1, 1, tzinfo=timezone.utc)

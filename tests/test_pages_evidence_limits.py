@@ -1,17 +1,13 @@
 """Evidence pages on an instance with a small upload limit (1 MiB) and short list pages."""
 
-import io
 import re
 
 import pytest
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
 from ihl_docs import create_app
 
 from .builders import PASSWORD, login, make_case, make_evidence, make_user
-from .test_pages_evidence import items_in, stored_files, upload_form
-from .test_pages_incidents import FormPage, text_of
+from .pages_support import FormPage, items_in, post_upload_in_memory, stored_files, text_of
 
 MIB = 1024 * 1024
 
@@ -19,18 +15,6 @@ MIB = 1024 * 1024
 @pytest.fixture
 def app_config(app_config):
     return {**app_config, "MAX_UPLOAD_MB": 1, "PAGE_SIZE": 2}
-
-
-def post_upload(client, case, **fields):
-    """The upload form, its body encoded in memory (the test client spools a body over 500 KB
-    to a temporary file that it leaves open when the application refuses to read it)."""
-    form = upload_form(**fields)
-    data, name = form.pop("file")
-    form["file"] = FileStorage(data, filename=name)
-    boundary, body = encode_multipart(form)
-    return client.post(f"/cases/{case.ref}/evidence/new", input_stream=io.BytesIO(body),
-                       content_length=len(body),
-                       content_type=f"multipart/form-data; boundary={boundary}")
 
 
 @pytest.fixture
@@ -55,8 +39,8 @@ def logged_in(client, investigator):
 
 
 def test_a_file_of_exactly_the_limit_is_accepted(logged_in, db, case, store):
-    response = post_upload(logged_in, case, data=b"%PDF-1.4\n" + b"x" * (MIB - 9),
-                           kind="document", filename="report.pdf")
+    response = post_upload_in_memory(logged_in, case, data=b"%PDF-1.4\n" + b"x" * (MIB - 9),
+                                     kind="document", filename="report.pdf")
     assert response.status_code == 302
     [item] = items_in(db, case)
     assert (item.size, item.media_type) == (MIB, "application/pdf")
@@ -64,7 +48,8 @@ def test_a_file_of_exactly_the_limit_is_accepted(logged_in, db, case, store):
 
 def test_a_file_over_the_limit_is_refused_next_to_the_file_and_not_kept(logged_in, db, case,
                                                                        store):
-    response = post_upload(logged_in, case, data=b"%PDF-1.4\n" + b"x" * MIB, kind="document")
+    response = post_upload_in_memory(logged_in, case, data=b"%PDF-1.4\n" + b"x" * MIB,
+                                     kind="document")
     assert response.status_code == 413
     assert FormPage(response.get_data(as_text=True)).errors == {
         "file": "The file is larger than the 1 MiB this instance accepts."}
@@ -74,7 +59,7 @@ def test_a_file_over_the_limit_is_refused_next_to_the_file_and_not_kept(logged_i
 
 def test_a_request_over_the_limit_is_refused_before_the_page_with_the_limit_in_mib(
         logged_in, db, case, store):
-    response = post_upload(logged_in, case, data=b"x" * (3 * MIB), kind="document")
+    response = post_upload_in_memory(logged_in, case, data=b"x" * (3 * MIB), kind="document")
     assert response.status_code == 413
     assert "The upload is larger than the 1 MiB this instance accepts." in text_of(response)
     assert items_in(db, case) == []
@@ -92,8 +77,8 @@ def test_with_csrf_on_a_request_over_the_limit_gets_the_same_page(app_config, tm
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
         client.post("/login", data={"email": investigator.email, "password": PASSWORD,
                                     "csrf_token": token})
-        response = post_upload(client, case, data=b"x" * (3 * MIB), kind="document",
-                               csrf_token=token)
+        response = post_upload_in_memory(client, case, data=b"x" * (3 * MIB), kind="document",
+                                         csrf_token=token)
         assert response.status_code == 413
         assert "The upload is larger than the 1 MiB this instance accepts." in text_of(response)
         assert stored_files(application.extensions["ihl_store"]) == []

@@ -3,7 +3,6 @@
 import html
 import re
 from datetime import datetime, timedelta, timezone
-from html.parser import HTMLParser
 
 import pytest
 from sqlmodel import select
@@ -14,89 +13,7 @@ from ihl_docs.incidents import services as incident_services
 from ihl_docs.core.models import Incident
 
 from .builders import login, make_case, make_incident, make_user
-
-
-class FormPage(HTMLParser):
-    """What a page's form shows: each control's value(s) and the error next to each field."""
-
-    def __init__(self, text: str):
-        super().__init__()
-        self.values: dict[str, list[str]] = {}
-        self.errors: dict[str, str] = {}
-        self._select = self._capture = None
-        self._options: dict[str, str] = {}
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "input" and "name" in a:
-            if a.get("type") in ("checkbox", "radio"):
-                self.values.setdefault(a["name"], [])
-                if "checked" in a:
-                    self.values[a["name"]].append(a.get("value", ""))
-            else:
-                self.values[a["name"]] = [a.get("value") or ""]
-        elif tag == "textarea":
-            self.values[a["name"]] = [""]
-            self._capture = ("value", a["name"])
-        elif tag == "select":
-            self._select = a["name"]
-            self.values[a["name"]] = []
-        elif tag == "option" and self._select:
-            self._options.setdefault(self._select, a.get("value", ""))
-            if "selected" in a:
-                self.values[self._select].append(a.get("value", ""))
-        elif tag == "p" and a.get("class") == "error" and a.get("id", "").endswith("-error"):
-            self._capture = ("error", a["id"][: -len("-error")])
-            self.errors[self._capture[1]] = ""
-
-    def handle_endtag(self, tag):
-        if tag == "textarea" and self._capture:  # HTML drops the newline after <textarea>
-            name = self._capture[1]
-            self.values[name][0] = self.values[name][0].removeprefix("\r\n").removeprefix("\n")
-        if tag == "select":  # a browser sends the first option when none is selected
-            if not self.values[self._select] and self._select in self._options:
-                self.values[self._select] = [self._options[self._select]]
-            self._select = None
-        if tag in ("textarea", "p"):
-            self._capture = None
-
-    def handle_data(self, data):
-        if self._capture:
-            kind, name = self._capture
-            if kind == "value":
-                self.values[name][0] += data
-            else:
-                self.errors[name] += data
-
-    def value(self, name: str) -> str:
-        return (self.values.get(name) or [""])[0]
-
-
-def text_of(response) -> str:
-    """The page as a reader sees it: tags dropped, entities decoded, spaces collapsed."""
-    body = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
-    return re.sub(r"\s+", " ", html.unescape(body))
-
-
-def incident_form(**fields) -> dict:
-    """A complete, valid submission of the incident form, as a browser sends it."""
-    data = {
-        "title": "Strike on the district hospital", "incident_type": "attack_on_medical_care",
-        "occurred_from": "2020-10-04", "occurred_from_time": "09:30",
-        "occurred_to": "", "occurred_to_time": "", "date_precision": "exact",
-        "place_name": "District hospital", "admin_area": "Central district", "country": "ARM",
-        "latitude": "39.8", "longitude": "46.75", "location_precision_m": "50",
-        "weapon_type": "122 mm rocket", "munition_details": "Lot 12-34",
-        "responsible_party": "Group B", "narrative": "Two rockets hit the east wing.",
-        "killed_min": "2", "killed_max": "4", "children_killed": "1",
-        "injured_min": "5", "injured_max": "", "children_injured": "",
-        "civilian_objects": ["medical", "residential"],
-        "military_objective_notes": "None known within 2 km.",
-        "verification_status": "partly_verified",
-    }
-    data.update(fields)
-    return data
+from .pages_support import FormPage, incident_form, text_of
 
 
 def incidents_in(db, case) -> list[Incident]:

@@ -9,7 +9,7 @@ from ihl_docs.core.models import AuditEntry, Provision
 from ihl_docs.provisions import services as provision_services
 
 from .builders import load_catalogue, login, make_user
-from .test_pages_incidents import FormPage, text_of
+from .pages_support import FormPage, text_of
 
 
 @pytest.fixture

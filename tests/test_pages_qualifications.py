@@ -16,7 +16,7 @@ from ihl_docs.qualifications import services as q
 
 from .builders import (PASSWORD, assert_hidden_looks_missing, load_catalogue, login, make_case,
                        make_evidence, make_incident, make_user, qualify)
-from .test_pages_incidents import FormPage, text_of
+from .pages_support import FormPage, text_of
 
 
 @dataclass

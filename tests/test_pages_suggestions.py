@@ -5,7 +5,7 @@ from sqlmodel import select
 from ihl_docs.core.models import AuditEntry, SuggestionRule
 
 from .builders import load_catalogue, login, make_user
-from .test_pages_incidents import text_of
+from .pages_support import text_of
 
 
 def active_rules(db):

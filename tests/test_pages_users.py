@@ -8,7 +8,7 @@ from sqlmodel import select
 from ihl_docs.core.models import User
 
 from .builders import login, make_user
-from .test_pages_incidents import FormPage, text_of
+from .pages_support import FormPage, text_of
 
 
 def stored_user(db, email) -> User | None:

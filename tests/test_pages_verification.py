@@ -13,8 +13,8 @@ from ihl_docs.core.models import AuditEntry, VerificationRun
 from ihl_docs.verification import runs
 
 from .builders import login, make_case, make_evidence, make_user
-from .test_pages_incidents import FormPage
-from .test_verify import alter_one_byte
+from .pages_support import FormPage
+from .tampering import alter_one_byte
 
 
 @pytest.fixture

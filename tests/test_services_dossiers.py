@@ -17,8 +17,7 @@ from ihl_docs.core.errors import Forbidden, InvalidInput
 from ihl_docs.core.models import AuditEntry, CustodyEvent, Dossier, DossierStatus
 
 from .builders import make_case, make_evidence, make_user
-from .dossier_support import (fresh, make_dossier, quick_build, quick_renderer,  # noqa: F401
-                              stored_files)
+from .dossier_support import fresh, make_dossier, quick_build, stored_files
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from ihl_docs.provisions import services as provision_services
 from ihl_docs.qualifications import applicability
 from ihl_docs.qualifications import services as q
 
-from .builders import (load_catalogue, make_case, make_evidence, make_incident, make_user,
-                       qualify)
+from .builders import load_catalogue, make_case, make_evidence, make_incident, make_user, qualify
 
 
 @pytest.fixture

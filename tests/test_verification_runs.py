@@ -19,9 +19,8 @@ from ihl_docs.core.models import (AuditEntry, CustodyAction, CustodyEventCreate,
 from ihl_docs.verification import checks, runs
 
 from .builders import jpeg_with_exif, make_case, make_evidence, make_user
-from .dossier_support import make_dossier, quick_renderer  # noqa: F401
-from .test_audit_checkpoints import TAMPERING, signed_log, sql  # noqa: F401
-from .test_verify import alter_one_byte
+from .dossier_support import make_dossier
+from .tampering import TAMPERING, alter_one_byte, sql
 
 
 @pytest.fixture
@@ -128,7 +127,7 @@ def test_an_altered_and_a_deleted_file_are_named_by_their_evidence_ref(app, db, 
 
 
 def test_an_altered_dossier_is_named_by_its_ref(app, db, two_cases, auditor, store,
-                                                 quick_renderer):  # noqa: F811
+                                                 quick_renderer):
     lawyer = make_user(db, "legal")
     from ihl_docs.cases import services as case_services
 

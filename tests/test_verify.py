@@ -12,7 +12,7 @@ from ihl_docs.core.models import Case, EvidenceDerivative
 from ihl_docs.verification import verify_all, verify_files
 
 from .builders import jpeg_with_exif, make_case, make_evidence, make_user
-from .dossier_support import quick_renderer  # noqa: F401
+from .tampering import alter_one_byte
 
 
 @pytest.fixture
@@ -32,17 +32,6 @@ def items(db, store):
     thumb = db.exec(select(EvidenceDerivative)
                     .where(EvidenceDerivative.evidence_id == photo.id)).one()
     return {"docs": docs, "photo": photo, "thumbnail": thumb}
-
-
-def alter_one_byte(path, at: int = 0) -> None:
-    """Stored files are read-only (0444): make it writable, flip one bit, make it read-only."""
-    os.chmod(path, 0o644)
-    with open(path, "r+b") as f:
-        f.seek(at)
-        byte = f.read(1)
-        f.seek(at)
-        f.write(bytes([byte[0] ^ 0x01]))
-    os.chmod(path, 0o444)
 
 
 def verify(runner, *args):

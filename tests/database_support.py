@@ -1,0 +1,31 @@
+"""The test databases: SQLite by default, PostgreSQL when IHL_TEST_DATABASE_URL names a server.
+On PostgreSQL every database of a test run is a schema of its own, so parallel runs never share
+tables."""
+
+import os
+
+import sqlalchemy as sa
+
+from ihl_docs.core.db import make_engine
+
+PG_URL = os.environ.get("IHL_TEST_DATABASE_URL", "")
+
+
+def pg_worker_url(name: str) -> str:
+    """The URL of a new, empty schema named after `name` and this process."""
+    schema = f"ihl_test_{name}_{os.getpid()}"
+    admin = sa.create_engine(make_engine(PG_URL).url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    admin.dispose()
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def drop_schema(url: str) -> None:
+    schema = url.rsplit("%3D", 1)[1]
+    admin = sa.create_engine(make_engine(PG_URL).url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    admin.dispose()
