@@ -13,7 +13,7 @@ from ihl_docs.incidents.services import IncidentFilter, search_incidents
 from ihl_docs.migrations.support import incident_batch
 
 from .builders import make_case, make_incident, make_user
-from .conftest import PG_URL
+from .database_support import PG_URL
 
 pytestmark = pytest.mark.skipif(bool(PG_URL), reason="the rebuild and the triggers are SQLite's")
 

@@ -14,7 +14,7 @@ from ihl_docs.core.models import AuditEntry, Incident
 from ihl_docs.core.schema import upgrade
 
 from .builders import make_case, make_incident, make_user
-from .conftest import PG_URL, _drop_schema, _pg_worker_url
+from .database_support import PG_URL, drop_schema, pg_worker_url
 
 
 def _collect(ctx):
@@ -35,7 +35,7 @@ def elsewhere(app_config, tmp_path, monkeypatch, worker_id):
     """A second, empty instance that knows the notes part."""
     folder = tmp_path / "elsewhere"
     folder.mkdir()
-    url = (_pg_worker_url(f"{worker_id}_parts") if PG_URL
+    url = (pg_worker_url(f"{worker_id}_parts") if PG_URL
            else f"sqlite:///{folder}/other.sqlite3")
     monkeypatch.setenv("IHL_INSTANCE_DIR", str(folder / "instance"))
     other = create_app({**app_config, "DATABASE_URL": url,
@@ -47,7 +47,7 @@ def elsewhere(app_config, tmp_path, monkeypatch, worker_id):
     yield other
     other.extensions["ihl_engine"].dispose()
     if PG_URL:
-        _drop_schema(url)
+        drop_schema(url)
 
 
 def _exported(app, db, runner, tmp_path):
