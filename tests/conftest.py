@@ -1,5 +1,9 @@
 """Fixtures: an application on a fresh database per test (SQLite, or PostgreSQL when
-IHL_TEST_DATABASE_URL is set), its test client and CLI runner, and a database session."""
+IHL_TEST_DATABASE_URL is set), its test client and CLI runner, and a database session; and the
+fixtures that several test modules share.
+
+The application is built once per test process and configuration, and reused (shared_apps.py):
+each test still gets a database, an evidence store and an instance folder as new."""
 
 import shutil
 import uuid
@@ -20,6 +24,10 @@ from .api_support import CASE_REF, bearer, token_for
 from .builders import make_case, make_incident, make_user, seed
 from .database_support import PG_URL, drop_schema, pg_worker_url
 from .dossier_support import quick_build
+from .shared_apps import PgReset, SharedApps, empty_folder
+
+# One per test process: the applications kept for reuse are configured with it.
+SECRET_KEY = "test-" + uuid.uuid4().hex
 
 
 def pytest_report_header(config):
@@ -40,7 +48,7 @@ def database_template(tmp_path_factory, worker_id):
         url = pg_worker_url(worker_id)
         engine = make_engine(url)
         upgrade(engine)
-        yield {"url": url, "engine": engine}
+        yield {"url": url, "engine": engine, "reset": PgReset(engine)}
         engine.dispose()
         drop_schema(url)
         return
@@ -51,34 +59,41 @@ def database_template(tmp_path_factory, worker_id):
     yield {"path": path}
 
 
-def _truncate_all(engine) -> None:
-    with engine.begin() as conn:
-        tables = [r[0] for r in conn.exec_driver_sql(
-            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-            "AND tablename <> 'alembic_version'")]
-        if tables:
-            names = ", ".join(f'"{t}"' for t in tables)
-            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-
-
 @pytest.fixture
 def database_url(database_template, tmp_path):
     """The URL of an empty, migrated database for this test alone."""
     if PG_URL:
         yield database_template["url"]
-        _truncate_all(database_template["engine"])
+        database_template["reset"]()
         return
     path = tmp_path / "ihl.sqlite3"
     shutil.copyfile(database_template["path"], path)
     yield f"sqlite:///{path}"
 
 
+@pytest.fixture(scope="session")
+def shared_apps():
+    apps = SharedApps()
+    yield apps
+    apps.close()
+
+
+@pytest.fixture(scope="session")
+def home_of_apps(tmp_path_factory) -> Path:
+    """Where the reused applications keep their evidence and instance folders."""
+    return tmp_path_factory.mktemp("apps")
+
+
 @pytest.fixture
-def app_config(database_url, tmp_path):
+def app_config(database_url, home_of_apps):
+    """The test's configuration. Its evidence store and instance folder are empty (no folder)."""
+    evidence, instance = home_of_apps / "evidence", home_of_apps / "instance"
+    empty_folder(evidence)
+    empty_folder(instance)
     return {
         "DATABASE_URL": database_url,
-        "EVIDENCE_DIR": str(tmp_path / "evidence"),
-        "SECRET_KEY": "test-" + uuid.uuid4().hex,
+        "EVIDENCE_DIR": str(evidence),
+        "SECRET_KEY": SECRET_KEY,
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
         "QUEUE_IMMEDIATE": True,  # a queued job runs inline (the worker has its own tests)
@@ -86,11 +101,13 @@ def app_config(database_url, tmp_path):
 
 
 @pytest.fixture
-def app(app_config, tmp_path, monkeypatch):
-    monkeypatch.setenv("IHL_INSTANCE_DIR", str(tmp_path / "instance"))
-    application = create_app(app_config)
+def app(app_config, home_of_apps, shared_apps, monkeypatch):
+    """The application for app_config, as built by create_app (reused: see shared_apps.py)."""
+    # Applications the test builds itself share this instance folder, as they always have.
+    monkeypatch.setenv("IHL_INSTANCE_DIR", str(home_of_apps / "instance"))
+    application = shared_apps.app_for(app_config)
     yield application
-    application.extensions["ihl_engine"].dispose()
+    shared_apps.release(application)
 
 
 @pytest.fixture

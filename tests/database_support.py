@@ -12,7 +12,11 @@ PG_URL = os.environ.get("IHL_TEST_DATABASE_URL", "")
 
 
 def pg_worker_url(name: str) -> str:
-    """The URL of a new, empty schema named after `name` and this process."""
+    """The URL of a new, empty schema named after `name` and this process.
+
+    Its connections commit without waiting for the WAL to reach the disk (synchronous_commit
+    off): what another connection sees is the same, only a crash of the server itself could lose
+    the last commits, and a test database need not survive that."""
     schema = f"ihl_test_{name}_{os.getpid()}"
     admin = sa.create_engine(make_engine(PG_URL).url)
     with admin.begin() as conn:
@@ -20,7 +24,7 @@ def pg_worker_url(name: str) -> str:
         conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     admin.dispose()
     sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    return f"{PG_URL}{sep}options=-csynchronous_commit%3Doff%20-csearch_path%3D{schema}"
 
 
 def drop_schema(url: str) -> None:

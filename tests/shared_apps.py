@@ -1,0 +1,155 @@
+"""Applications built once per test process, each test's database made fresh for it.
+
+Building an application (`create_app`) costs more than most tests: Werkzeug compiles every route
+of every blueprint. A test process therefore keeps the applications it has built, one per
+configuration, and hands the same one to every test that configures it alike. What a test can
+change is put back before the next one uses it: the configuration, the extensions, the evidence
+store and the instance folder (emptied: `home`), and the database:
+
+- SQLite: each test keeps its own database file (a copy of the migrated template, as before). The
+  kept application's engine is pointed at it: its pooled connections are closed after every test,
+  and every new connection opens the file of the test running now (`do_connect`).
+- PostgreSQL: each test process has one schema, emptied after every test (`PgReset`).
+"""
+
+import copy
+import os
+import shutil
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from graphlib import TopologicalSorter
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+
+from ihl_docs import create_app
+
+SQLITE_PREFIX = "sqlite:///"
+
+
+def empty_folder(path: Path) -> None:
+    """Remove `path` and all it holds (stored files are read-only: that is no obstacle)."""
+    if path.exists():
+        shutil.rmtree(path)
+
+
+@dataclass
+class Kept:
+    """An application kept for reuse, and what it was like when built."""
+    app: Flask
+    config: dict
+    extensions: dict
+    tasks: dict
+    database: list = field(default_factory=lambda: [None])  # the SQLite file of the running test
+
+
+class SharedApps:
+    """The applications of this test process, by configuration (the most recent `size`)."""
+
+    def __init__(self, size: int = 6):
+        self.size = size
+        self._kept: OrderedDict[str, Kept] = OrderedDict()
+
+    @staticmethod
+    def _key(config: dict) -> str:
+        # The database is the test's own and is pointed at per test: not part of the key. The
+        # IHL_* environment is (create_app reads it, IHL_INSTANCE_DIR among others).
+        settings = sorted((k, repr(v)) for k, v in config.items() if k != "DATABASE_URL")
+        environment = sorted((k, v) for k, v in os.environ.items() if k.startswith("IHL_"))
+        return repr((settings, environment))
+
+    def app_for(self, config: dict) -> Flask:
+        """The kept application for `config`, as built, on the database config names."""
+        key = self._key(config)
+        kept = self._kept.get(key)
+        if kept is None:
+            kept = self._build(config)
+            self._kept[key] = kept
+            while len(self._kept) > self.size:
+                _, evicted = self._kept.popitem(last=False)
+                evicted.app.extensions["ihl_engine"].dispose()
+        self._kept.move_to_end(key)
+        self._restore(kept, config["DATABASE_URL"])
+        return kept.app
+
+    def _build(self, config: dict) -> Kept:
+        app = create_app(config)
+        kept = Kept(app=app, config=copy.deepcopy(dict(app.config)),
+                    extensions=dict(app.extensions), tasks=dict(app.extensions["ihl_tasks"]))
+        engine = app.extensions["ihl_engine"]
+        if engine.dialect.name == "sqlite":
+            database = kept.database
+
+            @event.listens_for(engine, "do_connect")
+            def to_the_running_tests_database(dialect, record, cargs, cparams):
+                cargs[0] = database[0]  # pysqlite: sqlite3.connect(filename, **cparams)
+        return kept
+
+    @staticmethod
+    def _restore(kept: Kept, database_url: str) -> None:
+        app = kept.app
+        app.config.clear()
+        app.config.update(copy.deepcopy(kept.config))
+        app.config["DATABASE_URL"] = database_url
+        app.extensions.clear()
+        app.extensions.update(kept.extensions)
+        app.extensions["ihl_tasks"].clear()
+        app.extensions["ihl_tasks"].update(kept.tasks)
+        engine = app.extensions["ihl_engine"]
+        engine.dispose()  # no connection of an earlier test is reused
+        if engine.dialect.name == "sqlite":
+            assert database_url.startswith(SQLITE_PREFIX), database_url
+            kept.database[0] = database_url[len(SQLITE_PREFIX):]
+        store = app.extensions["ihl_store"]
+        store.tmp.mkdir(parents=True, exist_ok=True)  # the store as a new one leaves it
+
+    def release(self, app: Flask) -> None:
+        """After a test: close the connections to its database (SQLite: the file is its own)."""
+        engine = app.extensions["ihl_engine"]
+        if engine.dialect.name == "sqlite":
+            engine.dispose()
+
+    def close(self) -> None:
+        for kept in self._kept.values():
+            kept.app.extensions["ihl_engine"].dispose()
+        self._kept.clear()
+
+
+class PgReset:
+    """Empties the tables of a PostgreSQL schema and restarts its sequences, as TRUNCATE ...
+    RESTART IDENTITY would, but by DELETE: a test fills a few rows of a few tables, and TRUNCATE
+    (a new file for every table and index) took 50 to 200 ms each time where DELETE takes a few."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        with engine.connect() as conn:
+            tables = [r[0] for r in conn.exec_driver_sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename <> 'alembic_version'")]
+            references = conn.exec_driver_sql(
+                "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text "
+                "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+                "WHERE c.contype = 'f' AND n.nspname = current_schema()").all()
+            sequences = [r[0] for r in conn.exec_driver_sql(
+                "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")]
+        # A table is emptied before the tables it refers to (its rows would hold them).
+        referring = {f'"{t}"': set() for t in tables}
+        for child, parent in references:
+            child, parent = _quoted(child), _quoted(parent)
+            if child != parent:
+                referring[parent].add(child)
+        order = list(TopologicalSorter(referring).static_order())
+        statements = [f"DELETE FROM {t}" for t in order]
+        statements += [f'ALTER SEQUENCE "{s}" RESTART' for s in sequences]
+        self.sql = "; ".join(statements)
+
+    def __call__(self) -> None:
+        with self.engine.begin() as conn:
+            # A connection a test left in a transaction would hold locks: fail, never hang.
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '30s'")
+            conn.exec_driver_sql(self.sql)
+
+
+def _quoted(name: str) -> str:
+    return name if name.startswith('"') else f'"{name}"'
