@@ -76,7 +76,8 @@ class SharedApps:
     def _build(self, config: dict) -> Kept:
         app = create_app(config)
         kept = Kept(app=app, config=copy.deepcopy(dict(app.config)),
-                    extensions=dict(app.extensions), tasks=dict(app.extensions["ihl_tasks"]))
+                    extensions=_registries_copied(app.extensions),
+                    tasks=dict(app.extensions["ihl_tasks"]))
         engine = app.extensions["ihl_engine"]
         if engine.dialect.name == "sqlite":
             database = kept.database
@@ -93,7 +94,7 @@ class SharedApps:
         app.config.update(copy.deepcopy(kept.config))
         app.config["DATABASE_URL"] = database_url
         app.extensions.clear()
-        app.extensions.update(kept.extensions)
+        app.extensions.update(_registries_copied(kept.extensions))
         app.extensions["ihl_tasks"].clear()
         app.extensions["ihl_tasks"].update(kept.tasks)
         engine = app.extensions["ihl_engine"]
@@ -149,6 +150,13 @@ class PgReset:
             # A connection a test left in a transaction would hold locks: fail, never hang.
             conn.exec_driver_sql("SET LOCAL lock_timeout = '30s'")
             conn.exec_driver_sql(self.sql)
+
+
+def _registries_copied(extensions: dict) -> dict:
+    """The extensions, with the features' registries (record parts, dossier parts, case page
+    sections …: lists and dicts) copied, so what a test registers goes with it."""
+    return {name: copy.copy(value) if isinstance(value, (list, dict)) else value
+            for name, value in extensions.items()}
 
 
 def _quoted(name: str) -> str:
