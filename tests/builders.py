@@ -108,8 +108,15 @@ def make_evidence(db, case, actor, store, data: bytes | None = b"%PDF-1.4 report
     return item
 
 
+# Set by conftest.py for the test session: copies the catalogue, loaded once, into a database
+# that is still as migrated, and says whether it did (catalogue_copy.py). None: always load.
+catalogue_copier = None
+
+
 def load_catalogue(db):
     """The bundled legal catalogue (105 provisions), as `ihl init` loads it."""
+    if catalogue_copier is not None and catalogue_copier(db):
+        return
     from ihl_docs.provisions import catalogue
 
     catalogue.load_bundled(db, actor="test")

@@ -20,8 +20,10 @@ from ihl_docs.core.db import make_engine, open_session
 from ihl_docs.core.schema import upgrade
 from ihl_docs.dossiers import services as dossier_services
 
+from . import builders
 from .api_support import CASE_REF, bearer, token_for
 from .builders import make_case, make_incident, make_user, seed
+from .catalogue_copy import CatalogueCopier, PgCatalogue, SqliteCatalogue
 from .database_support import PG_URL, drop_schema, pg_worker_url
 from .dossier_support import quick_build
 from .shared_apps import PgReset, SharedApps, empty_folder
@@ -57,6 +59,24 @@ def database_template(tmp_path_factory, worker_id):
     upgrade(engine)
     engine.dispose()
     yield {"path": path}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def catalogue_copier(database_template, tmp_path_factory, worker_id):
+    """load_catalogue copies the catalogue loaded once per test process (catalogue_copy.py)."""
+    schemas = []
+
+    def make():
+        if PG_URL:
+            schemas.append(pg_worker_url(f"{worker_id}_catalogue"))
+            return PgCatalogue(schemas[-1])
+        return SqliteCatalogue(tmp_path_factory.mktemp("catalogue"), database_template["path"])
+
+    builders.catalogue_copier = CatalogueCopier("postgresql" if PG_URL else "sqlite", make)
+    yield builders.catalogue_copier
+    builders.catalogue_copier = None
+    for url in schemas:
+        drop_schema(url)
 
 
 @pytest.fixture

@@ -13,9 +13,11 @@ QUALIFICATIONS = f"/api/v1/incidents/{INCIDENT_REF}/qualifications"
 
 
 @pytest.fixture
-def catalogue(db, world):
+def catalogue(db, request):
+    """The `world`, over a database that holds the legal catalogue (loaded first, into the new
+    database: see catalogue_copy.py)."""
     load_catalogue(db)
-    return world
+    return request.getfixturevalue("world")
 
 
 @pytest.fixture
