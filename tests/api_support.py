@@ -4,8 +4,7 @@ headers, tokens, uploads and error bodies. (The fixtures themselves live in conf
 import io
 
 from ihl_docs.auth import services as auth
-
-from .builders import jpeg_with_exif
+from tests.builders import jpeg_with_exif
 
 CASE_REF = "NK-2020-001"
 INCIDENT_REF = "NK-2020-001-I001"

@@ -1,13 +1,13 @@
 """Builders for test data: each creates through the real services and commits."""
 
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ihl_docs.auth import services as auth
 from ihl_docs.cases import services as cases
 from ihl_docs.core.db import open_session
-from ihl_docs.incidents import services as incidents
 from ihl_docs.core.models import CaseCreate, IncidentCreate
+from ihl_docs.incidents import services as incidents
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
@@ -35,7 +35,7 @@ def incident_data(**fields) -> dict:
     data = {
         "title": "Rocket strike on market",
         "incident_type": "rocket",
-        "occurred_from": datetime(2020, 10, 4, 9, 30, tzinfo=timezone.utc),
+        "occurred_from": datetime(2020, 10, 4, 9, 30, tzinfo=UTC),
         "date_precision": "exact",
         "place_name": "Old town market",
         "country": "ARM",
@@ -88,8 +88,8 @@ def incoming_from(store, data: bytes):
 
 
 def make_evidence(db, case, actor, store, data: bytes | None = b"%PDF-1.4 report", **fields):
-    from ihl_docs.evidence import services as evidence_services
     from ihl_docs.core.models import EvidenceCreate
+    from ihl_docs.evidence import services as evidence_services
 
     record = {"kind": "document" if data is not None else "physical_item",
               "title": "Field report", "sensitivity": "restricted"}

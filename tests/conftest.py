@@ -19,14 +19,13 @@ from ihl_docs.core.audit.checkpoints import list_checkpoints
 from ihl_docs.core.db import make_engine, open_session
 from ihl_docs.core.schema import upgrade
 from ihl_docs.dossiers import services as dossier_services
-
-from . import builders
-from .api_support import CASE_REF, bearer, token_for
-from .builders import make_case, make_incident, make_user, seed
-from .catalogue_copy import CatalogueCopier, PgCatalogue, SqliteCatalogue
-from .database_support import PG_URL, drop_schema, pg_worker_url
-from .dossier_support import quick_build
-from .shared_apps import PgReset, SharedApps, empty_folder
+from tests import builders
+from tests.api_support import CASE_REF, bearer, token_for
+from tests.builders import make_case, make_incident, make_user, seed
+from tests.catalogue_copy import CatalogueCopier, PgCatalogue, SqliteCatalogue
+from tests.database_support import PG_URL, drop_schema, pg_worker_url
+from tests.dossier_support import quick_build
+from tests.shared_apps import PgReset, SharedApps, empty_folder
 
 # One per test process: the applications kept for reuse are configured with it.
 SECRET_KEY = "test-" + uuid.uuid4().hex
@@ -274,3 +273,20 @@ def signed_log(db, runner):
     make_user(db, "legal")
     assert checkpoint >= 6
     return checkpoint
+
+
+@pytest.fixture
+def elsewhere(app, app_config, tmp_path, monkeypatch, worker_id):
+    """A second, empty instance: its own database, evidence store and instance folder."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    url = (pg_worker_url(f"{worker_id}_elsewhere") if PG_URL
+           else f"sqlite:///{folder}/other.sqlite3")
+    monkeypatch.setenv("IHL_INSTANCE_DIR", str(folder / "instance"))
+    other = create_app({**app_config, "DATABASE_URL": url,
+                        "EVIDENCE_DIR": str(folder / "evidence")})
+    upgrade(other.extensions["ihl_engine"])
+    yield other
+    other.extensions["ihl_engine"].dispose()
+    if PG_URL:
+        drop_schema(url)

@@ -10,10 +10,10 @@ import hashlib
 from sqlmodel import select
 
 from ihl_docs.core.db import open_session
+from ihl_docs.core.models import Dossier, Evidence
 from ihl_docs.dossiers import services
 from ihl_docs.dossiers.audiences import policy_for
 from ihl_docs.dossiers.build import BuiltDossier
-from ihl_docs.core.models import Dossier, Evidence
 
 
 def quick_build(session, case, *, audience, prepared_by, store, out, cache_dir=None, parts=(),

@@ -12,8 +12,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from ihl_docs.core.models import Evidence
-
-from .builders import PASSWORD, jpeg_with_exif
+from tests.builders import PASSWORD, jpeg_with_exif
 
 PHOTO = jpeg_with_exif()
 

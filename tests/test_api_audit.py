@@ -6,7 +6,6 @@ from sqlmodel import select
 from ihl_docs.core.audit.chain import GENESIS_HASH, verify_entries
 from ihl_docs.core.models import AuditEntry
 
-
 FIELDS = ["seq", "prev_hash", "hash", "occurred_at", "actor", "action", "entity", "entity_id",
           "case_ref", "change"]
 
@@ -22,9 +21,11 @@ def test_entries_come_in_seq_order_as_flat_documents_that_verify(client, db, wor
     assert response.status_code == 200
     body = response.get_json()
     assert [item["seq"] for item in body["items"]] == all_seqs(db)
-    assert body["total"] == len(all_seqs(db)) and body["next"] is None
+    assert body["total"] == len(all_seqs(db))
+    assert body["next"] is None
     first = body["items"][0]
-    assert list(first) == FIELDS and first["prev_hash"] == GENESIS_HASH
+    assert list(first) == FIELDS
+    assert first["prev_hash"] == GENESIS_HASH
     assert set(first["change"]) == {"before", "after"}
     assert first["occurred_at"].endswith("+00:00")
     assert verify_entries(iter(body["items"]))[1] is None  # the chain holds as served
@@ -34,9 +35,11 @@ def test_after_and_limit_page_through_the_log_following_next(client, db, world):
     headers, seqs = world["headers"]["admin"], all_seqs(db)
     assert len(seqs) > 5
     first = client.get("/api/v1/audit?limit=2", headers=headers).get_json()
-    assert [i["seq"] for i in first["items"]] == seqs[:2] and first["total"] == len(seqs)
+    assert [i["seq"] for i in first["items"]] == seqs[:2]
+    assert first["total"] == len(seqs)
     assert first["next"].startswith("http://localhost/api/v1/audit?")
-    assert f"after={seqs[1]}" in first["next"] and "limit=2" in first["next"]
+    assert f"after={seqs[1]}" in first["next"]
+    assert "limit=2" in first["next"]
     shown, url = [], "/api/v1/audit?limit=2"
     while url:
         body = client.get(url, headers=headers).get_json()
@@ -88,11 +91,13 @@ def test_verification_through_the_api_reports_an_intact_instance(client, world):
     response = client.post("/api/v1/verify", headers=world["headers"]["auditor"])
     assert response.status_code == 200
     body = response.get_json()
-    assert body["ok"] is True and body["problems"] == [] and body["audit_entries"] > 5
+    assert body["ok"] is True
+    assert body["problems"] == []
+    assert body["audit_entries"] > 5
 
 
 def test_verification_names_an_altered_file_by_its_evidence_ref(client, db, app, world):
-    from .builders import make_evidence
+    from tests.builders import make_evidence
 
     store = app.extensions["ihl_store"]
     item = make_evidence(db, world["case"], world["creator"], store, data=b"%PDF-1.4 report 42")
@@ -100,7 +105,8 @@ def test_verification_names_an_altered_file_by_its_evidence_ref(client, db, app,
     path.chmod(0o644)
     path.write_bytes(b"%PDF-1.4 report 43")
     body = client.post("/api/v1/verify", headers=world["headers"]["admin"]).get_json()
-    assert body["ok"] is False and body["files"] >= 1
+    assert body["ok"] is False
+    assert body["files"] >= 1
     assert any(item.ref in problem and "altered" in problem for problem in body["problems"])
 
 
@@ -118,7 +124,7 @@ def test_verification_needs_a_token(client):
 # ---- POST /verifications, GET /verifications/{id} ---------------------------------------------
 
 def test_a_verification_runs_in_the_background_and_reports_each_finding(client, db, app, world):
-    from .builders import make_evidence
+    from tests.builders import make_evidence
 
     store = app.extensions["ihl_store"]
     item = make_evidence(db, world["case"], world["creator"], store, data=b"%PDF-1.4 report 7")
@@ -128,15 +134,19 @@ def test_a_verification_runs_in_the_background_and_reports_each_finding(client, 
                            headers=headers)
     assert response.status_code == 202, response.get_json()
     accepted = response.get_json()
-    assert accepted["id"].startswith("VER-") and accepted["status"] in ("queued", "done")
+    assert accepted["id"].startswith("VER-")
+    assert accepted["status"] in ("queued", "done")
     assert response.headers["Location"].endswith(f"/api/v1/verifications/{accepted['id']}")
     body = client.get(f"/api/v1/verifications/{accepted['id']}", headers=headers).get_json()
-    assert body["status"] == "done" and body["case_ref"] == world["case"].ref
-    assert body["files_checked"] == 1 and body["problem_count"] == 1
+    assert body["status"] == "done"
+    assert body["case_ref"] == world["case"].ref
+    assert body["files_checked"] == 1
+    assert body["problem_count"] == 1
     assert body["audit_checked"] == body["audit_head_seq"] > 5
     [finding] = body["findings"]
     assert (finding["kind"], finding["subject"], finding["number"]) == ("evidence", item.ref, 1)
-    assert "file missing" in finding["message"] and finding["acknowledged_at"] is None
+    assert "file missing" in finding["message"]
+    assert finding["acknowledged_at"] is None
 
 
 def test_a_verification_of_everything_and_bad_requests(client, world):
@@ -144,13 +154,16 @@ def test_a_verification_of_everything_and_bad_requests(client, world):
     response = client.post("/api/v1/verifications", json={}, headers=headers)
     assert response.status_code == 202
     body = client.get(response.headers["Location"], headers=headers).get_json()
-    assert body["case_ref"] is None and body["status"] == "done" and body["findings"] == []
+    assert body["case_ref"] is None
+    assert body["status"] == "done"
+    assert body["findings"] == []
     unknown = client.post("/api/v1/verifications", json={"case_ref": "NO-SUCH-1"},
                           headers=headers)
     assert unknown.status_code == 422
     assert unknown.get_json()["error"]["fields"] == {"case_ref": "No case NO-SUCH-1."}
     extra = client.post("/api/v1/verifications", json={"scope": "all"}, headers=headers)
-    assert extra.status_code == 422 and "scope" in extra.get_json()["error"]["fields"]
+    assert extra.status_code == 422
+    assert "scope" in extra.get_json()["error"]["fields"]
     missing = client.get("/api/v1/verifications/VER-99999", headers=headers)
     assert missing.status_code == 404
 

@@ -7,9 +7,8 @@ from ihl_docs import create_app
 from ihl_docs.api.routes import ROUTES
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.models import ApiToken
-
-from .api_support import bearer, token_for
-from .builders import login, make_user
+from tests.api_support import bearer, token_for
+from tests.builders import login, make_user
 
 SECURED = [r for r in ROUTES if not r.public]
 
@@ -29,7 +28,8 @@ def test_every_secured_route_refuses_a_missing_or_bad_token(client, db, world, r
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     error = response.get_json()["error"]
-    assert error["code"] == "unauthorised" and error["message"]
+    assert error["code"] == "unauthorised"
+    assert error["message"]
 
 
 def test_an_unknown_token_is_named_invalid_in_the_challenge(client, db):

@@ -4,9 +4,8 @@ import pytest
 from sqlmodel import select
 
 from ihl_docs.core.models import AuditEntry
-
-from .api_support import CASE_REF, INCIDENT_REF
-from .builders import make_case
+from tests.api_support import CASE_REF, INCIDENT_REF
+from tests.builders import make_case
 
 NEW_CASE = {
     "ref": "ua-2022-014", "title": "Strikes on the power grid", "summary": "Winter 2022.",
@@ -27,8 +26,10 @@ def test_open_a_case(client, db, as_role):
         {"name": "State A armed forces", "kind": "state", "state_code": "UKR"},
     ]
     assert case["members"] == [user.email]
-    assert case["incidents"] == [] and case["evidence"] == []
-    assert case["version"] == 1 and response.headers["ETag"] == '"1"'
+    assert case["incidents"] == []
+    assert case["evidence"] == []
+    assert case["version"] == 1
+    assert response.headers["ETag"] == '"1"'
     assert case["created_at"].endswith("+00:00")
     entries = db.exec(select(AuditEntry).where(AuditEntry.entity == "case",
                                                AuditEntry.entity_id == "UA-2022-014")).all()
@@ -68,7 +69,8 @@ def test_the_case_list_holds_only_visible_cases(client, world, who, expected):
     assert response.status_code == 200
     body = response.get_json()
     assert [c["ref"] for c in body["items"]] == expected
-    assert body["total"] == len(expected) and body["next"] is None
+    assert body["total"] == len(expected)
+    assert body["next"] is None
 
 
 def test_the_case_list_pages_with_next_links(client, db, as_role):
@@ -78,7 +80,8 @@ def test_the_case_list_pages_with_next_links(client, db, as_role):
     seen, url = [], "/api/v1/cases?limit=2"
     while url:
         body = client.get(url, headers=headers).get_json()
-        assert body["total"] == 5 and len(body["items"]) <= 2
+        assert body["total"] == 5
+        assert len(body["items"]) <= 2
         seen += [c["ref"] for c in body["items"]]
         url = body["next"]
         assert url is None or url.startswith("http://localhost/api/v1/cases?limit=2&offset=")
@@ -90,7 +93,8 @@ def test_the_default_page_is_fifty(client, db, as_role):
     for number in range(51):
         make_case(db, user, ref=f"PG-{number:03d}", parties=[])
     body = client.get("/api/v1/cases", headers=headers).get_json()
-    assert len(body["items"]) == 50 and body["total"] == 51
+    assert len(body["items"]) == 50
+    assert body["total"] == 51
     assert body["next"].endswith("offset=50")
 
 

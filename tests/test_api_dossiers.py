@@ -4,12 +4,11 @@ import hashlib
 
 import pytest
 
-from ihl_docs.dossiers import services
 from ihl_docs.core.models import DossierStatus
-
-from .api_support import CASE_REF
-from .builders import make_evidence
-from .dossier_support import fresh
+from ihl_docs.dossiers import services
+from tests.api_support import CASE_REF
+from tests.builders import make_evidence
+from tests.dossier_support import fresh
 
 DOSSIERS = f"/api/v1/cases/{CASE_REF}/dossiers"
 FIELDS = {"id", "case_ref", "status", "progress", "stage", "audience", "prepared_by",
@@ -40,14 +39,17 @@ def test_a_lawyer_requests_a_dossier_follows_it_and_downloads_it(client, app, db
     shown = client.get(f"/api/v1/dossiers/{ref}", headers=lawyer).get_json()
     assert set(shown) == FIELDS
     stored = fresh(app, ref)
-    assert shown["sha256"] == stored.sha256 and shown["page_count"] == 1
+    assert shown["sha256"] == stored.sha256
+    assert shown["page_count"] == 1
     assert shown["case_fingerprint"] == stored.case_fingerprint
     assert (shown["audience"], shown["prepared_by"], shown["error"]) == (
         "court", "The legal team", None)
-    assert shown["created_at"].endswith("+00:00") and shown["finished_at"].endswith("+00:00")
+    assert shown["created_at"].endswith("+00:00")
+    assert shown["finished_at"].endswith("+00:00")
 
     pdf = client.get(f"/api/v1/dossiers/{ref}/pdf", headers=lawyer, buffered=True)
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.status_code == 200
+    assert pdf.mimetype == "application/pdf"
     assert hashlib.sha256(pdf.data).hexdigest() == stored.sha256
     assert pdf.headers["Content-Disposition"] == f"attachment; filename={ref}.pdf"
     assert pdf.headers["ETag"] == f'"{stored.sha256}"'
@@ -64,7 +66,8 @@ def test_the_list_is_newest_first_in_the_list_shape(client, app, world, lawyer, 
     for audience in ("internal", "court", "public"):
         assert request(client, lawyer, audience=audience).status_code == 202
     page = client.get(f"{DOSSIERS}?limit=2", headers=world["headers"]["auditor"]).get_json()
-    assert page["total"] == 3 and "offset=2" in page["next"]
+    assert page["total"] == 3
+    assert "offset=2" in page["next"]
     assert [(d["id"], d["audience"]) for d in page["items"]] == [
         (f"{CASE_REF}-D003", "public"), (f"{CASE_REF}-D002", "court")]
     assert set(page["items"][0]) == FIELDS

@@ -10,10 +10,8 @@ from sqlmodel import select
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.models import AuditEntry, CustodyEvent, Evidence
 from ihl_docs.core.storage import IncomingFile
-
-from .api_support import CASE_REF, INCIDENT_REF, PHOTO, UPLOAD_URL, error_of, upload
-from .builders import make_case, make_evidence, make_incident
-
+from tests.api_support import CASE_REF, INCIDENT_REF, PHOTO, UPLOAD_URL, error_of, upload
+from tests.builders import make_case, make_evidence, make_incident
 
 
 @pytest.fixture
@@ -34,13 +32,18 @@ def test_upload_a_photo(client, investigator, store, db):
     response = upload(client, investigator)
     assert response.status_code == 201, response.get_json()
     item = response.get_json()
-    assert item["ref"] == f"{CASE_REF}-E0001" and item["case_ref"] == CASE_REF
+    assert item["ref"] == f"{CASE_REF}-E0001"
+    assert item["case_ref"] == CASE_REF
     assert item["sha256"] == hashlib.sha256(PHOTO).hexdigest()
-    assert item["size"] == len(PHOTO) and item["media_type"] == "image/jpeg"
-    assert item["original_filename"] == "IMG_0001.JPG" and item["kind"] == "photo"
+    assert item["size"] == len(PHOTO)
+    assert item["media_type"] == "image/jpeg"
+    assert item["original_filename"] == "IMG_0001.JPG"
+    assert item["kind"] == "photo"
     assert item["capture_time"] == "2020-10-04T09:12:00+00:00"
-    assert item["capture_device"] == "Canon EOS 80D" and item["thumbnail_sha256"]
-    assert item["sensitivity"] == "restricted" and item["incidents"] == []
+    assert item["capture_device"] == "Canon EOS 80D"
+    assert item["thumbnail_sha256"]
+    assert item["sensitivity"] == "restricted"
+    assert item["incidents"] == []
     assert store.path_for(item["sha256"]).read_bytes() == PHOTO
     assert list(store.tmp.iterdir()) == []
     case = client.get(f"/api/v1/cases/{CASE_REF}", headers=investigator).get_json()
@@ -82,12 +85,14 @@ def test_upload_with_every_field_and_a_link(client, investigator, db):
                  "source_author", "acquired_by", "acquisition_method", "sensitivity",
                  "reliability", "credibility"):
         assert item[name] == fields[name], name
-    assert item["incidents"] == [INCIDENT_REF] and item["media_type"] == "text/html"
+    assert item["incidents"] == [INCIDENT_REF]
+    assert item["media_type"] == "text/html"
     shown = client.get(f"/api/v1/evidence/{item['ref']}", headers=investigator).get_json()
     assert shown == item
     chain = client.get(f"/api/v1/evidence/{item['ref']}/custody", headers=investigator)
     actions = [(e["action"], e["custodian_to"]) for e in chain.get_json()["items"]]
-    assert actions[0] == ("collected", "Analyst A") and actions[1][0] == "received"
+    assert actions[0] == ("collected", "Analyst A")
+    assert actions[1][0] == "received"
 
 
 def test_a_physical_item_needs_no_file(client, investigator):
@@ -108,12 +113,14 @@ def test_a_physical_item_with_a_file_is_refused(client, investigator, store):
 def test_the_same_bytes_twice_name_the_first(client, investigator, world, store, db):
     first = upload(client, investigator).get_json()
     error = error_of(upload(client, investigator, title="Again", filename="copy.jpg"), 409)
-    assert first["ref"] in error["message"] and first["ref"] in error["fields"]["file"]
+    assert first["ref"] in error["message"]
+    assert first["ref"] in error["fields"]["file"]
     assert len(db.exec(select(Evidence)).all()) == 1
     assert list(store.tmp.iterdir()) == []
     other = make_case(db, world["creator"], ref="NK-2020-002")
     response = upload(client, investigator, url="/api/v1/cases/NK-2020-002/evidence")
-    assert response.status_code == 201 and response.get_json()["sha256"] == first["sha256"]
+    assert response.status_code == 201
+    assert response.get_json()["sha256"] == first["sha256"]
     assert other.ref == response.get_json()["case_ref"]
 
 
@@ -164,7 +171,8 @@ def test_bad_fields_are_named(client, investigator, store, db, fields, field):
     error = error_of(upload(client, investigator, **fields), 422)
     assert field in error["fields"], error
     assert all(isinstance(m, str) and m for m in error["fields"].values())
-    assert db.exec(select(Evidence)).all() == [] and stored_files(store) == []
+    assert db.exec(select(Evidence)).all() == []
+    assert stored_files(store) == []
 
 
 def test_a_missing_kind_or_title_is_named(client, investigator):
@@ -206,8 +214,10 @@ def test_hostile_file_names_are_kept_for_display_only(client, investigator, stor
     item = response.get_json()
     kept_name = item["original_filename"]
     assert kept_name == shown if shown else kept_name.endswith(("evil.exe", ".jpeg"))
-    assert len(kept_name) <= 255 and not kept_name.startswith(".")
-    assert not set(kept_name) & {"/", "\\"} and kept_name.isprintable()
+    assert len(kept_name) <= 255
+    assert not kept_name.startswith(".")
+    assert not set(kept_name) & {"/", "\\"}
+    assert kept_name.isprintable()
     kept = {store.path_for(item["sha256"]), store.path_for(item["thumbnail_sha256"])}
     assert set(stored_files(store)) == kept  # under their hashes, whatever the name said
     with client.get(f"/api/v1/evidence/{item['ref']}/content", headers=investigator) as download:
@@ -220,8 +230,10 @@ def test_show_an_item(client, world, store, db):
     response = client.get(f"/api/v1/evidence/{item.ref}", headers=world["headers"]["auditor"])
     assert response.status_code == 200
     shown = response.get_json()
-    assert shown["ref"] == item.ref and shown["sha256"] == item.sha256
-    assert shown["thumbnail_sha256"] and shown["parent_ref"] is None
+    assert shown["ref"] == item.ref
+    assert shown["sha256"] == item.sha256
+    assert shown["thumbnail_sha256"]
+    assert shown["parent_ref"] is None
     assert response.headers["ETag"] == '"1"'
     for ref in ("NK-2020-001-E0099", "%00", "x" * 200):
         assert error_of(client.get(f"/api/v1/evidence/{ref}",
@@ -249,7 +261,9 @@ def test_list_the_case_evidence(client, world, store, db):
     assert refs(f"?incident={INCIDENT_REF}") == [photo.ref]
     assert refs("?kind=photo&sensitivity=public") == []
     first = client.get(f"{UPLOAD_URL}?limit=2", headers=headers).get_json()
-    assert first["total"] == 3 and len(first["items"]) == 2 and "offset=2" in first["next"]
+    assert first["total"] == 3
+    assert len(first["items"]) == 2
+    assert "offset=2" in first["next"]
     assert client.get(first["next"], headers=headers).get_json()["items"][0]["ref"] == fin.ref
     for query, field in [("?kind=selfie", "kind"), ("?limit=501", "limit"),
                          ("?incident=NK-2020-001-I999", "incident")]:
@@ -270,15 +284,19 @@ def test_download_the_original(client, world, store, db):
     assert headers["Content-Length"] == str(len(PHOTO))
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
-    assert headers["ETag"] == f'"{item.sha256}"' and headers["Cache-Control"] == "no-store"
+    assert headers["ETag"] == f'"{item.sha256}"'
+    assert headers["Cache-Control"] == "no-store"
     assert "IMG_0001" not in str(headers)
     db.expire_all()
     accessed = db.exec(select(CustodyEvent).where(CustodyEvent.action == "accessed")).one()
-    assert accessed.evidence_id == item.id and accessed.hash_matched is True
+    assert accessed.evidence_id == item.id
+    assert accessed.hash_matched is True
     assert accessed.sha256_observed == item.sha256
-    assert accessed.actor == accessed.custodian_to and "auditor" in accessed.actor
+    assert accessed.actor == accessed.custodian_to
+    assert "auditor" in accessed.actor
     audit = db.exec(select(AuditEntry).where(AuditEntry.action == "custody_accessed")).one()
-    assert audit.entity_id.startswith(item.ref) and audit.actor == accessed.actor
+    assert audit.entity_id.startswith(item.ref)
+    assert audit.actor == accessed.actor
 
 
 def test_an_html_original_is_a_sandboxed_attachment(client, world, store, db):
@@ -304,7 +322,8 @@ def test_a_damaged_original_is_not_served(client, world, store, db, damage):
     response = client.get(f"/api/v1/evidence/{item.ref}/content",
                           headers=world["headers"]["admin"])
     error = error_of(response, 409)
-    assert error["code"] == "integrity" and item.ref in error["message"]
+    assert error["code"] == "integrity"
+    assert item.ref in error["message"]
     db.expire_all()
     assert db.exec(select(CustodyEvent).where(CustodyEvent.action == "accessed")).all() == []
 
@@ -317,8 +336,10 @@ def test_link_evidence_to_an_incident(client, world, store, db):
                            json={"evidence_ref": item.ref, "relevance": "Shows the crater"})
     assert response.status_code == 201, response.get_json()
     link = response.get_json()
-    assert link["incident_ref"] == INCIDENT_REF and link["evidence_ref"] == item.ref
-    assert link["relevance"] == "Shows the crater" and link["linked_by"].endswith("example.org")
+    assert link["incident_ref"] == INCIDENT_REF
+    assert link["evidence_ref"] == item.ref
+    assert link["relevance"] == "Shows the crater"
+    assert link["linked_by"].endswith("example.org")
     shown = client.get(f"/api/v1/evidence/{item.ref}", headers=headers).get_json()
     assert shown["incidents"] == [INCIDENT_REF]
     again = error_of(client.post(url, headers=headers, json={"evidence_ref": item.ref}), 409)
@@ -387,14 +408,16 @@ def test_refused_uploads_never_reach_the_store(client, world, store, monkeypatch
     monkeypatch.setattr(store, "incoming", lambda: opened.append(1) or incoming())
     headers = world["headers"][who] if who else {}
     assert upload(client, headers).status_code in {401, 403, 404}
-    assert opened == [] and stored_files(store) == []
+    assert opened == []
+    assert stored_files(store) == []
 
 
 def test_head_shows_the_download_headers_without_reading_or_recording(client, world, store, db):
     item = make_evidence(db, world["case"], world["creator"], store, PHOTO, kind="photo")
     url = f"/api/v1/evidence/{item.ref}/content"
     with client.head(url, headers=world["headers"]["auditor"]) as response:
-        assert response.status_code == 200 and response.data == b""
+        assert response.status_code == 200
+        assert response.data == b""
         assert response.headers["Content-Length"] == str(len(PHOTO))
         assert response.headers["Content-Disposition"] == f"attachment; filename={item.ref}.jpg"
     db.expire_all()
@@ -408,9 +431,8 @@ def test_uploads_work_with_csrf_protection_on(app_config, db, monkeypatch):
     """As deployed: CSRF on for the pages; the API is exempt, and reads no body before the
     token is checked."""
     from ihl_docs import create_app
-
-    from .builders import make_user
-    from .api_support import bearer, token_for
+    from tests.api_support import bearer, token_for
+    from tests.builders import make_user
 
     app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "TESTING": False})
     store, started = app.extensions["ihl_store"], []
@@ -419,7 +441,8 @@ def test_uploads_work_with_csrf_protection_on(app_config, db, monkeypatch):
     user = make_user(db, "investigator")
     make_case(db, user, ref=CASE_REF)
     client = app.test_client()
-    assert upload(client, {}).status_code == 401 and started == []
+    assert upload(client, {}).status_code == 401
+    assert started == []
     response = upload(client, bearer(token_for(db, user)), b"%PDF-1.4 report", "r.pdf",
                       kind="document")
     app.extensions["ihl_engine"].dispose()

@@ -7,8 +7,7 @@ from sqlmodel import select
 
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.models import CustodyEvent
-
-from .builders import make_evidence
+from tests.builders import make_evidence
 
 COLLECTED = utcnow() - timedelta(days=3)
 
@@ -43,11 +42,15 @@ def test_the_chain_in_order(client, world, item):
     response = client.get(chain_url(item), headers=world["headers"]["auditor"])
     assert response.status_code == 200
     chain = response.get_json()
-    assert chain["total"] == 2 and chain["next"] is None and chain["warnings"] == []
+    assert chain["total"] == 2
+    assert chain["next"] is None
+    assert chain["warnings"] == []
     collected, received = chain["items"]
-    assert collected["action"] == "collected" and collected["custodian_to"] == "Witness A"
+    assert collected["action"] == "collected"
+    assert collected["custodian_to"] == "Witness A"
     assert collected["occurred_at"] == COLLECTED.isoformat()
-    assert received["action"] == "received" and received["hash_matched"] is True
+    assert received["action"] == "received"
+    assert received["hash_matched"] is True
     assert received["sha256_observed"] == item.sha256
     assert all(e["warnings"] == [] for e in chain["items"])
 
@@ -59,8 +62,10 @@ def test_record_a_transfer(client, world, headers, item, db):
     recorded = response.get_json()
     for name in ("action", "custodian_from", "custodian_to", "place", "purpose", "notes"):
         assert recorded[name] == body[name]
-    assert recorded["hash_matched"] is True and recorded["sha256_observed"] == item.sha256
-    assert recorded["actor"].endswith("@example.org") and recorded["warnings"] == []
+    assert recorded["hash_matched"] is True
+    assert recorded["sha256_observed"] == item.sha256
+    assert recorded["actor"].endswith("@example.org")
+    assert recorded["warnings"] == []
     actions = [e["action"] for e in client.get(chain_url(item), headers=headers)
                .get_json()["items"]]
     assert actions == ["collected", "received", "transferred"]
@@ -81,7 +86,9 @@ def test_the_chain_is_a_list_with_pages(client, headers, item):
     url, actions = f"{chain_url(item)}?limit=2", []
     while url:
         page = client.get(url, headers=headers).get_json()
-        assert page["total"] == 5 and len(page["items"]) <= 2 and page["warnings"] == []
+        assert page["total"] == 5
+        assert len(page["items"]) <= 2
+        assert page["warnings"] == []
         actions += [e["action"] for e in page["items"]]
         url = page["next"]
     assert actions == ["collected", "received", "sealed", "sealed", "sealed"]
@@ -113,7 +120,8 @@ def test_events_that_break_the_rules_are_422(client, headers, item, db, body, fi
     response = client.post(chain_url(item), headers=headers, json=body)
     assert response.status_code == 422, response.get_json()
     error = response.get_json()["error"]
-    assert error["code"] == "custody_rule" and field in error["fields"]
+    assert error["code"] == "custody_rule"
+    assert field in error["fields"]
     assert len(db.exec(select(CustodyEvent)).all()) == 2
 
 

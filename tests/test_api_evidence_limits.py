@@ -16,9 +16,8 @@ from werkzeug.test import encode_multipart
 from ihl_docs import create_app
 from ihl_docs.api.inputs import JSON_LIMIT
 from ihl_docs.core.models import AuditEntry, Evidence
-
-from .api_support import CASE_REF, bearer, token_for
-from .builders import make_case, make_user
+from tests.api_support import CASE_REF, bearer, token_for
+from tests.builders import make_case, make_user
 
 MIB = 1024 * 1024
 URL = f"/api/v1/cases/{CASE_REF}/evidence"
@@ -67,7 +66,8 @@ def test_a_file_over_the_limit_within_the_body_limit_is_413(limited, db, size):
     body, content_type = multipart_body(size)
     error = assert_413(app.test_client().post(URL, headers=headers, data=body,
                                               content_type=content_type))
-    assert "1 MiB" in error["message"] and "file" in error["fields"]
+    assert "1 MiB" in error["message"]
+    assert "file" in error["fields"]
     nothing_kept(app, db)
 
 
@@ -93,7 +93,8 @@ def test_a_streamed_body_cut_off_at_the_limit_leaves_nothing(limited, db, monkey
         URL, headers={**headers, "Transfer-Encoding": "chunked"}, input_stream=io.BytesIO(body),
         content_type=content_type, environ_overrides={"wsgi.input_terminated": True})
     assert "larger than the 1 MiB" in assert_413(response)["message"]
-    assert len(started) == 1 and 0 < started[0].size <= 2 * MIB
+    assert len(started) == 1
+    assert 0 < started[0].size <= 2 * MIB
     nothing_kept(app, db)
 
 

@@ -27,7 +27,8 @@ def test_the_upload_is_a_multipart_form_with_a_binary_file(document):
     form = document["components"]["schemas"]["EvidenceUpload"]
     assert form["properties"]["file"]["type"] == "string"
     assert form["properties"]["file"]["format"] == "binary"
-    assert form["required"] == ["kind", "title"] and form["additionalProperties"] is False
+    assert form["required"] == ["kind", "title"]
+    assert form["additionalProperties"] is False
     for name in ("kind", "title", "description", "source_url", "source_platform",
                  "source_author", "published_at", "acquired_at", "acquired_by",
                  "acquisition_method", "sensitivity", "reliability", "credibility",

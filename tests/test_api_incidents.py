@@ -4,8 +4,8 @@ from datetime import datetime
 
 import pytest
 
-from .api_support import CASE_REF, INCIDENT_REF
-from .builders import make_incident
+from tests.api_support import CASE_REF, INCIDENT_REF
+from tests.builders import make_incident
 
 INCIDENT = {
     "title": "Shelling of the maternity ward", "incident_type": "shelling",
@@ -30,10 +30,13 @@ def test_file_an_incident(client, world):
                            headers=world["headers"]["member_investigator"], json=INCIDENT)
     assert response.status_code == 201, response.get_json()
     incident = response.get_json()
-    assert incident["ref"] == f"{CASE_REF}-I002" and incident["version"] == 1
-    assert incident["case_ref"] == CASE_REF and incident["workflow_status"] == "draft"
+    assert incident["ref"] == f"{CASE_REF}-I002"
+    assert incident["version"] == 1
+    assert incident["case_ref"] == CASE_REF
+    assert incident["workflow_status"] == "draft"
     assert incident["occurred_from"] == "2020-10-08T07:00:00+00:00"
-    assert incident["country"] == "ARM" and incident["responsible_party"] == "Group B"
+    assert incident["country"] == "ARM"
+    assert incident["responsible_party"] == "Group B"
     assert datetime.fromisoformat(incident["created_at"]).utcoffset().total_seconds() == 0
     for name in set(INCIDENT) - {"occurred_from", "occurred_to", "country"}:
         assert incident[name] == INCIDENT[name]
@@ -117,12 +120,14 @@ def test_a_stale_version_is_409_and_changes_nothing(client, world):
     response = _patch(client, world["headers"]["admin"], {"narrative": "Second edit"}, "1")
     assert response.status_code == 409
     error = response.get_json()["error"]
-    assert error["code"] == "stale_version" and error["current_version"] == 2
+    assert error["code"] == "stale_version"
+    assert error["current_version"] == 2
     assert set(error["fields"]) == {"title"}
     assert error["changes"][0]["from"] == "Rocket strike on market"
     assert error["changes"][0]["to"] == "First edit"
     incident = client.get(URL, headers=headers).get_json()
-    assert incident["version"] == 2 and incident["narrative"] == ""
+    assert incident["version"] == 2
+    assert incident["narrative"] == ""
     ahead = _patch(client, headers, {"narrative": "Later"}, "7")
     assert ahead.status_code == 409
 
@@ -193,6 +198,8 @@ def test_list_and_filter_a_case_s_incidents(client, db, world):
     assert refs("?date_from=2020-10-15T00:00:00Z") == [f"{CASE_REF}-I002"]
     assert refs("?date_to=2020-10-15T00:00:00%2B02:00") == [INCIDENT_REF]
     first = client.get(url + "?limit=1", headers=headers).get_json()
-    assert first["total"] == 2 and len(first["items"]) == 1
+    assert first["total"] == 2
+    assert len(first["items"]) == 1
     second = client.get(first["next"], headers=headers).get_json()
-    assert [i["ref"] for i in second["items"]] == [INCIDENT_REF] and second["next"] is None
+    assert [i["ref"] for i in second["items"]] == [INCIDENT_REF]
+    assert second["next"] is None

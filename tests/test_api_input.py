@@ -6,9 +6,8 @@ import pytest
 
 from ihl_docs import create_app
 from ihl_docs.api.inputs import JSON_LIMIT
-
-from .api_support import CASE_REF, INCIDENT_REF, bearer, token_for
-from .builders import make_user
+from tests.api_support import CASE_REF, INCIDENT_REF, bearer, token_for
+from tests.builders import make_user
 
 GOOD_CASE = {"ref": "NK-2021-009", "title": "Siege of the city"}
 GOOD_INCIDENT = {"title": "Strike", "incident_type": "rocket",
@@ -24,7 +23,8 @@ def _error(response, status):
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/json"
     error = response.get_json()["error"]
-    assert set(error) >= {"code", "message", "fields"} and error["message"]
+    assert set(error) >= {"code", "message", "fields"}
+    assert error["message"]
     return error
 
 

@@ -16,7 +16,8 @@ SCHEMA_REF = "#/components/schemas/{model}"
 @pytest.fixture
 def document(client):
     response = client.get("/api/v1/openapi.json")
-    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
     return response.get_json()
 
 
@@ -76,11 +77,12 @@ def test_security_is_bearer_except_for_the_document(document):
         "description": "a token from `ihl tokens create EMAIL`"}
     assert document["security"] == [{"bearer": []}]
     for path, item in document["paths"].items():
-        for method, operation in item.items():
+        for _method, operation in item.items():
             if path == "/openapi.json":
                 assert operation["security"] == []
             else:
-                assert "security" not in operation and "401" in operation["responses"]
+                assert "security" not in operation
+                assert "401" in operation["responses"]
 
 
 def test_bodies_and_answers_come_from_the_models(document):

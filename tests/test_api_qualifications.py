@@ -4,9 +4,8 @@ findings per element with cited evidence, If-Match, bad input and who may do wha
 import pytest
 
 from ihl_docs.evidence import services as evidence_services
-
-from .api_support import INCIDENT_REF
-from .builders import load_catalogue, make_case, make_evidence, make_incident, qualify
+from tests.api_support import INCIDENT_REF
+from tests.builders import load_catalogue, make_case, make_evidence, make_incident, qualify
 
 KEY = "rs-8-2-b-i"
 QUALIFICATIONS = f"/api/v1/incidents/{INCIDENT_REF}/qualifications"
@@ -52,12 +51,14 @@ def test_list_provisions_pages_and_filters(client, catalogue):
     response = client.get("/api/v1/provisions?limit=10", headers=headers)
     assert response.status_code == 200
     body = response.get_json()
-    assert body["total"] >= 100 and len(body["items"]) == 10
+    assert body["total"] >= 100
+    assert len(body["items"]) == 10
     assert "offset=10" in body["next"]
     first = body["items"][0]
     assert {"key", "instrument", "article", "title", "applies_to", "elements"} <= set(first)
     everything = client.get("/api/v1/provisions?limit=500", headers=headers).get_json()
-    assert everything["next"] is None and len(everything["items"]) == everything["total"]
+    assert everything["next"] is None
+    assert len(everything["items"]) == everything["total"]
     assert any(p["elements"] for p in everything["items"])
     niac = client.get("/api/v1/provisions?applies_to=NIAC&limit=500", headers=headers).get_json()
     assert 0 < niac["total"] < everything["total"]
@@ -88,7 +89,8 @@ def test_show_a_provision(client, catalogue):
                           headers=catalogue["headers"]["outsider_investigator"])
     assert response.status_code == 200
     provision = response.get_json()
-    assert provision["key"] == KEY and provision["elements"]
+    assert provision["key"] == KEY
+    assert provision["elements"]
     assert [e["number"] for e in provision["elements"]] == list(
         range(1, len(provision["elements"]) + 1))
     assert response.headers["ETag"] == f'"{provision["version"]}"'
@@ -115,9 +117,12 @@ def test_qualify_an_incident_and_list(client, catalogue):
     assert response.status_code == 201, response.get_json()
     qualification = response.get_json()
     assert isinstance(qualification["id"], int)
-    assert qualification["provision_key"] == KEY and qualification["assessment"] == "probable"
-    assert qualification["analysis"] == "Shells hit homes." and qualification["version"] == 1
-    assert qualification["elements"] and all(
+    assert qualification["provision_key"] == KEY
+    assert qualification["assessment"] == "probable"
+    assert qualification["analysis"] == "Shells hit homes."
+    assert qualification["version"] == 1
+    assert qualification["elements"]
+    assert all(
         set(e) == {"number", "text", "status", "note", "evidence"}
         and e["status"] == "not_assessed" and e["evidence"] == []
         for e in qualification["elements"])
@@ -125,7 +130,8 @@ def test_qualify_an_incident_and_list(client, catalogue):
     for warning in qualification["warnings"]:
         assert set(warning) == {"code", "message", "suggested_provisions"}
     listed = client.get(QUALIFICATIONS, headers=catalogue["headers"]["auditor"]).get_json()
-    assert listed["total"] == 1 and listed["next"] is None
+    assert listed["total"] == 1
+    assert listed["next"] is None
     assert listed["items"] == [qualification]
 
 
@@ -134,7 +140,9 @@ def test_list_pages(client, db, catalogue):
         qualify(db, catalogue["incident"], _admin(db), key)
     first = client.get(QUALIFICATIONS + "?limit=2", headers=catalogue["headers"]["admin"])
     body = first.get_json()
-    assert body["total"] == 3 and len(body["items"]) == 2 and "offset=2" in body["next"]
+    assert body["total"] == 3
+    assert len(body["items"]) == 2
+    assert "offset=2" in body["next"]
     rest = client.get(body["next"], headers=catalogue["headers"]["admin"]).get_json()
     assert [q["provision_key"] for q in rest["items"]] == ["rs-8-2-b-ix"]
 
@@ -198,10 +206,12 @@ def test_record_a_finding(client, qualified):
                                 "evidence": [{"ref": qualified["linked"], "stance": "supports"}]})
     assert response.status_code == 200, response.get_json()
     qualification = response.get_json()
-    assert qualification["id"] == qid and qualification["version"] == 2
+    assert qualification["id"] == qid
+    assert qualification["version"] == 2
     assert response.headers["ETag"] == '"2"'
     element = qualification["elements"][0]
-    assert element["number"] == 1 and element["status"] == "supported"
+    assert element["number"] == 1
+    assert element["status"] == "supported"
     assert element["note"] == "Crater analysis"
     assert element["evidence"] == [{"ref": qualified["linked"], "stance": "supports"}]
     # the evidence list replaces the old one; If-Match with the current version is accepted
@@ -210,7 +220,8 @@ def test_record_a_finding(client, qualified):
                           json={"status": "contested"})
     assert response.status_code == 200, response.get_json()
     element = response.get_json()["elements"][0]
-    assert element["status"] == "contested" and element["evidence"] == []
+    assert element["status"] == "contested"
+    assert element["evidence"] == []
     assert response.get_json()["version"] == 3
 
 
@@ -223,7 +234,8 @@ def test_stale_if_match_is_409_and_changes_nothing(client, qualified):
     assert response.status_code == 409
     assert response.get_json()["error"]["current_version"] == 2
     listed = client.get(QUALIFICATIONS, headers=headers).get_json()["items"][0]
-    assert listed["elements"][0]["status"] == "supported" and listed["version"] == 2
+    assert listed["elements"][0]["status"] == "supported"
+    assert listed["version"] == 2
 
 
 def test_malformed_if_match_is_400(client, qualified):

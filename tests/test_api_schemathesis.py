@@ -1,27 +1,26 @@
 """Generated requests against every operation of the OpenAPI document: never a server error,
 and every answer as the document describes it (status, content type, body, headers)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance,
-                                               response_headers_conformance,
-                                               response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from ihl_docs.api.openapi import build_document
 from ihl_docs.core.storage import EvidenceStore
-
 from ihl_docs.evidence import services as evidence_services
-
-from .api_support import CASE_REF, INCIDENT_REF, bearer, token_for
-from .builders import (jpeg_with_exif, load_catalogue, make_case, make_evidence, make_incident,
-                       make_user, qualify)
-from .dossier_support import make_dossier
+from tests.api_support import CASE_REF, INCIDENT_REF, bearer, token_for
+from tests.builders import jpeg_with_exif, load_catalogue, make_case, make_evidence, make_incident, make_user, qualify
+from tests.dossier_support import make_dossier
 
 QUALIFIED_KEY, UNQUALIFIED_KEY = "rs-8-2-b-i", "rs-8-2-b-iv"
 EVIDENCE_REFS = [f"{CASE_REF}-E0001", f"{CASE_REF}-E0002"]  # a photo, a physical item
@@ -105,7 +104,7 @@ def _known_values(body: dict, evidence_ref: str, upload: bytes) -> None:
     if "incident_ref" in body:
         body["incident_ref"] = INCIDENT_REF
     if "occurred_at" in body:  # a custody event between the item's intake and now
-        body["occurred_at"] = datetime.now(timezone.utc).isoformat()
+        body["occurred_at"] = datetime.now(UTC).isoformat()
     if "provision_key" in body:
         body["provision_key"] = UNQUALIFIED_KEY
     if isinstance(body.get("evidence"), list):

@@ -6,14 +6,13 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
+from ihl_docs.cases import services as cases
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.audit.chain import GENESIS_HASH, entry_hash
-from ihl_docs.cases import services as cases
 from ihl_docs.core.errors import InvalidInput
-from ihl_docs.incidents import services as incidents
 from ihl_docs.core.models import AuditEntry
-
-from .builders import make_case, make_incident, make_user
+from ihl_docs.incidents import services as incidents
+from tests.builders import make_case, make_incident, make_user
 
 
 def entries(db):
@@ -44,7 +43,8 @@ def test_every_change_writes_one_chained_entry(db):
     update = json.loads(log[6].change)
     assert update["before"]["title"] == "Rocket strike on market"
     assert update["after"]["title"] == "Corrected title"
-    assert log[6].actor == investigator.email and log[6].case_ref == case.ref
+    assert log[6].actor == investigator.email
+    assert log[6].case_ref == case.ref
     assert "password_hash" not in json.loads(log[0].change)["after"]
     assert audit.verify_chain(db) == (8, [])
 
@@ -68,7 +68,7 @@ def test_rolled_back_transaction_takes_its_entry_with_it(db):
     count = len(entries(db))
     make_incident_without_commit = incidents.create_incident
     from ihl_docs.core.models import IncidentCreate
-    from .builders import incident_data
+    from tests.builders import incident_data
     make_incident_without_commit(db, case, IncidentCreate.model_validate(incident_data()),
                                  actor=investigator)
     db.rollback()

@@ -12,17 +12,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import select
 
 from ihl_docs.core.audit.chain import verify_entries
-from ihl_docs.core.audit.checkpoints import (checkpoint_document, checkpoint_due, list_checkpoints,
-                                        make_checkpoint, scheduled_checkpoint, sign_head)
+from ihl_docs.core.audit.checkpoints import (
+    checkpoint_document,
+    checkpoint_due,
+    list_checkpoints,
+    make_checkpoint,
+    scheduled_checkpoint,
+    sign_head,
+)
 from ihl_docs.core.audit.log import entry_document, iter_entries, verify_chain
 from ihl_docs.core.audit.signing import load_or_create_key, public_key_hex, signature_valid
 from ihl_docs.core.audit.verify_audit import checkpoint_message, ed25519_verify
 from ihl_docs.core.config import load_config
 from ihl_docs.core.errors import Conflict
 from ihl_docs.core.models import AuditCheckpoint, AuditEntry
-
-from .builders import login, make_user, seed
-from .tampering import TAMPERING, edit_a_row, rewrite_from
+from tests.builders import login, make_user, seed
+from tests.tampering import TAMPERING, edit_a_row, rewrite_from
 
 # RFC 8032, section 7.1, TEST 1 (the empty message)
 RFC_SECRET = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
@@ -38,7 +43,8 @@ def test_rfc8032_test_vector_1():
     assert not ed25519_verify(public, b"", signature[:-1] + bytes([signature[-1] ^ 1]))
     assert not ed25519_verify(public, b"", signature[:32] + (2 ** 253).to_bytes(32, "little"))
     key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(RFC_SECRET))
-    assert public_key_hex(key) == RFC_PUBLIC and key.sign(b"").hex() == RFC_SIGNATURE
+    assert public_key_hex(key) == RFC_PUBLIC
+    assert key.sign(b"").hex() == RFC_SIGNATURE
 
 
 def test_the_pure_verifier_agrees_with_the_library():
@@ -52,7 +58,8 @@ def test_the_pure_verifier_agrees_with_the_library():
 
 def test_the_key_is_made_once_with_mode_0600_and_reused(app):
     path = Path(app.config["SIGNING_KEY"])
-    assert path == Path(app.instance_path) / "audit_signing_key" and not path.exists()
+    assert path == Path(app.instance_path) / "audit_signing_key"
+    assert not path.exists()
     first = load_or_create_key(path)
     assert path.stat().st_mode & 0o777 == 0o600
     assert path.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
@@ -63,7 +70,8 @@ def test_the_key_is_made_once_with_mode_0600_and_reused(app):
 def test_the_key_path_comes_from_ihl_signing_key(tmp_path):
     config = load_config(tmp_path, environ={"IHL_SIGNING_KEY": "/keys/ihl.pem",
                                             "IHL_SECRET_KEY": "x"})
-    assert config["SIGNING_KEY"] == "/keys/ihl.pem" and config["CHECKPOINT_MINUTES"] == 60
+    assert config["SIGNING_KEY"] == "/keys/ihl.pem"
+    assert config["CHECKPOINT_MINUTES"] == 60
 
 
 def test_a_checkpoint_signs_the_head_once(app, db):
@@ -96,7 +104,8 @@ def test_the_command_signs_and_the_worker_signs_when_due(app, db, runner):
     assert "Signed checkpoint at seq" in result.output
     assert "PRIVATE" not in result.output
     result = runner.invoke(args=["audit", "checkpoint"])
-    assert result.exit_code == 0 and "already signed" in result.output
+    assert result.exit_code == 0
+    assert "already signed" in result.output
     make_user(db, "legal")
     engine, key_path = app.extensions["ihl_engine"], app.config["SIGNING_KEY"]
     assert not checkpoint_due(db, 60)
@@ -155,7 +164,8 @@ def test_a_recomputed_rewrite_passes_the_bare_chain_check(db, signed_log):
     rewrite_from(db, 3)
     db.expire_all()
     count, problem = verify_entries(iter_entries(db))
-    assert problem is None and count == signed_log + 2
+    assert problem is None
+    assert count == signed_log + 2
     _, problems = verify_chain(db)
     assert problems == [f"audit seq {signed_log}: differs from signed checkpoint (signed hash "
                         + problems[0].split("signed hash ", 1)[1]]
@@ -190,7 +200,8 @@ def test_checkpoints_are_published_to_auditors_and_admins(role, status, path, cl
 @pytest.mark.parametrize("path", ["/audit/checkpoints", "/audit/checkpoints.jsonl"])
 def test_anonymous_visitors_are_sent_to_log_in(path, client):
     response = client.get(path)
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
 
 
 def test_the_page_and_file_list_every_checkpoint_and_the_key(client, db, runner, signed_log):
@@ -211,7 +222,8 @@ def test_the_page_and_file_list_every_checkpoint_and_the_key(client, db, runner,
 def test_the_page_without_checkpoints(client, db):
     login(client, make_user(db, "admin"))
     page = client.get("/audit/checkpoints").get_data(as_text=True)
-    assert "No checkpoint yet" in page and "No key yet" in page
+    assert "No checkpoint yet" in page
+    assert "No key yet" in page
 
 
 @pytest.mark.slow
@@ -223,7 +235,7 @@ def test_a_starting_worker_signs_the_head(app, app_config, db, tmp_path):
            "IHL_EVIDENCE_DIR": app_config["EVIDENCE_DIR"],
            "IHL_INSTANCE_DIR": str(tmp_path / "worker-instance"),
            "IHL_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite3'}"}
-    log = open(tmp_path / "worker.log", "w+")
+    log = open(tmp_path / "worker.log", "w+")  # noqa: SIM115  (the worker writes it until stopped)
     worker = subprocess.Popen([str(Path(sys.executable).with_name("ihl")), "worker"], env=env,
                               stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -239,7 +251,8 @@ def test_a_starting_worker_signs_the_head(app, app_config, db, tmp_path):
         output = log.read()
         log.close()
     [checkpoint] = list_checkpoints(db)
-    assert "Signed audit checkpoint at seq" in output and "Traceback" not in output, output
+    assert "Signed audit checkpoint at seq" in output, output
+    assert "Traceback" not in output, output
     key = Path(tmp_path / "worker-instance" / "audit_signing_key")
     assert key.stat().st_mode & 0o777 == 0o600
     assert checkpoint.public_key == public_key_hex(load_or_create_key(key))

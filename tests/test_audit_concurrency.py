@@ -1,6 +1,7 @@
 """Writers in several processes at once: the chain stays gapless and verifiable."""
 
 import multiprocessing
+from datetime import UTC
 
 import pytest
 from sqlmodel import select
@@ -8,8 +9,7 @@ from sqlmodel import select
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.db import make_engine, open_session
 from ihl_docs.core.models import AuditEntry, Incident
-
-from .builders import make_case, make_user
+from tests.builders import make_case, make_user
 
 PROCESSES = 4
 APPENDS = 25
@@ -28,10 +28,10 @@ def _append_many(url: str, worker: int, start: multiprocessing.Event) -> None:
 
 def _file_incidents(url: str, worker: int, case_id: int, user_id: int,
                     start: multiprocessing.Event) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    from ihl_docs.incidents import services as incidents
     from ihl_docs.core.models import Case, IncidentCreate, User
+    from ihl_docs.incidents import services as incidents
 
     engine = make_engine(url)
     start.wait(10)
@@ -39,7 +39,7 @@ def _file_incidents(url: str, worker: int, case_id: int, user_id: int,
         with open_session(engine, write=True) as session:
             case, user = session.get(Case, case_id), session.get(User, user_id)
             data = IncidentCreate(title=f"w{worker} #{i}", incident_type="shelling",
-                                  occurred_from=datetime(2021, 1, 1, tzinfo=timezone.utc))
+                                  occurred_from=datetime(2021, 1, 1, tzinfo=UTC))
             incidents.create_incident(session, case, data, actor=user)
             session.commit()
     engine.dispose()
@@ -77,4 +77,5 @@ def test_concurrent_incident_filing_gives_distinct_refs(app, db, database_url):
     refs = db.exec(select(Incident.ref).where(Incident.case_id == case.id)).all()
     assert sorted(refs) == [f"{case.ref}-I{n:03d}" for n in range(1, PROCESSES * 5 + 1)]
     count, problems = audit.verify_chain(db)
-    assert problems == [] and count == len(db.exec(select(AuditEntry.seq)).all())
+    assert problems == []
+    assert count == len(db.exec(select(AuditEntry.seq)).all())

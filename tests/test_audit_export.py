@@ -10,12 +10,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from ihl_docs.core.audit import chain
-from ihl_docs.core.audit import verify_audit
+from ihl_docs.core.audit import chain, verify_audit
 from ihl_docs.core.audit.checkpoints import list_checkpoints
 from ihl_docs.core.models import AuditEntry
-
-from .builders import make_case, make_incident, make_user
+from tests.builders import make_case, make_incident, make_user
 
 
 def run_verifier(directory: Path, *args):
@@ -69,7 +67,8 @@ def test_the_export_holds_the_log_its_checkpoint_and_the_verifier(db, exported):
     key = checkpoint["public_key"]
     assert run_verifier(exported, "--public-key", key).stdout == "intact\n"
     other = run_verifier(exported, "--public-key", "00" * 32)
-    assert other.returncode == 1 and "signed by another key" in other.stdout
+    assert other.returncode == 1
+    assert "signed by another key" in other.stdout
 
 
 def test_the_verifier_needs_only_the_standard_library():
@@ -113,10 +112,13 @@ def test_unreadable_input_exits_2(exported, tmp_path):
     missing = tmp_path / "nothing"
     result = subprocess.run([sys.executable, "-I", "-S", str(exported / "verify_audit.py"),
                              str(missing)], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2 and "cannot read" in result.stderr and result.stdout == ""
+    assert result.returncode == 2
+    assert "cannot read" in result.stderr
+    assert result.stdout == ""
     (exported / "audit.jsonl").write_text('{"seq": 1}\nnot json\n')
     result = run_verifier(exported)
-    assert result.returncode == 2 and "line 2: not JSON" in result.stderr
+    assert result.returncode == 2
+    assert "line 2: not JSON" in result.stderr
 
 
 def edited(entries, checkpoints):
@@ -179,4 +181,5 @@ def test_checkpoints_kept_elsewhere_catch_a_log_cut_with_its_checkpoints(exporte
     (exported / "checkpoints.jsonl").write_text("")
     assert run_verifier(exported).stdout == "intact\n"  # what the export alone can show
     result = run_verifier(exported, "--checkpoints", str(kept))
-    assert result.returncode == 1 and "audit log truncated" in result.stdout
+    assert result.returncode == 1
+    assert "audit log truncated" in result.stdout

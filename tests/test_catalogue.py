@@ -30,13 +30,16 @@ def lines():
 
 def test_init_loads_the_bundled_catalogue_once(runner, db):
     result = runner.invoke(args=["init"])
-    assert "105 provision(s) added" in result.output and "12 instrument(s) added" in result.output
-    assert count(db, Provision) == 105 and count(db, Instrument) == 12
+    assert "105 provision(s) added" in result.output
+    assert "12 instrument(s) added" in result.output
+    assert count(db, Provision) == 105
+    assert count(db, Instrument) == 12
     rs = provision(db, "rs-8-2-b-i")
     elements = db.exec(select(ProvisionElement).where(ProvisionElement.provision_id == rs.id)
                        .order_by(ProvisionElement.number)).all()
     db.commit()
-    assert [e.number for e in elements] == list(range(1, len(elements) + 1)) and elements
+    assert [e.number for e in elements] == list(range(1, len(elements) + 1))
+    assert elements
     arm = db.exec(select(InstrumentParty).join(Instrument)
                   .where(Instrument.short_name == "CCM", InstrumentParty.state == "ARM")).first()
     db.commit()
@@ -88,7 +91,8 @@ def _refused(runner, db, tmp_path, text, *expected):
     for text_part in expected:
         assert text_part in result.output
     assert "Traceback" not in result.output
-    assert count(db, Provision) == 105 and count(db, AuditEntry) == before
+    assert count(db, Provision) == 105
+    assert count(db, AuditEntry) == before
 
 
 def test_malformed_json_is_refused_with_its_line(runner, db, tmp_path):

@@ -6,9 +6,8 @@ from ihl_docs.core.audit.log import verify_chain
 from ihl_docs.core.db import make_engine, open_session
 from ihl_docs.core.schema import upgrade
 from ihl_docs.provisions import catalogue
-
-from .builders import load_catalogue, make_user
-from .database_support import PG_URL, drop_schema, pg_worker_url
+from tests.builders import load_catalogue, make_user
+from tests.database_support import PG_URL, drop_schema, pg_worker_url
 
 # What differs between two loads of the catalogue: when each audit entry was written, and so
 # the hashes that chain the entries.

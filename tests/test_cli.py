@@ -11,8 +11,7 @@ from sqlmodel import select
 
 from ihl_docs.auth import services as auth
 from ihl_docs.core.models import ApiToken, AuditEntry, User
-
-from .builders import make_user
+from tests.builders import make_user
 
 
 def test_users_create_with_password_stdin(runner, db):
@@ -54,12 +53,14 @@ def test_tokens_create_prints_token_last_and_stores_only_its_hash(runner, db):
     result = runner.invoke(args=["tokens", "create", user.email, "--name", "script"])
     assert result.exit_code == 0, result.output
     token = result.output.strip().splitlines()[-1]
-    assert token.startswith("ihl_") and len(token) > 40
+    assert token.startswith("ihl_")
+    assert len(token) > 40
     row = db.exec(select(ApiToken)).one()
     assert token not in row.token_hash
     assert auth.user_for_token(db, token).email == user.email
     entry = db.exec(select(AuditEntry).where(AuditEntry.entity == "api_token")).one()
-    assert token not in entry.change and row.token_hash not in entry.change
+    assert token not in entry.change
+    assert row.token_hash not in entry.change
 
 
 def test_tokens_create_for_unknown_user(runner):
@@ -93,11 +94,13 @@ def test_console_script_init_and_serve(tmp_path, database_url):
                     break
             except OSError:
                 time.sleep(0.1)
-        assert body is not None and "Log in" in body
+        assert body is not None
+        assert "Log in" in body
     finally:
         server.terminate()
         server.wait(10)
     bad = subprocess.run([ihl, "verify"], env={**env, "IHL_DATABASE_URL": "sqlite:////nonexistent/dir/x.db"},
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1
-    assert "Traceback" not in bad.stderr and "database could not be used" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    assert "database could not be used" in bad.stderr

@@ -8,9 +8,8 @@ import pytest
 from sqlmodel import select
 
 from ihl_docs.core.models import AuditEntry, Dossier
-
-from .builders import make_case, make_evidence, make_user
-from .dossier_support import fresh
+from tests.builders import make_case, make_evidence, make_user
+from tests.dossier_support import fresh
 
 
 @pytest.fixture
@@ -87,7 +86,8 @@ def test_refusals_are_one_line_exit_1_and_record_nothing(runner, db, case, tmp_p
     assert result.exit_code == 1, result.output
     assert result.stdout == ""
     [line] = result.stderr.strip().splitlines()
-    assert line.startswith("Error: ") and message in line
+    assert line.startswith("Error: ")
+    assert message in line
     assert dossiers(db) == []
 
 
@@ -120,7 +120,8 @@ def test_a_failed_build_is_one_line_exit_1_and_leaves_no_file(runner, app, case,
     result = runner.invoke(args=["dossier", case.ref, "-o", str(out)])
     assert result.exit_code == 1
     assert "Error: The dossier could not be built" in result.stderr
-    assert "Traceback" not in result.output and "boom" not in result.output
+    assert "Traceback" not in result.output
+    assert "boom" not in result.output
     assert not out.exists()
     assert fresh(app, f"{case.ref}-D001").status == "failed"
 
@@ -135,5 +136,6 @@ def test_the_real_renderer_writes_a_pdf(runner, app, case, tmp_path):
     result = runner.invoke(args=["dossier", case.ref, "-o", str(out), "--audience", "public"])
     assert result.exit_code == 0, result.output
     dossier = fresh(app, f"{case.ref}-D001")
-    assert out.read_bytes().startswith(b"%PDF") and dossier.page_count >= 1
+    assert out.read_bytes().startswith(b"%PDF")
+    assert dossier.page_count >= 1
     assert hashlib.sha256(out.read_bytes()).hexdigest() == dossier.sha256

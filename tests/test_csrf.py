@@ -5,9 +5,8 @@ import re
 from sqlmodel import select
 
 from ihl_docs.core.models import Case, Incident
-
-from .builders import PASSWORD, make_case, make_incident, make_user
-from .pages_support import case_form, log_in, token_from
+from tests.builders import PASSWORD, make_case, make_incident, make_user
+from tests.pages_support import case_form, log_in, token_from
 
 
 def cases_named(db, ref):

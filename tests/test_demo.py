@@ -10,18 +10,27 @@ import pytest
 from sqlmodel import func, select
 
 from ihl_docs import create_app
-from ihl_docs.core.audit import log as audit
 from ihl_docs.cases import services as case_services
+from ihl_docs.core.audit import log as audit
 from ihl_docs.core.db import open_session
+from ihl_docs.core.models import (
+    AuditEntry,
+    Case,
+    CustodyEvent,
+    ElementEvidence,
+    ElementFinding,
+    Evidence,
+    Incident,
+    IncidentEvidence,
+    Provision,
+    Qualification,
+    User,
+)
+from ihl_docs.core.schema import upgrade
 from ihl_docs.demo.cases import CASE_REF, load_demo
 from ihl_docs.evidence import services as evidence_services
-from ihl_docs.core.models import (AuditEntry, Case, CustodyEvent, ElementEvidence, ElementFinding,
-                             Evidence, Incident, IncidentEvidence, Provision, Qualification,
-                             User)
 from ihl_docs.qualifications import services as q
-from ihl_docs.core.schema import upgrade
-
-from .builders import load_catalogue, login, make_case, make_user
+from tests.builders import load_catalogue, login, make_case, make_user
 
 ACCOUNT_LINE = re.compile(r"^\s+(investigator|legal|auditor|admin)\s+(\S+@\S+)\s+(\S+)", re.M)
 
@@ -53,11 +62,13 @@ def test_demo_loads_the_illustrative_case(demo, runner, db):
     assert set(demo) == {"investigator", "legal", "auditor", "admin"}
     case = db.exec(select(Case)).one()
     assert case.ref == CASE_REF
-    assert "ILLUSTRATIVE DEMO" in case.title and "ILLUSTRATIVE DEMO" in case.summary
+    assert "ILLUSTRATIVE DEMO" in case.title
+    assert "ILLUSTRATIVE DEMO" in case.summary
     assert "invented places, people and parties" in case.title
     assert case.conflict_classification == "non-international"
     parties = case_services.parties(db, case)
-    assert len(parties) == 2 and {(p.kind, p.state_code) for p in parties} == {("non-state", None)}
+    assert len(parties) == 2
+    assert {(p.kind, p.state_code) for p in parties} == {("non-state", None)}
 
     incidents = db.exec(select(Incident).order_by(Incident.ref)).all()
     assert 4 <= len(incidents) <= 6
@@ -75,16 +86,21 @@ def test_demo_loads_the_illustrative_case(demo, runner, db):
     photos = [e for e in items.values() if e.kind == "photo"]
     exif = [e for e in photos if e.capture_time and e.capture_latitude is not None
             and e.capture_device]
-    assert exif and all(e.media_type == "image/jpeg" for e in photos)
+    assert exif
+    assert all(e.media_type == "image/jpeg" for e in photos)
     flagged = [e.ref for e in photos if evidence_services.metadata_discrepancies(
         e, [i for i, _ in evidence_services.linked_incidents(db, e)])]
     assert len(flagged) == 1
     testimony = next(e for e in items.values() if e.kind == "testimony")
-    assert testimony.sensitivity == "confidential" and testimony.media_type == "text/plain"
+    assert testimony.sensitivity == "confidential"
+    assert testimony.media_type == "text/plain"
     physical = next(e for e in items.values() if e.kind == "physical_item")
-    assert physical.sha256 is None and physical.size is None
+    assert physical.sha256 is None
+    assert physical.size is None
     post = next(e for e in items.values() if e.kind == "open_source_post")
-    assert post.sensitivity == "public" and post.source_url and post.published_at
+    assert post.sensitivity == "public"
+    assert post.source_url
+    assert post.published_at
     assert {"application/pdf"} <= {e.media_type for e in items.values()}
     assert all(e.reliability and e.credibility for e in items.values())
     unlinked = db.exec(select(Evidence.ref).where(Evidence.id.not_in(
@@ -92,7 +108,9 @@ def test_demo_loads_the_illustrative_case(demo, runner, db):
     assert unlinked == []
 
     chain = [e.action for e in evidence_services.custody_chain(db, physical)]
-    assert chain[0] == "collected" and "transferred" in chain and "analysed" in chain
+    assert chain[0] == "collected"
+    assert "transferred" in chain
+    assert "analysed" in chain
     assert chain.index("transferred") < chain.index("stored")
     for item in items.values():  # every chain is consistent: no gap, no unexplained hand-over
         assert evidence_services.custody_warnings(
@@ -115,7 +133,8 @@ def test_demo_loads_the_illustrative_case(demo, runner, db):
     members = {u.email for u in case_services.members(db, case)}
     for role in ("investigator", "legal", "auditor"):
         email = demo[role][0]
-        assert accounts[email].role == role and not accounts[email].must_change_password
+        assert accounts[email].role == role
+        assert not accounts[email].must_change_password
     assert {demo["investigator"][0], demo["legal"][0]} <= members
     assert accounts[demo["admin"][0]].must_change_password
 
@@ -128,7 +147,8 @@ def test_demo_refuses_a_second_run_and_changes_nothing(demo, runner, db):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr.strip().count("\n") == 0 and "already holds a case" in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert "already holds a case" in result.stderr
     assert counts(db) == before
 
 
@@ -139,7 +159,8 @@ def test_demo_refuses_a_database_with_a_case(runner, db):
     assert before["Provision"] == 0
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 1
-    assert "already holds a case" in result.stderr and "Traceback" not in result.output
+    assert "already holds a case" in result.stderr
+    assert "Traceback" not in result.output
     assert counts(db) == before
 
 
@@ -247,11 +268,13 @@ def test_console_script_on_a_new_instance(tmp_path):
     ihl = os.path.join(os.path.dirname(sys.executable), "ihl")
     demo = subprocess.run([ihl, "demo"], env=env, capture_output=True, text=True, timeout=120)
     assert demo.returncode == 0, demo.stderr
-    assert "Schema upgraded from nothing" in demo.stdout and CASE_REF in demo.stdout
+    assert "Schema upgraded from nothing" in demo.stdout
+    assert CASE_REF in demo.stdout
     assert {m[0] for m in ACCOUNT_LINE.findall(demo.stdout)} == {"investigator", "legal",
                                                                   "auditor", "admin"}
     verify = subprocess.run([ihl, "verify"], env=env, capture_output=True, text=True, timeout=60)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     again = subprocess.run([ihl, "demo"], env=env, capture_output=True, text=True, timeout=60)
-    assert again.returncode == 1 and "Traceback" not in again.stderr
+    assert again.returncode == 1
+    assert "Traceback" not in again.stderr
     assert again.stderr.startswith("Error: This database already holds a case")

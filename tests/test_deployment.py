@@ -1,9 +1,8 @@
 """Settings of a team deployment: behind a reverse proxy (IHL_PROXIES)."""
 
 from ihl_docs import create_app
-
-from .api_support import bearer, token_for
-from .builders import make_case, make_user
+from tests.api_support import bearer, token_for
+from tests.builders import make_case, make_user
 
 FORWARDED = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https",
              "X-Forwarded-Host": "ihl.example.org"}

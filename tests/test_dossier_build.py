@@ -5,25 +5,22 @@ import io
 import json
 import re
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
 from pypdf import PdfReader
 
+from ihl_docs.core.errors import InvalidInput
+from ihl_docs.core.models import CustodyEventCreate, DossierAudience, Incident, Sensitivity, WorkflowStatus
 from ihl_docs.dossiers import audiences, pipeline, render, templating
 from ihl_docs.dossiers import sections as dossier_sections
 from ihl_docs.dossiers.audiences import AudiencePolicy, Show
 from ihl_docs.dossiers.build import build_dossier
 from ihl_docs.dossiers.content import CUSTODY_FIELDS, EVIDENCE_FIELDS, collect
-from ihl_docs.core.errors import InvalidInput
 from ihl_docs.evidence import services as evidence_services
-from ihl_docs.core.models import (CustodyEventCreate, DossierAudience, Incident, Sensitivity,
-                                  WorkflowStatus)
 from ihl_docs.qualifications import services as qualifications
-
-from .builders import (jpeg_with_exif, load_catalogue, make_case, make_evidence, make_incident,
-                       make_user, qualify)
+from tests.builders import jpeg_with_exif, load_catalogue, make_case, make_evidence, make_incident, make_user, qualify
 
 WITNESS = "Nadia Qasimova"
 ARMENIAN = "Հրետակոծություն շուկայի վրա"
@@ -80,7 +77,7 @@ def rich_case(db, app, store, lawyer):
     for item in (photo, hidden_photo, report, testimony):
         evidence_services.link_evidence(db, incident, item, "seen at the market", actor=lawyer)
     evidence_services.record_custody(db, photo, CustodyEventCreate(
-        action="transferred", occurred_at=datetime.now(timezone.utc),
+        action="transferred", occurred_at=datetime.now(UTC),
         custodian_from=lawyer.email, custodian_to="Evidence unit", place="Field office"),
         actor=lawyer, store=store)
     db.commit()
@@ -157,9 +154,11 @@ def test_court_edition_describes_confidential_items_and_removes_witness_fields(d
     text, squeezed = text_of(pdf), flat(text_of(pdf))
     testimony = rich_case["testimony"]
     assert "CONFIDENTIAL — FOR THE COURT" in text
-    assert testimony.ref in text and flat(testimony.sha256[:16]) in squeezed
+    assert testimony.ref in text
+    assert flat(testimony.sha256[:16]) in squeezed
     assert "Testimony" in text  # its kind
-    assert flat(WITNESS) not in squeezed and "Statement of" not in text
+    assert flat(WITNESS) not in squeezed
+    assert "Statement of" not in text
     assert "qasimova" not in text.lower()
     assert "Monitor Karimov" not in text  # an author is a witness-identifying field
     assert flat("Field report of the monitoring team") in squeezed  # restricted items are shown
@@ -169,11 +168,13 @@ def test_court_edition_describes_confidential_items_and_removes_witness_fields(d
 def test_public_edition_shows_only_public_items(db, app, rich_case):
     pdf, built = build(db, app, rich_case["case"], audience="public")
     text, squeezed = text_of(pdf), flat(text_of(pdf))
-    assert "PUBLIC" in text and rich_case["photo"].ref in text
+    assert "PUBLIC" in text
+    assert rich_case["photo"].ref in text
     for item in ("hidden_photo", "report", "testimony"):
         assert rich_case[item].ref not in text
         assert flat(rich_case[item].sha256[:16]) not in squeezed
-    assert flat(WITNESS) not in squeezed and "Body of a victim" not in text
+    assert flat(WITNESS) not in squeezed
+    assert "Body of a victim" not in text
     assert "3 item(s) withheld from this edition" in text
     assert [e["ref"] for e in built.manifest["evidence"]] == [rich_case["photo"].ref]
     images = [image for page in PdfReader(io.BytesIO(pdf)).pages for image in page.images]
@@ -212,7 +213,7 @@ def test_an_audience_must_state_every_rule():
                        distance_flags=True, hidden_custody={Show.shown: frozenset()})
     with pytest.raises(ValueError, match="custody"):
         AudiencePolicy(name="partial", marking="", note="", incidents=audiences.EVERY_INCIDENT,
-                       evidence={s: Show.described for s in Sensitivity},
+                       evidence=dict.fromkeys(Sensitivity, Show.described),
                        hidden_fields=frozenset(), distance_flags=True,
                        hidden_custody={Show.shown: frozenset()})
 
@@ -253,7 +254,7 @@ def press_case(db, rich_case, lawyer, store, monkeypatch):
     evidence_services.link_evidence(db, incident, far, "seen from afar", actor=lawyer)
     for item in ("photo", "hidden_photo"):
         evidence_services.record_custody(db, rich_case[item], CustodyEventCreate(
-            action="transferred", occurred_at=datetime.now(timezone.utc),
+            action="transferred", occurred_at=datetime.now(UTC),
             custodian_from="Evidence unit", custodian_to="Forensic lab", place="Lab Quarter",
             purpose="Forensic analysis", notes="Sealed bag 7"), actor=lawyer, store=store)
     db.commit()
@@ -270,10 +271,13 @@ def test_a_new_audience_gets_exactly_what_its_table_row_says(db, app, press_case
     assert sorted(items) == sorted(ref[n] for n in ("photo", "far", "hidden_photo", "report"))
     assert collected["withheld_count"] == 1  # the confidential testimony
     for name in ("hidden_photo", "report"):  # restricted: described
-        assert items[ref[name]]["described_only"] and "title" not in items[ref[name]]
+        assert items[ref[name]]["described_only"]
+        assert "title" not in items[ref[name]]
     far = items[ref["far"]]
-    assert far["source_author"] == "" and far["original_filename"] == "far.jpg"
-    assert far["capture_latitude"] == 41.0 and far["capture_device"]
+    assert far["source_author"] == ""
+    assert far["original_filename"] == "far.jpg"
+    assert far["capture_latitude"] == 41.0
+    assert far["capture_device"]
     assert any(" km " in flag for flag in far["flags"])
     shown_moves = [e for e in items[ref["photo"]]["custody"] if e["action"] == "transferred"]
     assert [(e["place"], e["purpose"], e["notes"]) for e in shown_moves] == [
@@ -288,16 +292,22 @@ def test_a_new_audience_gets_exactly_what_its_table_row_says(db, app, press_case
 def test_a_new_audience_is_printed_as_its_table_row_says(db, app, press_case):
     pdf, built = build(db, app, press_case["case"], audience="press")
     text, squeezed = text_of(pdf), flat(text_of(pdf))
-    assert "EMBARGOED — FOR THE PRESS" in text and flat(PRESS.note) in squeezed
-    assert flat("Crater seen from afar") in squeezed and "km from incident" in text
+    assert "EMBARGOED — FOR THE PRESS" in text
+    assert flat(PRESS.note) in squeezed
+    assert flat("Crater seen from afar") in squeezed
+    assert "km from incident" in text
     assert "Photographer Aliyev" not in text
     for name in ("hidden_photo", "report"):
-        assert press_case[name].ref in text and flat(press_case[name].sha256[:16]) in squeezed
-    assert "Body of a victim" not in text and "Field report" not in text
+        assert press_case[name].ref in text
+        assert flat(press_case[name].sha256[:16]) in squeezed
+    assert "Body of a victim" not in text
+    assert "Field report" not in text
     assert flat("Restricted: described, not shown") in squeezed
     assert flat("restricted item: described in the register, not shown") in squeezed
-    assert press_case["testimony"].ref not in text and flat(WITNESS) not in squeezed
-    assert "Lab Quarter" not in text and "Field office" not in text
+    assert press_case["testimony"].ref not in text
+    assert flat(WITNESS) not in squeezed
+    assert "Lab Quarter" not in text
+    assert "Field office" not in text
     # purpose and notes are kept for the photo shown, removed for the photo described
     assert squeezed.count("Forensicanalysis") == squeezed.count("Sealedbag7") == 1
     assert "Strike on the water station" not in text
@@ -314,7 +324,8 @@ def test_a_new_audience_is_printed_as_its_table_row_says(db, app, press_case):
 def test_same_inputs_give_the_same_bytes_and_prepared_by_changes_only_the_cover(db, app, rich_case):
     first, built = build(db, app, rich_case["case"])
     second, again = build(db, app, rich_case["case"])
-    assert first == second and built.sha256 == again.sha256 == hashlib.sha256(first).hexdigest()
+    assert first == second
+    assert built.sha256 == again.sha256 == hashlib.sha256(first).hexdigest()
     other, by_other = build(db, app, rich_case["case"], prepared_by="Someone Else")
     assert other != first
     assert by_other.case_fingerprint == built.case_fingerprint
@@ -336,27 +347,32 @@ def test_fingerprint_and_manifest_can_be_recomputed_from_the_attachments(db, app
     manifest_sha = hashlib.sha256(attachments["manifest.json"]).hexdigest()
     assert flat(templating.hash_text(manifest_sha)) in flat(reader.pages[0].extract_text())
     content = json.loads(attachments["content.json"])
-    assert "prepared_by" not in content and "id" not in content["case"]
+    assert "prepared_by" not in content
+    assert "id" not in content["case"]
 
 
 def test_pdf_is_pdf_a_3b_without_a_clock_time(db, app, rich_case):
     pdf, _ = build(db, app, rich_case["case"])
     reader = PdfReader(io.BytesIO(pdf))
     root = reader.trailer["/Root"]
-    assert "/OutputIntents" in root and "/Metadata" in root
+    assert "/OutputIntents" in root
+    assert "/Metadata" in root
     xmp = root["/Metadata"].get_object().get_data().decode()
     assert 'pdfaid:part="3"' in xmp or "<pdfaid:part>3</pdfaid:part>" in xmp
     assert "B" in re.search(r"pdfaid:conformance\W+(\w)", xmp)[1]
-    for name, files in reader.attachments.items():
+    for _name, files in reader.attachments.items():
         assert files
     specs = root["/Names"]["/EmbeddedFiles"]["/Names"][1::2]
     assert all("/AFRelationship" in spec.get_object() for spec in specs)
     info = reader.trailer.get("/Info")
     info = info.get_object() if info is not None else {}
-    assert "/CreationDate" not in info and "/ModDate" not in info
-    assert "CreateDate" not in xmp and "ModifyDate" not in xmp
+    assert "/CreationDate" not in info
+    assert "/ModDate" not in info
+    assert "CreateDate" not in xmp
+    assert "ModifyDate" not in xmp
     links = [a.get_object() for page in reader.pages for a in page.get("/Annots", [])]
-    assert links and all(link["/F"] == 4 for link in links)  # printable, as PDF/A requires
+    assert links
+    assert all(link["/F"] == 4 for link in links)
     for page in reader.pages:
         for font in page["/Resources"]["/Font"].values():
             font = font.get_object()
@@ -373,9 +389,9 @@ def test_same_content_in_another_database_gives_the_same_bytes(db, app, rich_cas
     from ihl_docs.core.db import open_session
 
     def populate(session, store, shift):
-        for n in range(shift):  # different row ids in the second database
+        for _n in range(shift):  # different row ids in the second database
             make_user(session, "investigator")
-        with time_machine.travel(datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc), tick=False):
+        with time_machine.travel(datetime(2024, 5, 1, 12, 0, tzinfo=UTC), tick=False):
             user = make_user(session, "admin", email="same@example.org", name="Same")
             case = make_case(session, user, ref="ID-2024-001")
             incident = make_incident(session, case, user, narrative="Identical narrative.")
@@ -414,7 +430,8 @@ def test_section_cache_reuses_unchanged_sections_with_the_same_bytes(db, app, ri
     cold, _ = build(db, app, rich_case["case"], cache_dir=cache)
     sections = len(calls)
     warm, _ = build(db, app, rich_case["case"], cache_dir=cache)
-    assert warm == cold and len(calls) == sections
+    assert warm == cold
+    assert len(calls) == sections
     incident = db.get(Incident, rich_case["incident"].id)
     incident.narrative = "A corrected narrative."
     db.add(incident)
@@ -436,7 +453,8 @@ def test_parallel_render_gives_the_same_bytes_as_rendering_here(db, app, rich_ca
         store=app.extensions["ihl_store"], out=out, cache_dir=None,
         progress=lambda stage, pct: None, processes=2)
     db.commit()
-    assert out.getvalue() == here and build_parallel.page_count > 5
+    assert out.getvalue() == here
+    assert build_parallel.page_count > 5
 
 
 # ---- safety -----------------------------------------------------------------------------------
@@ -460,7 +478,8 @@ def test_markup_in_records_is_printed_as_text_and_nothing_is_fetched(db, app, la
     text = flat(text_of(pdf))
     assert flat('<img src="file:///etc/passwd">') in text
     assert flat(f'<link href="http://127.0.0.1:{port}/x">') in text
-    assert fetched and all(url.startswith("file://") and "/static/" in url for url in fetched)
+    assert fetched
+    assert all(url.startswith("file://") and "/static/" in url for url in fetched)
     assert not any("passwd" in url or "127.0.0.1" in url for url in fetched)
     with pytest.raises(socket.timeout):
         listener.accept()
@@ -514,7 +533,8 @@ def test_gaps_are_named_and_long_and_non_latin_text_is_shown(db, app, rich_case,
     assert f"Evidence {rich_case['photo'].ref}: its thumbnail file is missing" in text
     assert flat("Thumbnail file missing from the store.") in flat(text)
     assert flat(text).count("Longnarrative.") >= 620  # 625 in all; a page break may cut one
-    assert flat(ARMENIAN) in flat(text) and flat(AZERBAIJANI) in flat(text)
+    assert flat(ARMENIAN) in flat(text)
+    assert flat(AZERBAIJANI) in flat(text)
     assert re.search("[\u0600-\u06ff\ufb50-\ufeff]", text)  # Arabic script, shaped
 
 

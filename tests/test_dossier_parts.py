@@ -14,9 +14,8 @@ from ihl_docs.dossiers import services
 from ihl_docs.dossiers.audiences import Show
 from ihl_docs.dossiers.build import build_dossier
 from ihl_docs.dossiers.parts import DossierPart, register_dossier_part
-
-from .builders import make_case, make_incident, make_user
-from .dossier_support import fresh
+from tests.builders import make_case, make_incident, make_user
+from tests.dossier_support import fresh
 
 TEMPLATE = """{% extends "dossier/_base.html" %}{% block body %}<h1>Annex D. Field notes</h1>
 <ul>{% for note in data %}<li>{{ note }}</li>{% endfor %}</ul>{% endblock %}"""

@@ -21,13 +21,12 @@ from werkzeug.test import encode_multipart
 from ihl_docs import create_app
 from ihl_docs.core.db import open_session
 from ihl_docs.core.dbtypes import utcnow
-from ihl_docs.dossiers import services
 from ihl_docs.core.models import AuditEntry, Case, DossierStatus, Evidence, User
-
-from .api_support import CASE_REF, error_of, upload
-from .builders import lawyer_and_case, login, make_incident
-from .dossier_support import fresh
-from .pages_support import post_upload_in_memory
+from ihl_docs.dossiers import services
+from tests.api_support import CASE_REF, error_of, upload
+from tests.builders import lawyer_and_case, login, make_incident
+from tests.dossier_support import fresh
+from tests.pages_support import post_upload_in_memory
 
 MIB = 1024 * 1024
 
@@ -86,7 +85,8 @@ def test_a_full_disk_during_an_api_upload_is_a_clear_error_and_leaves_nothing(
                            input_stream=io.BytesIO(body), content_length=len(body),
                            content_type=f"multipart/form-data; boundary={boundary}")
     error = error_of(response, 507)
-    assert "no space" in error["message"].lower() and "nothing was kept" in error["message"]
+    assert "no space" in error["message"].lower()
+    assert "nothing was kept" in error["message"]
     assert (files_in(store), rows(db, Evidence), rows(db, AuditEntry)) == before
     # once there is room again, the same upload goes through
     again = upload(client, headers, data=b"%PDF-1.4 another report", filename="r2.pdf",
@@ -95,7 +95,7 @@ def test_a_full_disk_during_an_api_upload_is_a_clear_error_and_leaves_nothing(
 
 
 def test_a_full_disk_during_a_page_upload_is_said_on_the_page(small_disk, app, client, db):
-    from .builders import login, make_case, make_user
+    from tests.builders import login, make_case, make_user
 
     store = app.extensions["ihl_store"]
     investigator = make_user(db, "investigator")
@@ -106,7 +106,8 @@ def test_a_full_disk_during_a_page_upload_is_said_on_the_page(small_disk, app, c
                                      filename="video.mp4", kind="video")
     assert response.status_code == 507
     page = response.get_data(as_text=True)
-    assert "no space" in page.lower() and "Traceback" not in page
+    assert "no space" in page.lower()
+    assert "Traceback" not in page
     assert (files_in(store), rows(db, Evidence)) == before
 
 
@@ -190,7 +191,7 @@ def test_a_job_worker_killed_mid_build_leaves_a_failed_dossier_and_nothing_half_
     ref = response.headers["Location"].rsplit("/", 1)[1]
     stored_before = kept_files(store)
 
-    log = open(tmp_path / "worker.log", "w+")
+    log = open(tmp_path / "worker.log", "w+")  # noqa: SIM115  (the worker writes it until stopped)
     worker = _worker(env, log)
     try:
         building = _wait_for(application, ref, {"running", "done", "failed"}, rendering=True)
@@ -199,11 +200,13 @@ def test_a_job_worker_killed_mid_build_leaves_a_failed_dossier_and_nothing_half_
         killed = fresh(application, ref)
         assert killed.status == DossierStatus.running, "the build ended before the kill"
         assert killed.progress > 0, building.stage  # killed in the build, not before it
-        assert killed.sha256 is None and kept_files(store) == stored_before  # no PDF kept
+        assert killed.sha256 is None
+        assert kept_files(store) == stored_before
         # what the killed build had begun writing is a temporary file, which `ihl gc` removes
         gc = subprocess.run([_ihl(), "gc", "--older-than-minutes", "0"], env=env,
                             capture_output=True, text=True, timeout=60)
-        assert gc.returncode == 0 and not list(store.tmp.iterdir()), gc.stdout + gc.stderr
+        assert gc.returncode == 0, gc.stdout + gc.stderr
+        assert not list(store.tmp.iterdir()), gc.stdout + gc.stderr
 
         # silence: no heartbeat for ten minutes; the next worker to start says it failed
         with open_session(engine) as db:
@@ -212,7 +215,8 @@ def test_a_job_worker_killed_mid_build_leaves_a_failed_dossier_and_nothing_half_
             db.commit()
         worker = _worker(env, log)
         failed = _wait_for(application, ref, {"failed", "done"})
-        assert failed.status == DossierStatus.failed and failed.error == services.INTERRUPTED
+        assert failed.status == DossierStatus.failed
+        assert failed.error == services.INTERRUPTED
         # and the lawyer simply asks again
         again = client.post(f"/cases/{case.ref}/dossiers", data={"audience": "internal"})
         rebuilt = _wait_for(application, again.headers["Location"].rsplit("/", 1)[1],
@@ -239,10 +243,9 @@ def test_a_counter_lock_does_not_block_foreign_key_checks(app, db, database_url)
     be able to check that foreign key meanwhile, or the two can deadlock."""
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite serialises writers; PostgreSQL row locks are what is tested")
-    from ihl_docs.incidents import services as incident_services
     from ihl_docs.core.models import IncidentCreate
-
-    from .builders import incident_data, make_case, make_user
+    from ihl_docs.incidents import services as incident_services
+    from tests.builders import incident_data, make_case, make_user
 
     user = make_user(db, "investigator")
     case = make_case(db, user)

@@ -9,8 +9,7 @@ import pytest
 from ihl_docs.core.models import IncidentBase, IncidentCreate
 from ihl_docs.dossiers import content, templating
 from ihl_docs.incidents import facts, forms
-
-from .builders import login, make_case, make_incident, make_user
+from tests.builders import login, make_case, make_incident, make_user
 
 
 @pytest.fixture

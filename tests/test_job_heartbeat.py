@@ -10,13 +10,12 @@ from sqlmodel import select
 from ihl_docs.core import progress
 from ihl_docs.core.db import open_session
 from ihl_docs.core.dbtypes import utcnow
-from ihl_docs.dossiers import services
 from ihl_docs.core.jobs import fail_silent
 from ihl_docs.core.models import Case, Dossier, DossierStatus, RunStatus, User, VerificationRun
+from ihl_docs.dossiers import services
 from ihl_docs.verification import runs
-
-from .builders import lawyer_and_case, make_user
-from .dossier_support import make_dossier, quick_build
+from tests.builders import lawyer_and_case, make_user
+from tests.dossier_support import make_dossier, quick_build
 
 
 def stored(app, model, ref):
@@ -51,7 +50,8 @@ def test_a_long_step_keeps_beating(app, db, monkeypatch):
     dossier = make_dossier(db, app, case, lawyer)
     assert dossier.status == DossierStatus.done
     [(before, after)] = beats
-    assert before is not None and after > before + timedelta(seconds=0.2)
+    assert before is not None
+    assert after > before + timedelta(seconds=0.2)
 
 
 def test_only_silent_jobs_are_declared_failed(app, db):

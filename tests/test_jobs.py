@@ -15,12 +15,11 @@ from sqlmodel import select
 from ihl_docs.core.config import load_config
 from ihl_docs.core.db import open_session
 from ihl_docs.core.dbtypes import utcnow
-from ihl_docs.dossiers import services
 from ihl_docs.core.jobs import QueueConfigurationError, describe_queue, make_queue
 from ihl_docs.core.models import Case, Dossier, DossierStatus, User, VerificationRun
-
-from .builders import lawyer_and_case, login, make_user
-from .dossier_support import fresh
+from ihl_docs.dossiers import services
+from tests.builders import lawyer_and_case, login, make_user
+from tests.dossier_support import fresh
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -35,10 +34,12 @@ def test_the_default_queue_is_sqlite_in_the_instance_folder(tmp_path):
 
 def test_the_url_chooses_the_queue(tmp_path):
     sqlite = make_queue(f"sqlite:///{tmp_path / 'new-folder' / 'queue.sqlite3'}")
-    assert isinstance(sqlite, SqliteHuey) and (tmp_path / "new-folder").is_dir()
+    assert isinstance(sqlite, SqliteHuey)
+    assert (tmp_path / "new-folder").is_dir()
     assert isinstance(make_queue(REDIS_URL), RedisHuey)
     immediate = make_queue(REDIS_URL, immediate=True)
-    assert isinstance(immediate, MemoryHuey) and immediate.immediate
+    assert isinstance(immediate, MemoryHuey)
+    assert immediate.immediate
     for wrong in ("", "sqlite:///", "postgresql://db/ihl", "queue.sqlite3"):
         with pytest.raises(QueueConfigurationError, match="IHL_QUEUE_URL"):
             make_queue(wrong)
@@ -105,7 +106,7 @@ def test_a_real_worker_builds_what_the_page_queued_and_fails_what_a_dead_one_lef
            "IHL_EVIDENCE_DIR": app_config["EVIDENCE_DIR"],
            "IHL_INSTANCE_DIR": str(tmp_path / "shared-instance")}
     env.pop("IHL_QUEUE_URL", None)
-    log = open(tmp_path / "worker.log", "w+")
+    log = open(tmp_path / "worker.log", "w+")  # noqa: SIM115  (the worker writes it until stopped)
     worker = subprocess.Popen([_ihl(), "worker", "--threads", "1"], env=env,
                               stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -119,7 +120,8 @@ def test_a_real_worker_builds_what_the_page_queued_and_fails_what_a_dead_one_lef
         assert dossier.status == DossierStatus.done, dossier.error
         assert application.extensions["ihl_store"].exists(dossier.sha256)
         page = client.get(f"/dossiers/{ref}/pdf", buffered=True)
-        assert page.status_code == 200 and page.data.startswith(b"%PDF")
+        assert page.status_code == 200
+        assert page.data.startswith(b"%PDF")
         interrupted = fresh(application, stale)
         assert interrupted.status == DossierStatus.failed
         assert interrupted.error == services.INTERRUPTED
@@ -162,7 +164,8 @@ def test_a_redis_queue_carries_the_job_to_a_worker(queued_app, quick_renderer):
     login(client, lawyer)
     response = client.post(f"/api/v1/cases/{case.ref}/dossiers", json={"audience": "public"},
                            headers=_token(application, lawyer))
-    assert response.status_code == 202 and response.get_json()["status"] == "queued"
+    assert response.status_code == 202
+    assert response.get_json()["status"] == "queued"
     assert queue.pending_count() == 1
     queue.execute(queue.dequeue())  # what a worker on another machine does
     dossier = fresh(application, response.get_json()["id"])
@@ -189,7 +192,8 @@ def test_a_sqlite_queue_keeps_the_job_until_a_worker_takes_it(queued_app, quick_
     login(client, lawyer)
     client.post(f"/cases/{case.ref}/dossiers", data={"audience": "internal"})
     ref = f"{case.ref}-D001"
-    assert fresh(application, ref).status == "queued" and queue.pending_count() == 1
+    assert fresh(application, ref).status == "queued"
+    assert queue.pending_count() == 1
     page = client.get(f"/dossiers/{ref}").get_data(as_text=True)
     assert '<meta http-equiv="refresh" content="2">' in page
     queue.execute(queue.dequeue())
@@ -199,7 +203,8 @@ def test_a_sqlite_queue_keeps_the_job_until_a_worker_takes_it(queued_app, quick_
         count = len(db.exec(select(Dossier)).all())
     assert services.run_dossier(application.extensions["ihl_engine"],
                                 application.extensions["ihl_store"], ref) is None
-    assert fresh(application, ref).status == "done" and count == 1
+    assert fresh(application, ref).status == "done"
+    assert count == 1
 
 
 def test_a_starting_worker_fails_the_interrupted_and_requeues_the_forgotten(queued_app,

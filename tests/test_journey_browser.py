@@ -8,8 +8,7 @@ from sqlmodel import select
 
 from ihl_docs.core.db import open_session
 from ihl_docs.core.models import Incident
-
-from .builders import PASSWORD, make_user
+from tests.builders import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -62,7 +61,7 @@ def test_investigator_files_an_incident(live_server, page, db):
 def test_investigator_attaches_a_photo_and_records_its_custody(live_server, page, db, tmp_path):
     import hashlib
 
-    from .builders import jpeg_with_exif, make_case, make_incident
+    from tests.builders import jpeg_with_exif, make_case, make_incident
 
     user = make_user(db, "investigator", name="Ana Investigator")
     incident = make_incident(db, make_case(db, user, ref="NK-2020-002"), user)
@@ -97,7 +96,8 @@ def test_investigator_attaches_a_photo_and_records_its_custody(live_server, page
     assert page.get_by_role("img", name="Thumbnail of NK-2020-002-E0001").evaluate(
         "img => img.complete && img.naturalWidth > 0")
     timeline = page.locator("ol.timeline")
-    assert "Collected" in timeline.inner_text() and "Received" in timeline.inner_text()
+    assert "Collected" in timeline.inner_text()
+    assert "Received" in timeline.inner_text()
     assert "Matched" in timeline.inner_text()
 
     page.get_by_label("What happened").select_option("transferred")
@@ -124,8 +124,7 @@ def test_lawyer_qualifies_an_incident_and_sees_the_gap_in_the_proof_matrix(live_
     its elements with evidence, and sees the elements left without evidence as gaps."""
     from ihl_docs.cases import services as case_services
     from ihl_docs.evidence import services as evidence_services
-
-    from .builders import load_catalogue, make_case, make_evidence, make_incident
+    from tests.builders import load_catalogue, make_case, make_evidence, make_incident
 
     load_catalogue(db)
     investigator = make_user(db, "investigator", name="Ana Investigator")
@@ -206,8 +205,8 @@ def test_lawyer_qualifies_an_incident_and_sees_the_gap_in_the_proof_matrix(live_
 
 def test_auditor_verifies_sees_a_clean_report_then_the_altered_file_named(live_server, page, db,
                                                                            tmp_path):
-    from .builders import make_case, make_evidence
-    from .tampering import alter_one_byte
+    from tests.builders import make_case, make_evidence
+    from tests.tampering import alter_one_byte
 
     store = live_server["app"].extensions["ihl_store"]
     investigator = make_user(db, "investigator")

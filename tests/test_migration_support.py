@@ -11,9 +11,8 @@ from ihl_docs.core.db import open_session
 from ihl_docs.core.models import Case, User
 from ihl_docs.incidents.services import IncidentFilter, search_incidents
 from ihl_docs.migrations.support import incident_batch
-
-from .builders import make_case, make_incident, make_user
-from .database_support import PG_URL
+from tests.builders import make_case, make_incident, make_user
+from tests.database_support import PG_URL
 
 pytestmark = pytest.mark.skipif(bool(PG_URL), reason="the rebuild and the triggers are SQLite's")
 

@@ -4,10 +4,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel, select
 
-from ihl_docs.core import models# noqa: F401
-from ihl_docs.core.schema import include_name
+from ihl_docs.core import models  # noqa: F401
 from ihl_docs.core.models import AuditEntry, User
-from ihl_docs.core.schema import current_revision
+from ihl_docs.core.schema import current_revision, include_name
 
 
 def test_migrations_match_models(app):

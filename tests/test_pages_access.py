@@ -11,9 +11,8 @@ from sqlmodel import func, select
 
 from ihl_docs.cases import services as case_services
 from ihl_docs.core.models import AuditEntry, Case, CaseMember, Incident
-
-from .builders import login, make_case, make_incident, make_user
-from .pages_support import case_form, incident_form
+from tests.builders import login, make_case, make_incident, make_user
+from tests.pages_support import case_form, incident_form
 
 
 @dataclass
@@ -112,7 +111,8 @@ def test_role_on_case_gets_expected_status_and_changes_nothing(client, db, world
     assert _state(db) == before
     if status == 404:
         text = response.get_data(as_text=True)
-        assert world.cases[whose].title not in text and world.incidents[whose].title not in text
+        assert world.cases[whose].title not in text
+        assert world.incidents[whose].title not in text
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
@@ -163,7 +163,8 @@ def test_only_admins_manage_users(client, db, world, role, status, path):
                                   "/cases/new"])
 def test_anonymous_visitors_are_sent_to_log_in_everywhere(client, path):
     response = client.get(path)
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
 
 
 @pytest.mark.parametrize("role", ["legal", "auditor"])

@@ -10,14 +10,12 @@ from sqlmodel import func, select
 
 from ihl_docs import create_app
 from ihl_docs.cases import services as case_services
-from ihl_docs.dossiers import services
 from ihl_docs.core.models import AuditEntry, Dossier, DossierStatus
-
-from .builders import (PASSWORD, assert_hidden_looks_missing, login, make_case, make_evidence,
-                       make_user)
-from .dossier_support import fresh, make_dossier
-from .pages_support import FormPage, text_of
-from .tampering import alter_one_byte
+from ihl_docs.dossiers import services
+from tests.builders import PASSWORD, assert_hidden_looks_missing, login, make_case, make_evidence, make_user
+from tests.dossier_support import fresh, make_dossier
+from tests.pages_support import FormPage, text_of
+from tests.tampering import alter_one_byte
 
 
 @dataclass
@@ -98,7 +96,8 @@ def test_role_on_case_gets_expected_status(client, db, world, role, whose, endpo
 def test_anonymous_visitors_are_sent_to_log_in(client, db, world, endpoint):
     before = state(db)
     response = call(client, world, "own", endpoint)
-    assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+    assert response.status_code == 302
+    assert "/login?next=" in response.headers["Location"]
     assert state(db) == before
 
 
@@ -120,13 +119,17 @@ def test_the_case_page_links_the_dossiers_and_the_form_is_for_lawyers_and_admins
     listing = client.get(f"/cases/{case.ref}/dossiers")
     text = text_of(listing)
     dossier = world.dossiers["own"]
-    assert dossier.ref in text and "Internal" in text and "Lena Lawyer" in text
-    assert dossier.sha256[:12] in text and "Done" in text
+    assert dossier.ref in text
+    assert "Internal" in text
+    assert "Lena Lawyer" in text
+    assert dossier.sha256[:12] in text
+    assert "Done" in text
     assert ("Generate a dossier" in text) == offered
     if offered:
         form = FormPage(listing.get_data(as_text=True))
         expected = world.users[role].name
-        assert form.value("prepared_by") == expected and form.value("audience") == "internal"
+        assert form.value("prepared_by") == expected
+        assert form.value("audience") == "internal"
 
 
 @pytest.fixture
@@ -144,7 +147,8 @@ def test_a_lawyer_generates_a_dossier_and_downloads_the_pdf(client, db, app, wor
     response = client.post(f"/cases/{case.ref}/dossiers", data={"audience": "court",
                                                                 "prepared_by": ""})
     ref = f"{case.ref}-D002"
-    assert response.status_code == 302 and response.headers["Location"] == f"/dossiers/{ref}"
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/dossiers/{ref}"
     dossier = fresh(app, ref)
     assert dossier.status == DossierStatus.done, dossier.error
     assert (dossier.audience, dossier.prepared_by) == ("court", "Lena Lawyer")
@@ -154,10 +158,12 @@ def test_a_lawyer_generates_a_dossier_and_downloads_the_pdf(client, db, app, wor
     for shown in (dossier.sha256, dossier.case_fingerprint, f"Download {ref}.pdf", "Court"):
         assert shown in text
     pdf = client.get(f"/dossiers/{ref}/pdf", buffered=True)
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.status_code == 200
+    assert pdf.mimetype == "application/pdf"
     assert pdf.headers["Content-Disposition"] == f"attachment; filename={ref}.pdf"
     assert pdf.headers["X-Content-Type-Options"] == "nosniff"
-    assert pdf.data.startswith(b"%PDF") and hashlib.sha256(pdf.data).hexdigest() == dossier.sha256
+    assert pdf.data.startswith(b"%PDF")
+    assert hashlib.sha256(pdf.data).hexdigest() == dossier.sha256
 
 
 def test_progress_is_shown_and_the_page_refreshes_while_the_dossier_is_being_built(
@@ -189,11 +195,14 @@ def test_a_failed_dossier_shows_why_and_offers_no_pdf(client, db, app, world, mo
     response = client.post(f"/cases/{world.cases['own'].ref}/dossiers",
                            data={"audience": "internal"}, follow_redirects=True)
     text = text_of(response)
-    assert "could not be generated" in text and "internal error occurred" in text
-    assert "Download" not in text and "boom" not in text
+    assert "could not be generated" in text
+    assert "internal error occurred" in text
+    assert "Download" not in text
+    assert "boom" not in text
     ref = f"{world.cases['own'].ref}-D002"
     refused = client.get(f"/dossiers/{ref}/pdf")
-    assert refused.status_code == 409 and "failed" in text_of(refused)
+    assert refused.status_code == 409
+    assert "failed" in text_of(refused)
 
 
 def test_a_dossier_that_cannot_be_queued_says_so(client, db, app, world, monkeypatch):
@@ -204,7 +213,8 @@ def test_a_dossier_that_cannot_be_queued_says_so(client, db, app, world, monkeyp
     login(client, world.users["legal"])
     client.post(f"/cases/{world.cases['own'].ref}/dossiers", data={"audience": "internal"})
     dossier = fresh(app, f"{world.cases['own'].ref}-D002")
-    assert dossier.status == "failed" and dossier.error == services.NOT_QUEUED
+    assert dossier.status == "failed"
+    assert dossier.error == services.NOT_QUEUED
 
 
 @pytest.mark.parametrize("form, field", [({"audience": "secret"}, "audience"),
@@ -243,11 +253,13 @@ def test_the_request_form_needs_its_csrf_token(app_config, db, tmp_path, monkeyp
                                     "csrf_token": token})
         before = state(db)
         refused = client.post(f"/cases/{case.ref}/dossiers", data={"audience": "internal"})
-        assert refused.status_code == 400 and state(db) == before
+        assert refused.status_code == 400
+        assert state(db) == before
         listing = client.get(f"/cases/{case.ref}/dossiers").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', listing).group(1)
         accepted = client.post(f"/cases/{case.ref}/dossiers",
                                data={"audience": "internal", "csrf_token": token})
-        assert accepted.status_code == 302 and state(db)[0] == before[0] + 1
+        assert accepted.status_code == 302
+        assert state(db)[0] == before[0] + 1
     finally:
         application.extensions["ihl_engine"].dispose()

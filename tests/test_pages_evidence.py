@@ -3,21 +3,25 @@ custody, metadata flags, the incident's evidence."""
 
 import hashlib
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
 from ihl_docs.cases import services as case_services
 from ihl_docs.core.dbtypes import utcnow
+from ihl_docs.core.models import (
+    AuditEntry,
+    CustodyEvent,
+    Evidence,
+    EvidenceCreate,
+    EvidenceDerivative,
+    IncidentEvidence,
+)
 from ihl_docs.evidence import services as evidence_services
 from ihl_docs.evidence.views import download_name
-from ihl_docs.core.models import (AuditEntry, CustodyEvent, Evidence, EvidenceCreate,
-                             EvidenceDerivative, IncidentEvidence)
-
-from .builders import jpeg_with_exif, login, make_case, make_evidence, make_incident, make_user
-from .pages_support import (FormPage, PHOTO, custody_form, items_in, stored_files, text_of,
-                            upload_form)
+from tests.builders import jpeg_with_exif, login, make_case, make_evidence, make_incident, make_user
+from tests.pages_support import PHOTO, FormPage, custody_form, items_in, stored_files, text_of, upload_form
 
 TOMORROW = (utcnow() + timedelta(days=1)).date().isoformat()
 
@@ -97,9 +101,9 @@ def test_uploading_a_photo_keeps_its_bytes_hash_metadata_thumbnail_and_receipt(
     assert (item.size, item.media_type) == (len(PHOTO), "image/jpeg")
     assert item.original_filename == "holiday.pdf"
     assert (item.source_author, item.reliability, item.credibility) == ("@oldtown_news", "B", "2")
-    assert item.published_at == datetime(2020, 10, 4, 11, 0, tzinfo=timezone.utc)
-    assert item.acquired_at == datetime(2020, 10, 5, 8, 0, tzinfo=timezone.utc)
-    assert item.capture_time == datetime(2020, 10, 4, 9, 12, tzinfo=timezone.utc)
+    assert item.published_at == datetime(2020, 10, 4, 11, 0, tzinfo=UTC)
+    assert item.acquired_at == datetime(2020, 10, 5, 8, 0, tzinfo=UTC)
+    assert item.capture_time == datetime(2020, 10, 4, 9, 12, tzinfo=UTC)
     assert [e.action for e in chain_of(db, item)] == ["collected", "received"]
     assert list(store.tmp.iterdir()) == []
 
@@ -117,7 +121,8 @@ def test_uploading_a_photo_keeps_its_bytes_hash_metadata_thumbnail_and_receipt(
     thumb = logged_in.get(f"/evidence/{item.ref}/thumbnail")
     [derivative] = db.exec(select(EvidenceDerivative)).all()
     db.commit()
-    assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
+    assert thumb.status_code == 200
+    assert thumb.mimetype == "image/jpeg"
     assert thumb.headers["X-Content-Type-Options"] == "nosniff"
     assert thumb.data == store.path_for(derivative.sha256).read_bytes() != PHOTO
     assert thumb.data.startswith(b"\xff\xd8")
@@ -135,7 +140,8 @@ def test_a_physical_item_is_recorded_without_a_file_with_the_same_chain(logged_i
     assert [e.action for e in chain_of(db, item)] == ["collected", "received"]
     assert stored_files(store) == []
     text = text_of(logged_in.get(f"/evidence/{item.ref}"))
-    assert "Physical item" in text and "This item has no file." in text
+    assert "Physical item" in text
+    assert "This item has no file." in text
     assert "Download original" not in text
     assert download(logged_in, item).status_code == 404
 
@@ -216,7 +222,8 @@ def test_hostile_file_names_are_kept_for_display_only_and_escaped(logged_in, db,
     [item] = items_in(db, case)
     assert item.original_filename == shown == evidence_services.display_filename(name)
     body = logged_in.get(f"/evidence/{item.ref}").get_data(as_text=True)
-    assert "<img src=x" not in body and "<script>alert" not in body
+    assert "<img src=x" not in body
+    assert "<script>alert" not in body
     assert shown.replace("<", "&lt;").replace(">", "&gt;") in body
     response = download(logged_in, item)
     assert response.headers["Content-Disposition"] == f"attachment; filename={item.ref}.jpg"
@@ -225,7 +232,8 @@ def test_hostile_file_names_are_kept_for_display_only_and_escaped(logged_in, db,
 def test_a_very_long_file_name_is_shortened_for_display(logged_in, db, case):
     assert post_upload(logged_in, case, filename="x" * 10_000 + ".jpeg").status_code == 302
     [item] = items_in(db, case)
-    assert len(item.original_filename) <= 255 and item.original_filename.endswith("….jpeg")
+    assert len(item.original_filename) <= 255
+    assert item.original_filename.endswith("….jpeg")
     assert item.original_filename in text_of(logged_in.get(f"/evidence/{item.ref}"))
 
 
@@ -284,7 +292,8 @@ def test_readers_of_the_case_may_download_and_each_read_is_recorded(client, db, 
     client.post("/logout")
     login(client, reader)
     response = download(client, photo)
-    assert response.status_code == 200 and response.data == PHOTO
+    assert response.status_code == 200
+    assert response.data == PHOTO
     assert (chain_of(db, photo)[-1].action, chain_of(db, photo)[-1].actor) == (
         "accessed", reader.email)
 
@@ -296,7 +305,8 @@ def test_someone_outside_the_case_gets_not_found_and_nothing_is_recorded(client,
                      client.get(f"/evidence/{photo.ref}"),
                      client.get(f"/evidence/{photo.ref}/thumbnail")):
         assert response.status_code == 404
-        assert PHOTO not in response.data and photo.title.encode() not in response.data
+        assert PHOTO not in response.data
+        assert photo.title.encode() not in response.data
     assert [e.action for e in chain_of(db, photo)] == ["collected", "received"]
 
 
@@ -311,7 +321,8 @@ def test_an_altered_or_missing_original_is_refused_with_a_clear_page(logged_in, 
         path.unlink()
     response = download(logged_in, photo)
     assert response.status_code == 409
-    assert response.mimetype == "text/html" and PHOTO[:64] not in response.data
+    assert response.mimetype == "text/html"
+    assert PHOTO[:64] not in response.data
     assert "Content-Disposition" not in response.headers
     text = text_of(response)
     assert "The original could not be served" in text
@@ -364,7 +375,8 @@ def test_an_incident_page_lists_its_evidence_and_offers_to_attach_and_link(
         logged_in, db, case, incident, store, investigator):
     report = make_evidence(db, case, investigator, store, title="Hospital report")
     text = text_of(logged_in.get(f"/incidents/{incident.ref}"))
-    assert "Evidence 0" in text and "No evidence linked yet." in text
+    assert "Evidence 0" in text
+    assert "No evidence linked yet." in text
     body = logged_in.get(f"/incidents/{incident.ref}").get_data(as_text=True)
     assert f'href="/cases/{case.ref}/evidence/new?incident={incident.ref}"' in body
     assert f'href="/incidents/{incident.ref}/evidence/link"' in body
@@ -416,7 +428,7 @@ def test_recording_a_transfer_rehashes_the_file_and_shows_in_the_timeline(logged
     event = chain_of(db, photo)[-1]
     assert (event.action, event.custodian_from, event.custodian_to) == (
         "transferred", "Field team 2", "Forensic lab, Kyiv")
-    assert event.occurred_at == datetime(2020, 10, 6, 14, 30, tzinfo=timezone.utc)
+    assert event.occurred_at == datetime(2020, 10, 6, 14, 30, tzinfo=UTC)
     assert (event.actor, event.hash_matched, event.sha256_observed) == (
         investigator.email, True, photo.sha256)
     text = text_of(logged_in.get(f"/evidence/{photo.ref}"))
@@ -432,7 +444,8 @@ def test_the_custody_form_offers_only_what_people_record_and_defaults_to_now(log
     for action in ("transferred", "received", "sealed", "stored", "copied", "analysed",
                    "released"):
         assert f'value="{action}"' in body
-    assert 'value="accessed"' not in body and 'value="collected"' not in body
+    assert 'value="accessed"' not in body
+    assert 'value="collected"' not in body
 
 
 CUSTODY_RULES = [

@@ -6,20 +6,18 @@ the case, an auditor) gets 403 on every change, and reads and downloads, each do
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import func, select
 
 from ihl_docs.cases import services as case_services
-from ihl_docs.evidence import services as evidence_services
 from ihl_docs.core.models import AuditEntry, CustodyEvent, Evidence, IncidentEvidence
+from ihl_docs.evidence import services as evidence_services
+from tests.builders import jpeg_with_exif, login, make_case, make_evidence, make_incident, make_user
+from tests.pages_support import custody_form, log_in, token_from, upload_form
 
-from .builders import jpeg_with_exif, login, make_case, make_evidence, make_incident, make_user
-from .pages_support import custody_form, log_in, token_from, upload_form
-
-
-COLLECTED = datetime(2024, 1, 1, tzinfo=timezone.utc)
+COLLECTED = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -215,7 +213,8 @@ def test_download_and_custody_forms_carry_the_token(protected_client, db, app):
     [token] = re.findall(rf'action="{download}"[^>]*>\s*<input type="hidden" name="csrf_token" '
                          r'value="([^"]+)"', page)
     response = protected_client.post(download, data={"csrf_token": token}, buffered=True)
-    assert response.status_code == 200 and response.data == b"%PDF-1.4 report"
+    assert response.status_code == 200
+    assert response.data == b"%PDF-1.4 report"
     assert 'name="csrf_token"' in page[page.index(f'action="{custody}"'):]
     response = protected_client.post(custody, data={**custody_form(
         occurred_at="2024-01-02", custodian_from=user.email), "csrf_token": token_from(

@@ -2,18 +2,17 @@
 
 import html
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
 from ihl_docs.cases import services as case_services
 from ihl_docs.core.dbtypes import utcnow
-from ihl_docs.incidents import services as incident_services
 from ihl_docs.core.models import Incident
-
-from .builders import login, make_case, make_incident, make_user
-from .pages_support import FormPage, incident_form, text_of
+from ihl_docs.incidents import services as incident_services
+from tests.builders import login, make_case, make_incident, make_user
+from tests.pages_support import FormPage, incident_form, text_of
 
 
 def incidents_in(db, case) -> list[Incident]:
@@ -72,13 +71,14 @@ def test_filing_an_incident_stores_every_fact_and_shows_it_in_words(logged_in, d
     [incident] = incidents_in(db, case)
     assert response.headers["Location"].endswith(f"/incidents/{incident.ref}")
     assert incident.title == "Strike on the district hospital"
-    assert incident.occurred_from == datetime(2020, 10, 4, 9, 30, tzinfo=timezone.utc)
+    assert incident.occurred_from == datetime(2020, 10, 4, 9, 30, tzinfo=UTC)
     assert incident.occurred_to is None
     assert (incident.latitude, incident.longitude, incident.location_precision_m) == (39.8, 46.75, 50)
     assert (incident.killed_min, incident.killed_max, incident.children_killed) == (2, 4, 1)
     assert (incident.injured_min, incident.injured_max) == (5, None)
     assert sorted(incident.civilian_objects) == ["medical", "residential"]
-    assert incident.workflow_status == "draft" and incident.version == 1
+    assert incident.workflow_status == "draft"
+    assert incident.version == 1
 
     page = text_of(logged_in.get(response.headers["Location"]))
     assert f"Incident {incident.ref} filed as a draft." in page
@@ -92,8 +92,8 @@ def test_an_end_date_without_a_time_means_the_end_of_that_day(logged_in, db, cas
     form = incident_form(occurred_from_time="", occurred_to="2020-10-04", date_precision="day")
     assert logged_in.post(f"/cases/{case.ref}/incidents/new", data=form).status_code == 302
     [incident] = incidents_in(db, case)
-    assert incident.occurred_from == datetime(2020, 10, 4, tzinfo=timezone.utc)
-    assert incident.occurred_to == datetime(2020, 10, 4, 23, 59, 59, tzinfo=timezone.utc)
+    assert incident.occurred_from == datetime(2020, 10, 4, tzinfo=UTC)
+    assert incident.occurred_to == datetime(2020, 10, 4, 23, 59, 59, tzinfo=UTC)
 
 
 TOMORROW = (utcnow() + timedelta(days=1)).date().isoformat()
@@ -180,7 +180,7 @@ def test_edit_form_shows_the_stored_values_and_saving_raises_the_version(logged_
     stored = fresh(db, incident)
     assert (stored.title, stored.killed_max, stored.version) == (
         "Rocket strike on the covered market", 6, 2)
-    assert stored.occurred_from == datetime(2020, 10, 4, 9, 30, tzinfo=timezone.utc)
+    assert stored.occurred_from == datetime(2020, 10, 4, 9, 30, tzinfo=UTC)
     history = text_of(logged_in.get(f"/incidents/{incident.ref}"))
     assert "Title: Rocket strike on market → Rocket strike on the covered market" in history
     assert "Civilians killed: at most: 4 → 6" in history
@@ -223,7 +223,8 @@ def test_a_second_edit_of_the_same_version_is_refused_and_shows_what_changed(
     assert response.status_code == 409
     text = text_of(response)
     assert "Changed by someone else" in text
-    assert "changed by someone else since you opened it" in text and "Nothing was saved" in text
+    assert "changed by someone else since you opened it" in text
+    assert "Nothing was saved" in text
     assert re.search(r"Title Rocket strike on market Rocket strike, first account "
                      r"\S+@example\.org", text)
     assert "Civilians killed: at most 4 7" in text
@@ -266,7 +267,8 @@ def test_workflow_investigator_submits_lawyer_reviews_and_approves(client, db, c
     assert client.post(url, data={"to": "submitted", "version": "1"}).status_code == 302
     assert fresh(db, incident).workflow_status == "submitted"
     page = text_of(client.get(f"/incidents/{incident.ref}"))
-    assert "is now: Submitted" in page and "Approve" not in page
+    assert "is now: Submitted" in page
+    assert "Approve" not in page
 
     response = client.post(url, data={"to": "in_legal_review", "version": "2"})
     assert response.status_code == 403
@@ -324,7 +326,7 @@ def many(db, case, investigator):
     for day, kind in enumerate(kinds, start=1):
         made.append(make_incident(db, case, investigator, incident_type=kind,
                                   title=f"{kind} number {day}",
-                                  occurred_from=datetime(2021, 3, day, 12, tzinfo=timezone.utc),
+                                  occurred_from=datetime(2021, 3, day, 12, tzinfo=UTC),
                                   place_name="Kherson" if day == 4 else "Mariupol"))
     return made
 
@@ -384,7 +386,8 @@ def test_bad_query_arguments_are_named_or_ignored(logged_in, many, query, field)
     last_page = query.startswith("page=9")
     assert len(refs_on(response)) == (1 if last_page else 3)
     links = re.findall(r'href="(/incidents\?[^"]*)"', html.unescape(response.get_data(as_text=True)))
-    assert links and all(re.fullmatch(r"/incidents\?([a-z_]+=[^&]*&)*page=\d", link)
+    assert links
+    assert all(re.fullmatch(r"/incidents\?([a-z_]+=[^&]*&)*page=\d", link)
                          for link in links)
     assert all("_external" not in link and "ref=" not in link for link in links)
 

@@ -7,9 +7,8 @@ from sqlmodel import func, select
 
 from ihl_docs.core.models import AuditEntry, Provision
 from ihl_docs.provisions import services as provision_services
-
-from .builders import load_catalogue, login, make_user
-from .pages_support import FormPage, text_of
+from tests.builders import load_catalogue, login, make_user
+from tests.pages_support import FormPage, text_of
 
 
 @pytest.fixture
@@ -51,7 +50,8 @@ def test_everyone_logged_in_browses_the_catalogue_page_by_page(client, db, catal
     assert "105 provisions, page 1 of 5." in text
     assert len(keys_on(response)) == 25
     last = client.get("/provisions?page=5")
-    assert len(keys_on(last)) == 5 and "page 5 of 5" in text_of(last)
+    assert len(keys_on(last)) == 5
+    assert "page 5 of 5" in text_of(last)
     assert set(keys_on(response)).isdisjoint(keys_on(last))
     assert 'href="/provisions?page=2"' in response.get_data(as_text=True)
 
@@ -63,31 +63,40 @@ def test_search_covers_article_title_and_summary(client, db, catalogue):
     rows, total = provision_services.search_provisions(db, provision_services.ProvisionFilter(
         q="cluster"))
     db.commit()
-    assert keys == [p.key for p in rows] and f"{total} provisions." in text_of(response)
-    assert "ccm-1" in keys and "api-51-2" not in keys
+    assert keys == [p.key for p in rows]
+    assert f"{total} provisions." in text_of(response)
+    assert "ccm-1" in keys
+    assert "api-51-2" not in keys
     by_article = client.get("/provisions?q=51(4)")
     assert keys_on(by_article) == ["api-51-4"]
     # two words: both must occur, each in any of the fields
     both = keys_on(client.get("/provisions?q=cluster+stockpile"))
-    assert "ccm-3" in both and len(both) < len(keys)
+    assert "ccm-3" in both
+    assert len(both) < len(keys)
     for key in both:
         p = stored(db, key)
         words = f"{p.article} {p.title} {p.summary} {p.key}".lower()
-        assert "cluster" in words and "stockpile" in words
+        assert "cluster" in words
+        assert "stockpile" in words
 
 
 def test_filters_by_instrument_category_and_kind_of_conflict(client, db, catalogue):
     login(client, make_user(db, "legal"))
     ccm = keys_on(client.get("/provisions?instrument=CCM"))
-    assert ccm and all(k.startswith("ccm-") for k in ccm)
+    assert ccm
+    assert all(k.startswith("ccm-") for k in ccm)
     weapons = keys_on(client.get("/provisions?category=weapons"))
-    assert "ccm-1" in weapons and "api-51-4" not in weapons
+    assert "ccm-1" in weapons
+    assert "api-51-4" not in weapons
     none = client.get("/provisions?instrument=AP+I&applies_to=NIAC")
-    assert "0 provisions." in text_of(none) and "No provisions match." in text_of(none)
+    assert "0 provisions." in text_of(none)
+    assert "No provisions match." in text_of(none)
     niac = keys_on(client.get("/provisions?applies_to=NIAC&instrument=Rome+Statute"))
-    assert "rs-8-2-e-i" in niac and "rs-8-2-b-i" not in niac
+    assert "rs-8-2-e-i" in niac
+    assert "rs-8-2-b-i" not in niac
     iac = keys_on(client.get("/provisions?applies_to=IAC&instrument=Rome+Statute"))
-    assert "rs-8-2-b-i" in iac and "rs-8-2-e-i" not in iac
+    assert "rs-8-2-b-i" in iac
+    assert "rs-8-2-e-i" not in iac
 
 
 def test_a_wrong_filter_value_is_named_and_ignored(client, db, catalogue):
@@ -110,9 +119,11 @@ def test_a_provision_page_shows_summary_elements_related_and_the_official_text(
     assert "Rome Statute of the International Criminal Court" in text
     assert "intentionally make the civilian population as such" in text   # the summary
     assert "Element 1: The perpetrator directed an attack." in text
-    assert "Element 5:" in text and "ICC Elements of Crimes" in text       # elements_source
+    assert "Element 5:" in text
+    assert "ICC Elements of Crimes" in text
     assert "Applies in International armed conflict" in text
-    assert 'href="/provisions/api-51-2"' in html and 'href="/provisions/cihl-1"' in html
+    assert 'href="/provisions/api-51-2"' in html
+    assert 'href="/provisions/cihl-1"' in html
     [link] = re.findall(r'<a href="https://www\.icc-cpi\.int[^"]*"[^>]*>', html)
     assert 'rel="noopener noreferrer"' in link
     assert "Partially verified" not in text
@@ -126,7 +137,8 @@ def test_a_partially_verified_provision_says_so_prominently_with_its_notes(clien
     html = response.get_data(as_text=True)
     notice = html[html.index('class="notice verification-notice"'):]
     notice = notice[:notice.index("</section>")]
-    assert "Partially verified" in notice and "Check before relying on them" in notice
+    assert "Partially verified" in notice
+    assert "Check before relying on them" in notice
     assert notes.strip()[:60] in text_of(response)
     assert html.index("verification-notice") < html.index('id="summary-title"')
 
@@ -159,7 +171,8 @@ def test_the_correction_form_shows_the_stored_provision(client, db, catalogue, l
     assert page.value("elements").split("\n")[0] == "The perpetrator directed an attack."
     assert len(page.value("elements").split("\n")) == 5
     assert page.value("related") == "api-51-2 api-85-3 cihl-1 rs-8-2-e-i api-51-4"
-    assert page.value("applies_to") == "IAC" and page.value("version") == "1"
+    assert page.value("applies_to") == "IAC"
+    assert page.value("version") == "1"
 
 
 def test_a_lawyer_corrects_a_provision_and_the_audit_log_records_it(client, db, catalogue,
@@ -170,14 +183,16 @@ def test_a_lawyer_corrects_a_provision_and_the_audit_log_records_it(client, db, 
                            elements="First element\n  Second element  \n",
                            notes="Checked against the UN Treaty Collection text.")
     response = client.post("/provisions/ccm-3/edit", data=form)
-    assert response.status_code == 302 and response.headers["Location"] == "/provisions/ccm-3"
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/provisions/ccm-3"
     provision = stored(db, "ccm-3")
     assert (provision.verification, provision.related, provision.version) == (
         "verified", ["ccm-1", "cihl-71"], 2)
     page = client.get("/provisions/ccm-3")
     text = text_of(page)
     assert "ccm-3 corrected; now version 2." in text
-    assert "Element 1: First element" in text and "Element 2: Second element" in text
+    assert "Element 1: First element" in text
+    assert "Element 2: Second element" in text
     assert "Partially verified" not in text
     entry = db.exec(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
     db.commit()
@@ -193,7 +208,8 @@ def test_saving_an_unchanged_form_changes_nothing(client, db, catalogue, lawyer)
     response = client.post("/provisions/cihl-11/edit", data=correction_form(db, "cihl-11"))
     assert response.status_code == 302
     assert "Nothing was changed." in text_of(client.get("/provisions/cihl-11"))
-    assert stored(db, "cihl-11").version == 1 and audit_count(db) == before
+    assert stored(db, "cihl-11").version == 1
+    assert audit_count(db) == before
 
 
 @pytest.mark.parametrize("changes, field, message", [
@@ -218,7 +234,8 @@ def test_a_refused_correction_names_the_field_and_saves_nothing(client, db, cata
     assert page.value("summary") == "Changed"                       # the input is kept
     assert "Nothing was saved" in text_of(response)
     provision = stored(db, "rs-8-2-b-i")
-    assert provision.version == 1 and provision.summary.startswith("In international armed")
+    assert provision.version == 1
+    assert provision.summary.startswith("In international armed")
     assert audit_count(db) == before
 
 
@@ -239,7 +256,8 @@ def test_a_correction_from_a_stale_form_shows_what_changed_and_keeps_the_input(
     response = client.post("/provisions/rs-8-2-b-i/edit", data=mine)
     assert response.status_code == 409
     text = text_of(response)
-    assert "Changed by someone else" in text and "Nothing was saved" in text
+    assert "Changed by someone else" in text
+    assert "Nothing was saved" in text
     assert "Title War crime of attacking civilians (IAC) Their title admin@example.org" in text
     assert "2. Only two now." in text                       # elements in words, not as data
     page = FormPage(response.get_data(as_text=True))
@@ -280,5 +298,6 @@ def test_everyone_browses_but_only_lawyers_and_admins_correct(client, db, catalo
                                           ("POST", "/provisions/cihl-11/edit")])
 def test_anonymous_visitors_are_sent_to_log_in(client, db, catalogue, method, path):
     response = client.open(path, method=method, data={"title": "x"})
-    assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+    assert response.status_code == 302
+    assert "/login?next=" in response.headers["Location"]
     assert stored(db, "cihl-11").version == 1

@@ -9,14 +9,21 @@ from sqlmodel import func, select
 
 from ihl_docs import create_app
 from ihl_docs.cases import services as case_services
+from ihl_docs.core.models import AuditEntry, ElementEvidence, ElementFinding, Instrument, InstrumentParty, Qualification
 from ihl_docs.evidence import services as evidence_services
-from ihl_docs.core.models import (AuditEntry, ElementEvidence, ElementFinding, Instrument,
-                             InstrumentParty, Qualification)
 from ihl_docs.qualifications import services as q
-
-from .builders import (PASSWORD, assert_hidden_looks_missing, load_catalogue, login, make_case,
-                       make_evidence, make_incident, make_user, qualify)
-from .pages_support import FormPage, text_of
+from tests.builders import (
+    PASSWORD,
+    assert_hidden_looks_missing,
+    load_catalogue,
+    login,
+    make_case,
+    make_evidence,
+    make_incident,
+    make_user,
+    qualify,
+)
+from tests.pages_support import FormPage, text_of
 
 
 @dataclass
@@ -146,7 +153,8 @@ def test_a_lawyer_sees_the_forms_with_the_stored_values(client, db, team):
     assert page.value(prefix + "version") == "2"
     assert page.value(f"q{qualification.id}-assessment") == "alleged"
     # the catalogue grouped by instrument, without the provision already added
-    assert '<optgroup label="CIHL">' in html and '<optgroup label="Rome Statute">' in html
+    assert '<optgroup label="CIHL">' in html
+    assert '<optgroup label="Rome Statute">' in html
     assert '<option value="cihl-11">' in html
     assert '<option value="rs-8-2-b-i">' not in html
 
@@ -323,7 +331,8 @@ def test_an_edit_from_a_stale_page_shows_what_changed_and_keeps_the_input(client
                            data=assessment_form(qualification, "excluded", "Mine.", version=1))
     assert response.status_code == 409
     text = text_of(response)
-    assert "Changed by someone else" in text and "Nothing was saved" in text
+    assert "Changed by someone else" in text
+    assert "Nothing was saved" in text
     assert "Assessment Alleged Probable admin@example.org" in text
     page = FormPage(response.get_data(as_text=True))
     prefix = f"q{qualification.id}-"
@@ -334,7 +343,8 @@ def test_an_edit_from_a_stale_page_shows_what_changed_and_keeps_the_input(client
     assert state(db) == before
     again = client.post(f"{page_url(team.incident)}/{qualification.id}",
                         data=assessment_form(qualification, "excluded", "Mine.", version=2))
-    assert again.status_code == 302 and fresh(db, qualification).assessment == "excluded"
+    assert again.status_code == 302
+    assert fresh(db, qualification).assessment == "excluded"
 
 
 def test_a_finding_from_a_stale_page_is_refused_with_the_findings_in_words(client, db, team):
@@ -378,15 +388,16 @@ def test_a_state_bound_only_after_the_incident_draws_a_warning_with_the_customar
     assert ("ARM was bound by CCM only from 2024-02-01; the incident (2020-10-04) is earlier."
             in text)
     assert "Provisions that may apply instead:" in text
-    assert 'href="/provisions/cihl-11"' in html and 'href="/provisions/cihl-71"' in html
+    assert 'href="/provisions/cihl-11"' in html
+    assert 'href="/provisions/cihl-71"' in html
     # the qualification is still shown in full, and the alternative is one click away
-    assert "Cluster rocket." in text and "Assessment: Alleged" in text
+    assert "Cluster rocket." in text
+    assert "Assessment: Alleged" in text
     assert re.search(r'name="provision_key" value="cihl-11"', html)
     response = client.post(page_url(team.incident),
                            data={"provision_key": "cihl-11", "assessment": "alleged"})
     assert response.status_code == 302
-    assert {r["provision_key"] for r in map(lambda x: read(db, x),
-                                            q.qualifications_of(db, team.incident))} == {
+    assert {r["provision_key"] for r in (read(db, x) for x in q.qualifications_of(db, team.incident))} == {
         "ccm-1", "cihl-11"}
     # once bound before the incident, no warning
     set_party(db, "CCM", "ARM", "party", "2019-01-01")
@@ -412,7 +423,8 @@ def test_suggestions_are_shown_with_reasons_and_accepted_in_one_click(client, db
     login(client, team.lawyer)
     response = client.get(page_url(incident))
     text = text_of(response)
-    assert "Suggested provisions" in text and "Nothing is added until you choose to." in text
+    assert "Suggested provisions" in text
+    assert "Nothing is added until you choose to." in text
     assert "The rocket carried a cluster warhead." in text
     assert "Unguided rockets in populated areas: indiscriminate attacks." in text
     assert not q.qualifications_of(db, incident)          # suggestions add nothing by themselves
@@ -422,7 +434,8 @@ def test_suggestions_are_shown_with_reasons_and_accepted_in_one_click(client, db
                      r'<input type="hidden" name="provision_key" value="ccm-1">\s*'
                      r'<input type="hidden" name="assessment" value="alleged">',
                      response.get_data(as_text=True))
-    assert form and form[1] == page_url(incident)
+    assert form
+    assert form[1] == page_url(incident)
     accepted = client.post(form[1], data={"provision_key": "ccm-1", "assessment": "alleged"})
     assert accepted.status_code == 302
     text = text_of(client.get(page_url(incident)))
@@ -452,13 +465,16 @@ def test_the_incident_matrix_highlights_gaps_and_uncited_evidence(client, db, te
     rows = re.findall(r'<tr class="element-row( gap)?">(.*?)</tr>', html, re.S)
     assert [bool(gap) for gap, _ in rows] == [False, True, False, False, False]
     gap_row = text_of_html(rows[1][1])
-    assert "Element 2" in gap_row and "No supporting evidence" in gap_row
+    assert "Element 2" in gap_row
+    assert "No supporting evidence" in gap_row
     assert "✗ contradicts" in gap_row
     assert "✓ supports" in text_of_html(rows[0][1])
     header = html[html.index("<thead>"):html.index("</thead>")]
     assert re.search(rf'class="evidence-col uncited"[^>]*>\s*<a href="/evidence/{team.report.ref}"',
                      header)
-    assert "✓ supports" in text and "✗ contradicts" in text and "○ context" in text  # legend
+    assert "✓ supports" in text
+    assert "✗ contradicts" in text
+    assert "○ context" in text
     assert "<script" not in html
 
 
@@ -492,7 +508,8 @@ def test_the_case_matrix_summarises_gaps_across_incidents(client, db, team):
     assert html.count('<details class="matrix-incident"') == 3
     assert "Not yet qualified under any provision." in text
     assert "Also qualified under (no elements to test): cihl-11." in text
-    assert f'id="matrix-{second.ref}"' in html and f'href="#matrix-{second.ref}"' in html
+    assert f'id="matrix-{second.ref}"' in html
+    assert f'href="#matrix-{second.ref}"' in html
     # the short column heads drop the case's prefix; the full ref is there for screen readers
     short = team.photo.ref.removeprefix(team.case.ref + "-")
     assert f'<span aria-hidden="true">{short}</span>' in html
@@ -629,7 +646,8 @@ def test_role_on_case_gets_expected_status(client, db, world, role, whose, endpo
 def test_anonymous_visitors_are_sent_to_log_in(client, db, world, endpoint):
     before = state(db)
     response = call(client, world, "own", endpoint)
-    assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+    assert response.status_code == 302
+    assert "/login?next=" in response.headers["Location"]
     assert state(db) == before
 
 

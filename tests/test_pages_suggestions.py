@@ -3,9 +3,8 @@
 from sqlmodel import select
 
 from ihl_docs.core.models import AuditEntry, SuggestionRule
-
-from .builders import load_catalogue, login, make_user
-from .pages_support import text_of
+from tests.builders import load_catalogue, login, make_user
+from tests.pages_support import text_of
 
 
 def active_rules(db):
@@ -21,7 +20,8 @@ def test_lawyer_adds_and_retires_a_suggestion(client, db):
     login(client, lawyer)
     before = len(active_rules(db))
     page = text_of(client.get("/provisions/suggestions"))
-    assert "ccm-1" in page and "Add a suggestion" in page
+    assert "ccm-1" in page
+    assert "Add a suggestion" in page
     response = client.post("/provisions/suggestions", data={
         "incident_type": "drone_strike", "weapon_keyword": "loitering",
         "provision_key": "cihl-71", "reason": "Loitering munitions"})
@@ -44,9 +44,11 @@ def test_bad_suggestions_are_refused_next_to_the_field(client, db):
     before = len(active_rules(db))
     unknown = client.post("/provisions/suggestions", data={
         "incident_type": "rocket", "provision_key": "no-such-key"})
-    assert unknown.status_code == 422 and "no-such-key" in text_of(unknown)
+    assert unknown.status_code == 422
+    assert "no-such-key" in text_of(unknown)
     neither = client.post("/provisions/suggestions", data={"provision_key": "cihl-11"})
-    assert neither.status_code == 422 and "incident type, a weapon word, or both" in text_of(neither)
+    assert neither.status_code == 422
+    assert "incident type, a weapon word, or both" in text_of(neither)
     assert len(active_rules(db)) == before
 
 
@@ -54,7 +56,8 @@ def test_others_read_but_cannot_edit(client, db):
     load_catalogue(db)
     login(client, make_user(db, "investigator"))
     page = text_of(client.get("/provisions/suggestions"))
-    assert "ccm-1" in page and "Add a suggestion" not in page
+    assert "ccm-1" in page
+    assert "Add a suggestion" not in page
     before = len(active_rules(db))
     assert client.post("/provisions/suggestions", data={
         "incident_type": "rocket", "provision_key": "cihl-11"}).status_code == 403

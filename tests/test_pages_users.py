@@ -6,9 +6,8 @@ import pytest
 from sqlmodel import select
 
 from ihl_docs.core.models import User
-
-from .builders import login, make_user
-from .pages_support import FormPage, text_of
+from tests.builders import login, make_user
+from tests.pages_support import FormPage, text_of
 
 
 def stored_user(db, email) -> User | None:
@@ -29,7 +28,8 @@ def test_the_user_list_shows_every_account_with_its_role(admin_client, db):
     make_user(db, "auditor", email="audrey@example.org", name="Audrey Auditor")
     page = text_of(admin_client.get("/admin/users/"))
     assert "audrey@example.org Audrey Auditor Auditor Active" in page
-    assert "root@example.org" in page and "New user" in page
+    assert "root@example.org" in page
+    assert "New user" in page
 
 
 def test_an_account_with_a_chosen_password_can_log_in(admin_client, db):
@@ -78,7 +78,8 @@ def test_a_refused_account_is_explained_next_to_the_field(admin_client, db, fiel
     assert list(page.errors) == [field]
     if message:
         assert page.errors[field] == message
-    assert page.value("name") == "New Person" and page.value("email") == data["email"]
+    assert page.value("name") == "New Person"
+    assert page.value("email") == data["email"]
     assert page.value("password") == ""   # a password is never sent back
     count = len(db.exec(select(User)).all())
     db.commit()

@@ -11,10 +11,9 @@ from sqlmodel import select
 
 from ihl_docs.core.models import AuditEntry, VerificationRun
 from ihl_docs.verification import runs
-
-from .builders import login, make_case, make_evidence, make_user
-from .pages_support import FormPage
-from .tampering import alter_one_byte
+from tests.builders import login, make_case, make_evidence, make_user
+from tests.pages_support import FormPage
+from tests.tampering import alter_one_byte
 
 
 @pytest.fixture
@@ -58,12 +57,15 @@ def test_an_auditor_starts_a_verification_and_reads_a_clean_report(auditor_clien
     location, report = start(auditor_client)
     body = text(report)
     assert report.status_code == 200
-    assert "Intact: no problem found" in body and 'id="verdict"' in body
+    assert "Intact: no problem found" in body
+    assert 'id="verdict"' in body
     assert "Evidence files re-hashed (originals and derivatives) 1" in re.sub(r"<[^>]+>", " ",
                                                                            body).replace("  ", " ")
-    assert setup["auditor"].email in body and "Download the report (PDF)" in body
+    assert setup["auditor"].email in body
+    assert "Download the report (PDF)" in body
     listing = text(auditor_client.get("/verification/"))
-    assert location.rsplit("/", 1)[1] in listing and "Everything" in listing
+    assert location.rsplit("/", 1)[1] in listing
+    assert "Everything" in listing
     # the audit log says so in words, linking to the run
     audit_log = text(auditor_client.get("/audit?entity=verification_run"))
     assert "Verification completed" in audit_log
@@ -76,7 +78,8 @@ def test_an_altered_file_is_named_in_the_report_and_acknowledged(auditor_client,
     alter_one_byte(store.path_for(item.sha256), at=3)
     location, report = start(auditor_client, scope="PV-2020-001")
     body = text(report)
-    assert "1 problem found" in body and f"evidence {item.ref}: file altered" in body
+    assert "1 problem found" in body
+    assert f"evidence {item.ref}: file altered" in body
     assert "Verification of case PV-2020-001" in body
     ref = location.rsplit("/", 1)[1]
 
@@ -87,16 +90,19 @@ def test_an_altered_file_is_named_in_the_report_and_acknowledged(auditor_client,
 
     note = "Bit flip traced to the backup restore of 3 May; original re-imported from the seal."
     done = auditor_client.post(f"/verification/{ref}/findings/1", data={"finding-1-note": note})
-    assert done.status_code == 302 and done.headers["Location"].endswith("#finding-1")
+    assert done.status_code == 302
+    assert done.headers["Location"].endswith("#finding-1")
     body = text(auditor_client.get(location))
-    assert f"Acknowledged by {setup['auditor'].email}" in body and note in body
+    assert f"Acknowledged by {setup['auditor'].email}" in body
+    assert note in body
     assert "Acknowledge finding 1" not in body  # no second form
     again = auditor_client.post(f"/verification/{ref}/findings/1", data={"finding-1-note": "x"},
                                 follow_redirects=True)
     assert "already acknowledged" in text(again)
     entry = db.exec(select(AuditEntry).where(AuditEntry.entity == "verification_finding")).one()
     db.commit()
-    assert entry.entity_id == f"{ref}#1" and note in entry.change
+    assert entry.entity_id == f"{ref}#1"
+    assert note in entry.change
     assert auditor_client.post(f"/verification/{ref}/findings/9",
                                data={"finding-9-note": "x"}).status_code == 404
 
@@ -109,15 +115,19 @@ def test_the_report_pdf_lists_what_was_checked_and_each_finding(auditor_client, 
     auditor_client.post(f"/verification/{ref}/findings/1",
                         data={"finding-1-note": "File lost in the disk failure of June."})
     response = auditor_client.get(f"/verification/{ref}/report.pdf")
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
     assert f'filename="{ref}.pdf"' in response.headers["Content-Disposition"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     pdf = PdfReader(io.BytesIO(response.data))
     words = re.sub(r"\s+", " ", "\n".join(p.extract_text() for p in pdf.pages))
-    assert f"Verification report {ref}" in words and "1 problem found" in words
+    assert f"Verification report {ref}" in words
+    assert "1 problem found" in words
     assert f"evidence {item.ref}: file missing" in words
-    assert "Evidence files re-hashed" in words and "Audit entries recomputed" in words
-    assert setup["auditor"].email in words and "disk failure of June" in words
+    assert "Evidence files re-hashed" in words
+    assert "Audit entries recomputed" in words
+    assert setup["auditor"].email in words
+    assert "disk failure of June" in words
 
 
 def test_a_run_in_progress_refreshes_and_has_no_report_yet(auditor_client, setup, db):
@@ -126,7 +136,8 @@ def test_a_run_in_progress_refreshes_and_has_no_report_yet(auditor_client, setup
     page = auditor_client.get(f"/verification/{run.ref}")
     body = text(page)
     assert '<meta http-equiv="refresh" content="2">' in page.get_data(as_text=True)
-    assert "Waiting for the job worker" in body and "Download the report" not in body
+    assert "Waiting for the job worker" in body
+    assert "Download the report" not in body
     assert auditor_client.get(f"/verification/{run.ref}/report.pdf").status_code == 409
 
 

@@ -4,17 +4,12 @@ instance that knows the part."""
 
 import json
 
-import pytest
 from sqlmodel import select
 
-from ihl_docs import create_app
 from ihl_docs.core.case_records import RecordPart, record_parts, register_record_part
 from ihl_docs.core.db import open_session
 from ihl_docs.core.models import AuditEntry, Incident
-from ihl_docs.core.schema import upgrade
-
-from .builders import make_case, make_incident, make_user
-from .database_support import PG_URL, drop_schema, pg_worker_url
+from tests.builders import make_case, make_incident, make_user
 
 
 def _collect(ctx):
@@ -30,28 +25,8 @@ def _restore(ctx, records):
 NOTES = RecordPart("notes.json", _collect, _restore)
 
 
-@pytest.fixture
-def elsewhere(app_config, tmp_path, monkeypatch, worker_id):
-    """A second, empty instance that knows the notes part."""
-    folder = tmp_path / "elsewhere"
-    folder.mkdir()
-    url = (pg_worker_url(f"{worker_id}_parts") if PG_URL
-           else f"sqlite:///{folder}/other.sqlite3")
-    monkeypatch.setenv("IHL_INSTANCE_DIR", str(folder / "instance"))
-    other = create_app({**app_config, "DATABASE_URL": url,
-                        "EVIDENCE_DIR": str(folder / "evidence")})
-    upgrade(other.extensions["ihl_engine"])
-    with open_session(other.extensions["ihl_engine"], write=True) as session:
-        make_user(session, "admin", email="ivan@example.org")
-        session.commit()
-    yield other
-    other.extensions["ihl_engine"].dispose()
-    if PG_URL:
-        drop_schema(url)
-
-
 def _exported(app, db, runner, tmp_path):
-    user = make_user(db, "investigator", email="ivan@example.org")
+    user = make_user(db, "investigator")
     case = make_case(db, user, ref="NP-2024-001")
     make_incident(db, case, user)
     db.commit()

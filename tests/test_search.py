@@ -4,7 +4,7 @@ input, the index kept in step, the migration that builds it, and the benchmark's
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,20 +14,18 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from ihl_docs.auth import services as auth
-from ihl_docs.core.schema import include_name
+from ihl_docs.core.schema import alembic_config, include_name
 from ihl_docs.incidents import search
 from ihl_docs.incidents import services as incidents
 from ihl_docs.incidents.services import IncidentFilter
-from ihl_docs.core.schema import alembic_config
-
-from .builders import login, make_case, make_incident, make_user
+from tests.builders import login, make_case, make_incident, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("IHL_TEST_DATABASE_URL", "")
 
 
 def day(n: int) -> datetime:
-    return datetime(2021, 5, n, 12, tzinfo=timezone.utc)
+    return datetime(2021, 5, n, 12, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -8,16 +8,15 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, func, select
 
+from ihl_docs.cases import services as case_services
 from ihl_docs.core import progress as progress_module
 from ihl_docs.core.audit.log import verify_chain
-from ihl_docs.cases import services as case_services
 from ihl_docs.core.dbtypes import utcnow
-from ihl_docs.dossiers import services
 from ihl_docs.core.errors import Forbidden, InvalidInput
 from ihl_docs.core.models import AuditEntry, CustodyEvent, Dossier, DossierStatus
-
-from .builders import make_case, make_evidence, make_user
-from .dossier_support import fresh, make_dossier, quick_build, stored_files
+from ihl_docs.dossiers import services
+from tests.builders import make_case, make_evidence, make_user
+from tests.dossier_support import fresh, make_dossier, quick_build, stored_files
 
 
 @pytest.fixture
@@ -59,7 +58,8 @@ def test_a_request_is_queued_numbered_per_case_and_audited(db, team):
                                       actor=lawyer)
     db.commit()
     assert (first.ref, second.ref) == (f"{case.ref}-D001", f"{case.ref}-D002")
-    assert first.status == DossierStatus.queued and first.progress == 0
+    assert first.status == DossierStatus.queued
+    assert first.progress == 0
     assert first.prepared_by == "Lena Lawyer"          # the requester's name by default
     assert second.prepared_by == "The legal team"
     assert first.requested_by_id == lawyer.id
@@ -114,12 +114,15 @@ def test_a_built_dossier_is_stored_recorded_and_exports_what_it_shows(app, db, t
                                                                        quick_renderer):
     lawyer, case, store = team["lawyer"], team["case"], team["store"]
     dossier = make_dossier(db, app, case, lawyer, audience="public")
-    assert dossier.status == DossierStatus.done and dossier.progress == 100
-    assert dossier.error == "" and dossier.page_count == 1
+    assert dossier.status == DossierStatus.done
+    assert dossier.progress == 100
+    assert dossier.error == ""
+    assert dossier.page_count == 1
     assert dossier.started_at <= dossier.finished_at
     with store.open(dossier.sha256) as f:
         data = f.read()
-    assert hashlib.sha256(data).hexdigest() == dossier.sha256 and len(data) == dossier.size
+    assert hashlib.sha256(data).hexdigest() == dossier.sha256
+    assert len(data) == dossier.size
     manifest = json.loads(dossier.manifest)
     public = [item.ref for item in team["items"][:2]]
     assert [e["ref"] for e in manifest["evidence"]] == public
@@ -128,12 +131,14 @@ def test_a_built_dossier_is_stored_recorded_and_exports_what_it_shows(app, db, t
     events = exported(db)
     assert [e.evidence_id for e in events] == [item.id for item in team["items"][:2]]
     for event in events:
-        assert dossier.ref in event.purpose and "public" in event.purpose
+        assert dossier.ref in event.purpose
+        assert "public" in event.purpose
         assert event.actor == lawyer.email
     # each custody event and the generation are in the audit log, which still verifies
     generated = [e for e in audit_entries(db) if e.action == "generate"]
     assert [(e.entity_id, e.actor) for e in generated] == [(dossier.ref, lawyer.email)]
-    assert dossier.sha256 in generated[0].change and "manifest_sha256" in generated[0].change
+    assert dossier.sha256 in generated[0].change
+    assert "manifest_sha256" in generated[0].change
     custody = [e for e in audit_entries(db, "custody_event") if e.action == "custody_exported"]
     assert len(custody) == 2
     # the chain head kept is the one just before the dossier's own entries
@@ -185,9 +190,11 @@ def test_a_renderer_failure_keeps_nothing_and_says_why_in_plain_words(app, db, t
 
     monkeypatch.setattr(services, "build_dossier", broken)
     dossier = make_dossier(db, app, team["case"], team["lawyer"])
-    assert dossier.status == DossierStatus.failed and dossier.sha256 is None
+    assert dossier.status == DossierStatus.failed
+    assert dossier.sha256 is None
     assert dossier.error.startswith("The dossier could not be built while rendering incidents")
-    assert "Ana Bel" not in dossier.error and "Traceback" not in dossier.error
+    assert "Ana Bel" not in dossier.error
+    assert "Traceback" not in dossier.error
     assert "RuntimeError" not in dossier.error
     assert stored_files(store) == before
     assert list(store.tmp.iterdir()) == []
@@ -217,7 +224,8 @@ def test_bytes_other_than_those_reported_are_not_kept(app, db, team, monkeypatch
 
     monkeypatch.setattr(services, "build_dossier", lying)
     dossier = make_dossier(db, app, team["case"], team["lawyer"])
-    assert dossier.status == "failed" and stored_files(store) == before
+    assert dossier.status == "failed"
+    assert stored_files(store) == before
 
 
 def test_a_manifest_naming_evidence_of_another_case_fails_the_job(app, db, team, monkeypatch):
@@ -232,7 +240,8 @@ def test_a_manifest_naming_evidence_of_another_case_fails_the_job(app, db, team,
 
     monkeypatch.setattr(services, "build_dossier", confused)
     dossier = make_dossier(db, app, team["case"], team["lawyer"])
-    assert dossier.status == "failed" and exported(db) == []
+    assert dossier.status == "failed"
+    assert exported(db) == []
     assert stored_files(team["store"]) == before
 
 
@@ -255,7 +264,8 @@ def test_a_commit_that_fails_after_the_file_was_kept_removes_it(app, db, team, q
     monkeypatch.setattr(type(store), "keep", keep)
     monkeypatch.setattr(Session, "commit", commit)
     dossier = make_dossier(db, app, team["case"], team["lawyer"])
-    assert dossier.status == "failed" and "could not be written" in dossier.error
+    assert dossier.status == "failed"
+    assert "could not be written" in dossier.error
     assert stored_files(store) == before
 
 
@@ -265,14 +275,16 @@ def test_a_job_for_a_dossier_already_done_or_failed_does_nothing(app, db, team, 
     entries = len(audit_entries(db))
     assert services.run_dossier(engine, store, done.ref) is None
     assert services.fail_dossier(engine, done.ref, "too late") is None
-    assert fresh(app, done.ref).status == "done" and len(audit_entries(db)) == entries
+    assert fresh(app, done.ref).status == "done"
+    assert len(audit_entries(db)) == entries
     assert len(exported(db)) == 3
 
 
 def test_identical_requests_share_one_stored_file(app, db, team, quick_renderer):
     first = make_dossier(db, app, team["case"], team["lawyer"], prepared_by="Team")
     second = make_dossier(db, app, team["case"], team["lawyer"], prepared_by="Team")
-    assert first.ref != second.ref and first.sha256 == second.sha256
+    assert first.ref != second.ref
+    assert first.sha256 == second.sha256
     assert team["store"].exists(first.sha256)
 
 

@@ -1,18 +1,15 @@
 """Evidence rules on the services: the store, metadata, links, custody."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.errors import Conflict, CustodyRuleViolation, InvalidInput, TooLarge
+from ihl_docs.core.models import CustodyEventCreate, EvidenceCreate, EvidenceDerivative
 from ihl_docs.evidence import services as evidence
-from ihl_docs.core.models import CustodyEvent, CustodyEventCreate, EvidenceCreate, EvidenceDerivative
-from ihl_docs.core.storage import EvidenceStore
-
-from .builders import (incoming_from, jpeg_with_exif, make_case, make_evidence, make_incident,
-                       make_user)
+from tests.builders import incoming_from, jpeg_with_exif, make_case, make_evidence, make_incident, make_user
 
 
 @pytest.fixture
@@ -29,15 +26,18 @@ def test_photo_is_stored_by_hash_with_exif_and_thumbnail(db, store):
     import hashlib
     assert item.sha256 == hashlib.sha256(photo).hexdigest()
     assert store.path_for(item.sha256).read_bytes() == photo
-    assert item.media_type == "image/jpeg" and item.size == len(photo)
-    assert item.capture_time == datetime(2020, 10, 4, 9, 12, tzinfo=timezone.utc)
+    assert item.media_type == "image/jpeg"
+    assert item.size == len(photo)
+    assert item.capture_time == datetime(2020, 10, 4, 9, 12, tzinfo=UTC)
     assert (item.capture_latitude, item.capture_longitude) == (39.8, 46.75)
     assert item.capture_device == "Canon EOS 80D"
     thumb = db.exec(select(EvidenceDerivative)).one()
-    assert thumb.sha256 != item.sha256 and store.exists(thumb.sha256)
+    assert thumb.sha256 != item.sha256
+    assert store.exists(thumb.sha256)
     events = evidence.custody_chain(db, item)
     assert [e.action for e in events] == ["received"]
-    assert events[0].hash_matched is True and events[0].sha256_observed == item.sha256
+    assert events[0].hash_matched is True
+    assert events[0].sha256_observed == item.sha256
     assert list(store.tmp.iterdir()) == []
 
 
@@ -71,7 +71,8 @@ def test_hostile_file_names_are_kept_for_display_only(db, store):
     assert evidence.display_filename("../../etc/passwd") == "passwd"
     assert evidence.display_filename("a\x00b\x1b[31mc\nd.jpg") == "ab[31mcd.jpg"
     long_name = evidence.display_filename("x" * 10_000 + ".jpeg")
-    assert len(long_name) <= 255 and long_name.endswith(".jpeg")
+    assert len(long_name) <= 255
+    assert long_name.endswith(".jpeg")
 
 
 def test_custody_rules_and_rehash(db, store):

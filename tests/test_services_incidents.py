@@ -1,6 +1,6 @@
 """Incident and case rules, called directly on the services."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -8,13 +8,12 @@ from pydantic import ValidationError
 from ihl_docs.cases import services as cases
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from ihl_docs.core.models import CaseCreate, CaseUpdate, IncidentCreate
 from ihl_docs.incidents import services as incidents
 from ihl_docs.incidents.services import IncidentFilter
-from ihl_docs.core.models import CaseCreate, CaseUpdate, IncidentCreate
+from tests.builders import incident_data, make_case, make_incident, make_user
 
-from .builders import incident_data, make_case, make_incident, make_user
-
-T0 = datetime(2020, 10, 4, tzinfo=timezone.utc)
+T0 = datetime(2020, 10, 4, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("changes, field", [
@@ -70,8 +69,10 @@ def test_stale_edit_is_refused_with_what_changed(db):
     db.rollback()
     assert error.value.current_version == 2
     changed = {c["field"]: c for c in error.value.changes}
-    assert changed["title"]["to"] == "Alice's title" and changed["title"]["by"] == alice.email
-    assert changed["killed_max"]["from"] == 4 and changed["killed_max"]["to"] == 7
+    assert changed["title"]["to"] == "Alice's title"
+    assert changed["title"]["by"] == alice.email
+    assert changed["killed_max"]["from"] == 4
+    assert changed["killed_max"]["to"] == 7
     db.refresh(incident)
     assert (incident.title, incident.version) == ("Alice's title", 2)
 
@@ -174,9 +175,9 @@ def test_search_filters(db):
     user = make_user(db)
     case = make_case(db, user)
     make_incident(db, case, user, title="Shelling of hospital", incident_type="shelling",
-                  occurred_from=datetime(2020, 10, 1, tzinfo=timezone.utc))
+                  occurred_from=datetime(2020, 10, 1, tzinfo=UTC))
     make_incident(db, case, user, title="Rocket at market", narrative="100% destroyed_stalls",
-                  occurred_from=datetime(2020, 10, 20, tzinfo=timezone.utc))
+                  occurred_from=datetime(2020, 10, 20, tzinfo=UTC))
     def titles(**kw):
         rows, total = incidents.search_incidents(db, case, IncidentFilter(**kw))
         assert total == len(rows)
@@ -187,8 +188,8 @@ def test_search_filters(db):
     assert titles(q="yed%sta") == []  # % and _ are taken literally, not as wildcards
     assert titles(q="destroyed_stalls") == ["Rocket at market"]
     assert titles(q="yed_sta") == []  # word search: no match in the middle of a word
-    assert titles(date_from=datetime(2020, 10, 10, tzinfo=timezone.utc)) == ["Rocket at market"]
-    assert titles(date_to=datetime(2020, 10, 10, tzinfo=timezone.utc)) == ["Shelling of hospital"]
+    assert titles(date_from=datetime(2020, 10, 10, tzinfo=UTC)) == ["Rocket at market"]
+    assert titles(date_to=datetime(2020, 10, 10, tzinfo=UTC)) == ["Shelling of hospital"]
     assert titles(workflow_status="approved") == []
 
 

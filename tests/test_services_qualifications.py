@@ -1,7 +1,5 @@
 """Qualification rules, the applicability check, the proof matrix and suggestions."""
 
-import time
-from datetime import datetime, timezone
 
 import pytest
 from sqlmodel import select
@@ -12,8 +10,7 @@ from ihl_docs.core.models import AuditEntry, Instrument, InstrumentParty, Provis
 from ihl_docs.provisions import services as provision_services
 from ihl_docs.qualifications import applicability
 from ihl_docs.qualifications import services as q
-
-from .builders import load_catalogue, make_case, make_evidence, make_incident, make_user, qualify
+from tests.builders import load_catalogue, make_case, make_evidence, make_incident, make_user, qualify
 
 
 @pytest.fixture
@@ -125,7 +122,8 @@ def test_state_that_joined_after_the_incident(db, team):
     # the incident is on 2020-10-04; State A (ARM) joins the CCM only afterwards
     _set_party(db, "CCM", "ARM", "party", "2024-02-01")
     warnings = _codes(db, team["incident"], "ccm-1")
-    assert "not_yet_bound" in warnings and "2024-02-01" in warnings["not_yet_bound"].message
+    assert "not_yet_bound" in warnings
+    assert "2024-02-01" in warnings["not_yet_bound"].message
     # customary rules first; the other CCM articles bind no better
     assert warnings["not_yet_bound"].suggested_provisions[:2] == ["cihl-11", "cihl-71"]
     _set_party(db, "CCM", "ARM", "party", "2019-01-01")
@@ -151,7 +149,8 @@ def test_proof_matrix_shows_gaps_and_uncited_evidence(db, team):
     db.commit()
     matrix = q.proof_matrix(db, team["incident"])
     assert matrix.evidence == sorted([cited.ref, spare.ref])
-    assert matrix.rows[0].cells == {cited.ref: "supports"} and not matrix.rows[0].unsupported
+    assert matrix.rows[0].cells == {cited.ref: "supports"}
+    assert not matrix.rows[0].unsupported
     assert matrix.rows[1].unsupported  # only contradicting evidence
     assert [r.number for r in matrix.gaps] == list(range(2, len(matrix.rows) + 1))
     assert matrix.uncited == [spare.ref]
@@ -191,7 +190,8 @@ def test_suggestions_from_the_mapping(db, team):
     incident = make_incident(db, team["case"], team["investigator"], incident_type="rocket",
                              weapon_type="300 mm rocket with cluster warhead")
     keys = [p.key for p, _ in q.suggestions(db, incident)]
-    assert "ccm-1" in keys and "cihl-11" in keys
+    assert "ccm-1" in keys
+    assert "cihl-11" in keys
     qualify(db, incident, team["lawyer"], "ccm-1")
     assert "ccm-1" not in [p.key for p, _ in q.suggestions(db, incident)]
     rule = provision_services.add_rule(
@@ -210,7 +210,8 @@ def test_search_and_correct_provisions(db, team):
     from ihl_docs.provisions import services as p
 
     rows, total = p.search_provisions(db, p.ProvisionFilter(q="cluster"))
-    assert total >= 2 and all("cluster" in (r.title + r.summary + r.article).lower() for r in rows)
+    assert total >= 2
+    assert all("cluster" in (r.title + r.summary + r.article).lower() for r in rows)
     _, iac = p.search_provisions(db, p.ProvisionFilter(applies_to="NIAC", instrument="AP I"))
     assert iac == 0
     rows, _ = p.search_provisions(db, p.ProvisionFilter(instrument="CCM"))

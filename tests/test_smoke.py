@@ -1,4 +1,4 @@
-from .builders import login, make_case, make_incident, make_user
+from tests.builders import login, make_case, make_incident, make_user
 
 
 def test_login_and_home(client, db):

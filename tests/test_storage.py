@@ -40,7 +40,8 @@ def write_stored(path, data: bytes) -> None:
 def test_a_file_is_kept_under_its_own_hash_hashed_in_the_same_pass(store):
     data = os.urandom(3 * 1024 * 1024 + 17)  # more than one chunk, not a multiple of it
     incoming = store.incoming()
-    assert incoming.path.parent == store.tmp and incoming.path.name.startswith("incoming-")
+    assert incoming.path.parent == store.tmp
+    assert incoming.path.name.startswith("incoming-")
     for start in range(0, len(data), 65536):
         incoming.write(data[start:start + 65536])
     assert (incoming.sha256, incoming.size) == (sha(data), len(data))
@@ -94,9 +95,11 @@ def test_a_stored_file_is_never_overwritten(store, monkeypatch):
     real_link = os.link
     monkeypatch.setattr(os, "link", lambda src, dst: calls.append(dst) or real_link(src, dst))
     for name in ("replace", "rename"):
-        monkeypatch.setattr(os, name, lambda *a, **k: pytest.fail(f"os.{name} used in the store"))
+        monkeypatch.setattr(os, name, lambda *a, name=name, **k: pytest.fail(
+            f"os.{name} used in the store"))
     again = store.put_bytes(b"original bytes")
-    assert again.existed is True and calls == [path]
+    assert again.existed is True
+    assert calls == [path]
     after = path.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, damaged.st_mtime_ns)
     assert path.read_bytes() == b"damaged"
@@ -141,10 +144,13 @@ def test_clean_temporary_removes_only_old_temporary_files(store):
     os.utime(other, (two_hours_ago, two_hours_ago))
 
     assert store.clean_temporary() == 1
-    assert not old.path.exists() and recent.path.exists() and other.exists()
+    assert not old.path.exists()
+    assert recent.path.exists()
+    assert other.exists()
     assert store.exists(kept.sha256)
     assert store.clean_temporary(0) == 1  # `ihl gc --older-than-minutes 0`: all of them
-    assert not recent.path.exists() and store.exists(kept.sha256)
+    assert not recent.path.exists()
+    assert store.exists(kept.sha256)
     recent.discard()
 
 
@@ -190,7 +196,8 @@ def test_a_crash_before_keep_leaves_only_a_temporary_file(store, moment):
     assert crashed.returncode == -9, crashed.stderr
     assert final_files(store) == []
     leftovers = list(store.tmp.iterdir())
-    assert len(leftovers) == 1 and leftovers[0].name.startswith("incoming-")
+    assert len(leftovers) == 1
+    assert leftovers[0].name.startswith("incoming-")
     assert store.clean_temporary(0) == 1
     assert list(store.tmp.iterdir()) == []
 
@@ -275,7 +282,8 @@ def test_a_multipart_upload_is_parsed_straight_into_the_store(app, form_memory, 
             environ_overrides={"wsgi.input": Trickle(body)} if trickle else None):
         request.max_form_memory_size = form_memory
         incoming = request.files["file"].stream
-        assert isinstance(incoming, IncomingFile) and incoming.path.parent == store.tmp
+        assert isinstance(incoming, IncomingFile)
+        assert incoming.path.parent == store.tmp
         assert (incoming.sha256, incoming.size) == (sha(data), len(data))
         assert request.form["title"] == "Crater"
         assert incoming.read() == data
@@ -294,4 +302,4 @@ def test_a_text_part_over_the_form_memory_limit_is_still_refused(app):
             content_type=f"multipart/form-data; boundary={boundary}"):
         request.max_form_memory_size = 500_000
         with pytest.raises(RequestEntityTooLarge):
-            request.form
+            _ = request.form

@@ -172,7 +172,8 @@ def test_an_import_from_a_test_module_is_refused(suite, file, statement):
                   file: statement + "\n"})
     problems = layout_problems(suite)
     assert len(problems) == 1, problems
-    assert problems[0].startswith(f"suite/{file}:") and " imports from suite." in problems[0]
+    assert problems[0].startswith(f"suite/{file}:")
+    assert " imports from suite." in problems[0]
 
 
 @pytest.mark.parametrize("definition", [

@@ -24,8 +24,7 @@ from ihl_docs.core.db import make_engine, open_session
 from ihl_docs.core.models import Evidence
 from ihl_docs.core.storage import EvidenceStore
 from ihl_docs.verification import verify_all, verify_files
-
-from .builders import jpeg_with_exif
+from tests.builders import jpeg_with_exif
 
 IHL = os.path.join(os.path.dirname(sys.executable), "ihl")
 EMAIL = "field.investigator@example.org"
@@ -191,7 +190,7 @@ def test_sigkill_during_uploads_loses_nothing_acknowledged_and_corrupts_nothing(
                 else:
                     payloads.append((rng.randbytes(rng.randint(100_000, 8_000_000)), "document"))
 
-            def client():
+            def client(payloads=payloads, stop=stop, sent_at=sent_at):
                 nonlocal attempts, cut_off
                 for data, kind in payloads:
                     if stop.is_set():
@@ -249,10 +248,12 @@ def test_sigkill_during_uploads_loses_nothing_acknowledged_and_corrupts_nothing(
         acknowledged[json.loads(answer)["ref"]] = hashlib.sha256(data).hexdigest()
         server.stop()
         rows = check_store(engine, store, acknowledged)
-        assert rows >= len(acknowledged) and store_state(store)[1] == []
+        assert rows >= len(acknowledged)
+        assert store_state(store)[1] == []
         with open_session(engine, write=False) as session:  # what `ihl verify` runs
             report = verify_all(session, store)
-        assert report["problems"] == [] and report["files"] >= rows
+        assert report["problems"] == []
+        assert report["files"] >= rows
     finally:
         server.stop()
         engine.dispose()

@@ -12,15 +12,20 @@ from sqlmodel import select
 from ihl_docs.core.db import open_session
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput
-from ihl_docs.evidence import services as evidence_services
 from ihl_docs.core.jobs import recover
-from ihl_docs.core.models import (AuditEntry, CustodyAction, CustodyEventCreate, RunStatus,
-                             VerificationFinding, VerificationRun)
+from ihl_docs.core.models import (
+    AuditEntry,
+    CustodyAction,
+    CustodyEventCreate,
+    RunStatus,
+    VerificationFinding,
+    VerificationRun,
+)
+from ihl_docs.evidence import services as evidence_services
 from ihl_docs.verification import checks, runs
-
-from .builders import jpeg_with_exif, make_case, make_evidence, make_user
-from .dossier_support import make_dossier
-from .tampering import TAMPERING, alter_one_byte, sql
+from tests.builders import jpeg_with_exif, make_case, make_evidence, make_user
+from tests.dossier_support import make_dossier
+from tests.tampering import TAMPERING, alter_one_byte, sql
 
 
 @pytest.fixture
@@ -85,10 +90,14 @@ def test_a_clean_run_records_what_it_checked_who_asked_and_when(app, db, two_cas
     db.commit()
     seen = []
     run, findings = start(db, app, auditor, observer=lambda stage, pct: seen.append((stage, pct)))
-    assert run.status == RunStatus.done and run.problem_count == 0 and findings == []
-    assert run.ref == f"VER-{run.id:05d}" and run.requested_by == auditor.email
+    assert run.status == RunStatus.done
+    assert run.problem_count == 0
+    assert findings == []
+    assert run.ref == f"VER-{run.id:05d}"
+    assert run.requested_by == auditor.email
     # 4 originals and a thumbnail; custody: one "received" per item and the transfer
-    assert run.files_checked == 5 and run.dossiers_checked == 0
+    assert run.files_checked == 5
+    assert run.dossiers_checked == 0
     assert run.custody_checked == 5
     assert run.bytes_checked == sum(os.path.getsize(p) for p in _stored_paths(app))
     # the request's own entry is in the chain it checked
@@ -103,7 +112,8 @@ def test_a_clean_run_records_what_it_checked_who_asked_and_when(app, db, two_cas
         "checking custody events against the audit log") < stages.index(
         "recomputing the audit chain") < stages.index("done")
     percents = [pct for _, pct in seen]
-    assert percents == sorted(percents) and percents[-1] == 100
+    assert percents == sorted(percents)
+    assert percents[-1] == 100
 
 
 def _stored_paths(app):
@@ -117,10 +127,12 @@ def test_an_altered_and_a_deleted_file_are_named_by_their_evidence_ref(app, db, 
     alter_one_byte(store.path_for(altered.sha256), at=5)
     store.path_for(deleted.sha256).unlink()
     run, findings = start(db, app, auditor)
-    assert run.status == RunStatus.done and run.problem_count == 2
+    assert run.status == RunStatus.done
+    assert run.problem_count == 2
     assert [(f.kind, f.subject) for f in findings] == [("evidence", altered.ref),
                                                        ("evidence", deleted.ref)]
-    assert "file altered" in findings[0].message and "file missing" in findings[1].message
+    assert "file altered" in findings[0].message
+    assert "file missing" in findings[1].message
     # what `ihl verify` and the API say is the same
     with open_session(app.extensions["ihl_engine"], write=False) as session:
         assert checks.verify_all(session, store)["problems"] == [f.message for f in findings]
@@ -135,7 +147,8 @@ def test_an_altered_dossier_is_named_by_its_ref(app, db, two_cases, auditor, sto
     db.commit()
     dossier = make_dossier(db, app, two_cases["a"], lawyer)
     clean, _ = start(db, app, auditor)
-    assert clean.dossiers_checked == 1 and clean.problem_count == 0
+    assert clean.dossiers_checked == 1
+    assert clean.problem_count == 0
     alter_one_byte(store.path_for(dossier.sha256), at=20)
     run, findings = start(db, app, auditor)
     assert [(f.kind, f.subject) for f in findings] == [("dossier", dossier.ref)]
@@ -146,12 +159,14 @@ def test_audit_tampering_is_named_by_seq_in_the_report(case, app, db, signed_log
     tamper, expected = TAMPERING[case]
     tamper(db, signed_log)
     run, findings = start(db, app, auditor)
-    assert run.status == RunStatus.done and run.problem_count >= 1
+    assert run.status == RunStatus.done
+    assert run.problem_count >= 1
     messages = [f.message for f in findings]
     assert any(expected(signed_log) in m for m in messages), messages
     for finding in findings:
         assert finding.kind in ("audit", "checkpoint")
-        assert finding.subject.startswith("seq ") and finding.subject[4:] in finding.message
+        assert finding.subject.startswith("seq ")
+        assert finding.subject[4:] in finding.message
 
 
 def custody_row(db, evidence):
@@ -173,7 +188,8 @@ def test_custody_rows_changed_added_or_removed_in_the_database_are_named(app, db
             ":t, '', 'Unknown', '', '', '', 'nobody', :t)", e=extra.id, t=utcnow())
     run, findings = start(db, app, auditor)
     by_subject = {f.subject: f.message for f in findings}
-    assert all(f.kind == "custody" for f in findings) and len(findings) == 3, by_subject
+    assert all(f.kind == "custody" for f in findings), by_subject
+    assert len(findings) == 3, by_subject
     assert "differs from what audit seq" in by_subject[edited.ref]
     assert "(custodian_to)" in by_subject[edited.ref]
     assert "is no longer in the database" in by_subject[removed.ref]
@@ -186,8 +202,10 @@ def test_a_case_run_checks_that_case_files_and_the_whole_chain(app, db, two_case
                                                                store):
     alter_one_byte(store.path_for(two_cases["other"].sha256))  # in case B
     run, findings = start(db, app, auditor, case=two_cases["a"])
-    assert run.case_id == two_cases["a"].id and run.problem_count == 0
-    assert run.files_checked == 4 and run.custody_checked == 4
+    assert run.case_id == two_cases["a"].id
+    assert run.problem_count == 0
+    assert run.files_checked == 4
+    assert run.custody_checked == 4
     assert run.audit_checked == run.audit_head_seq  # every entry, not only the case's
     request = entries(db, "verification_run", run.ref)[0]
     assert request.case_ref == two_cases["a"].ref
@@ -211,10 +229,12 @@ def test_findings_are_acknowledged_with_a_note_that_is_audited(app, db, two_case
     note = "Restored from the offline copy made on intake; the sealed USB stick holds the original."
     finding = runs.acknowledge(db, run, 1, note, actor=auditor)
     db.commit()
-    assert finding.acknowledged_by == auditor.email and finding.acknowledgement == note
+    assert finding.acknowledged_by == auditor.email
+    assert finding.acknowledgement == note
     entry = entries(db, "verification_finding", f"{run.ref}#1")[-1]
     change = json.loads(entry.change)
-    assert entry.action == "acknowledge" and change["after"]["note"] == note
+    assert entry.action == "acknowledge"
+    assert change["after"]["note"] == note
     assert change["after"]["subject"] == two_cases["docs"][0].ref
     with pytest.raises(Conflict):
         runs.acknowledge(db, db.get(VerificationRun, run.id), 1, "Again.", actor=auditor)
@@ -237,8 +257,10 @@ def test_a_run_that_breaks_is_marked_failed_in_words(app, db, two_cases, auditor
 
     monkeypatch.setattr(runs, "verify", broken)
     run, findings = start(db, app, auditor)
-    assert run.status == RunStatus.failed and findings == []
-    assert "could not be completed" in run.error and "secret" not in run.error
+    assert run.status == RunStatus.failed
+    assert findings == []
+    assert "could not be completed" in run.error
+    assert "secret" not in run.error
     assert [e.action for e in entries(db, "verification_run", run.ref)] == ["request", "fail"]
 
 
@@ -263,9 +285,12 @@ def test_interrupted_runs_are_failed_and_waiting_ones_queued_again(app, db, audi
     queued = []
     monkeypatch.setitem(app.extensions["ihl_tasks"], "verify", queued.append)
     failed, requeued = recover(app, timedelta(hours=1))
-    assert stale.ref in failed and requeued == [waiting.ref] and queued == [waiting.ref]
+    assert stale.ref in failed
+    assert requeued == [waiting.ref]
+    assert queued == [waiting.ref]
     run, _ = stored(app, stale.ref)
-    assert run.status == RunStatus.failed and run.error == runs.INTERRUPTED
+    assert run.status == RunStatus.failed
+    assert run.error == runs.INTERRUPTED
 
 
 def test_custody_recorded_while_a_run_reads_is_not_taken_for_a_deleted_event(app, db, two_cases,
@@ -292,7 +317,8 @@ def test_custody_recorded_while_a_run_reads_is_not_taken_for_a_deleted_event(app
 
     monkeypatch.setattr(checks, "_recorded_custody", record_meanwhile)
     run, findings = start(db, app, auditor)
-    assert meanwhile and findings == [], [f.message for f in findings]
+    assert meanwhile
+    assert findings == [], [f.message for f in findings]
     assert run.custody_checked == 5  # as the snapshot stood: the new event came after it
 
 

@@ -10,9 +10,8 @@ from sqlmodel import select
 
 from ihl_docs.core.models import Case, EvidenceDerivative
 from ihl_docs.verification import verify_all, verify_files
-
-from .builders import jpeg_with_exif, make_case, make_evidence, make_user
-from .tampering import alter_one_byte
+from tests.builders import jpeg_with_exif, make_case, make_evidence, make_user
+from tests.tampering import alter_one_byte
 
 
 @pytest.fixture
@@ -43,11 +42,14 @@ def verify(runner, *args):
 def test_an_intact_store_verifies(runner, items):
     result = verify(runner)
     assert result.exit_code == 0, result.output
-    assert "Checked 5 stored files" in result.output and "intact." in result.output
+    assert "Checked 5 stored files" in result.output
+    assert "intact." in result.output
     result = verify(runner, "--json")
     assert result.exit_code == 0
     report = json.loads(result.output)
-    assert report["ok"] is True and report["files"] == 5 and report["problems"] == []
+    assert report["ok"] is True
+    assert report["files"] == 5
+    assert report["problems"] == []
     assert report["audit_entries"] > 0
 
 
@@ -64,7 +66,8 @@ def test_a_file_altered_by_one_byte_is_named(runner, store, items):
     result = verify(runner, "--json")
     assert result.exit_code == 1
     report = json.loads(result.output)
-    assert report["ok"] is False and report["files"] == 5
+    assert report["ok"] is False
+    assert report["files"] == 5
     [problem] = report["problems"]
     assert problem.startswith(f"evidence {altered.ref}: file altered")
     assert altered.sha256 in problem
@@ -78,7 +81,8 @@ def test_a_deleted_file_is_named(runner, store, items):
     assert json.loads(result.output)["problems"] == [
         f"evidence {gone.ref}: file missing (sha256 {gone.sha256})"]
     result = verify(runner)
-    assert result.exit_code == 1 and f"evidence {gone.ref}: file missing" in result.output
+    assert result.exit_code == 1
+    assert f"evidence {gone.ref}: file missing" in result.output
 
 
 def test_an_altered_thumbnail_is_named_with_its_item(runner, store, items):
@@ -98,22 +102,26 @@ def test_verify_all_lists_every_problem_at_once(db, store, items):
     store.path_for(docs[1].sha256).unlink()
     alter_one_byte(store.path_for(thumb.sha256), at=50)
     report = verify_all(db, store)
-    assert report["ok"] is False and report["files"] == 5
+    assert report["ok"] is False
+    assert report["files"] == 5
     assert len(report["problems"]) == 3
     text = "\n".join(report["problems"])
     assert f"evidence {docs[0].ref}: file altered" in text
     assert f"evidence {docs[1].ref}: file missing" in text
     assert f"evidence {photo.ref} (thumbnail): file altered" in text
-    assert docs[2].ref not in text and f"evidence {photo.ref}: " not in text
+    assert docs[2].ref not in text
+    assert f"evidence {photo.ref}: " not in text
     checked, problems = verify_files(db, store)
-    assert checked == 5 and problems == report["problems"]
+    assert checked == 5
+    assert problems == report["problems"]
 
 
 def test_physical_items_have_nothing_to_verify(db, store, runner):
     user = make_user(db)
     make_evidence(db, make_case(db, user), user, store, data=None, title="Rocket remnant")
     result = verify(runner, "--json")
-    assert result.exit_code == 0 and json.loads(result.output)["files"] == 0
+    assert result.exit_code == 0
+    assert json.loads(result.output)["files"] == 0
 
 
 def test_gc_removes_leftover_temporary_uploads(runner, store, items):
@@ -127,9 +135,11 @@ def test_gc_removes_leftover_temporary_uploads(runner, store, items):
     result = runner.invoke(args=["gc"])
     assert result.exit_code == 0, result.output
     assert "Removed 1 leftover temporary upload file(s)." in result.output
-    assert not old.path.exists() and recent.path.exists()
+    assert not old.path.exists()
+    assert recent.path.exists()
     result = runner.invoke(args=["gc", "--older-than-minutes", "0"])
-    assert result.exit_code == 0 and "Removed 1 " in result.output
+    assert result.exit_code == 0
+    assert "Removed 1 " in result.output
     assert list(store.tmp.iterdir()) == []
     recent.discard()
     assert verify(runner).exit_code == 0  # stored files are untouched
@@ -139,7 +149,7 @@ def test_gc_removes_leftover_temporary_uploads(runner, store, items):
 
 def test_stored_dossiers_are_verified_and_named_by_their_ref(runner, app, db, store, items,
                                                               quick_renderer):
-    from .dossier_support import make_dossier
+    from tests.dossier_support import make_dossier
 
     lawyer = make_user(db, "admin")
     case = db.get(Case, items["photo"].case_id)
@@ -147,7 +157,8 @@ def test_stored_dossiers_are_verified_and_named_by_their_ref(runner, app, db, st
     altered = make_dossier(db, app, case, lawyer, audience="public")
     make_dossier(db, app, case, lawyer, run=False)  # queued: no file yet, nothing to check
     result = verify(runner, "--json")
-    assert result.exit_code == 0 and json.loads(result.output)["files"] == 7
+    assert result.exit_code == 0
+    assert json.loads(result.output)["files"] == 7
 
     alter_one_byte(store.path_for(altered.sha256), at=5)
     report = json.loads(verify(runner, "--json").output)
