@@ -1,8 +1,11 @@
 """Running the application under gunicorn (the production WSGI server)."""
 
+import threading
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
+
+BANNER_DELAY = 1.5  # seconds
 
 
 class _Gunicorn(BaseApplication):
@@ -46,7 +49,11 @@ def _address_hooks(address_file: Path | None, notices) -> dict:
         address_file.parent.mkdir(parents=True, exist_ok=True)
         address_file.write_text("".join(f"{listener}\n" for listener in server.LISTENERS))
         lines = [f"ihl_docs is listening on {listener}/" for listener in server.LISTENERS]
-        print("\n".join(["", *lines, *notices()]), flush=True)
+        # Said a moment later, after the workers' start-up lines, so it stays last on the screen.
+        banner = threading.Timer(BANNER_DELAY, lambda: print(
+            "\n".join(["", *lines, *notices()]), flush=True))
+        banner.daemon = True
+        banner.start()
 
     def on_exit(server):
         address_file.unlink(missing_ok=True)
