@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from ihl_docs.core.db import make_engine, open_session
 from ihl_docs.core.schema import upgrade
+from tests.database_support import pg_tables_parents_first
 
 
 def _load(session: Session) -> None:
@@ -105,19 +106,7 @@ class PgCatalogue:
         with engine.connect() as conn:
             self.revision = conn.exec_driver_sql(
                 "SELECT version_num FROM alembic_version").fetchone()
-            tables = [r[0] for r in conn.exec_driver_sql(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-                "AND tablename <> 'alembic_version'")]
-            references = conn.exec_driver_sql(
-                "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text "
-                "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
-                "WHERE c.contype = 'f' AND n.nspname = current_schema()").all()
-            parents = {t: set() for t in tables}
-            for child, parent in references:
-                child, parent = child.strip('"'), parent.strip('"')
-                if child != parent:
-                    parents[child].add(parent)
-            self.tables = list(TopologicalSorter(parents).static_order())
+            self.tables = pg_tables_parents_first(conn)
             self.filled = [t for t in self.tables
                            if conn.exec_driver_sql(f'SELECT 1 FROM "{t}" LIMIT 1').first()]
             self.columns = {t: [r[0] for r in conn.exec_driver_sql(

@@ -3,6 +3,7 @@ On PostgreSQL every database of a test run is a schema of its own, so parallel r
 tables."""
 
 import os
+from graphlib import TopologicalSorter
 
 import sqlalchemy as sa
 
@@ -33,3 +34,21 @@ def drop_schema(url: str) -> None:
     with admin.begin() as conn:
         conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     admin.dispose()
+
+
+def pg_tables_parents_first(conn) -> list[str]:
+    """The tables of the connection's schema (not alembic's), each after the tables it refers
+    to: the order to fill them in (and, reversed, to empty them)."""
+    tables = [r[0] for r in conn.exec_driver_sql(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+        "AND tablename <> 'alembic_version'")]
+    references = conn.exec_driver_sql(
+        "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text "
+        "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+        "WHERE c.contype = 'f' AND n.nspname = current_schema()").all()
+    parents = {t: set() for t in tables}
+    for child, parent in references:
+        child, parent = child.strip('"'), parent.strip('"')
+        if child != parent:
+            parents[child].add(parent)
+    return list(TopologicalSorter(parents).static_order())

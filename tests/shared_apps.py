@@ -17,13 +17,13 @@ import os
 import shutil
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from graphlib import TopologicalSorter
 from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
 
 from ihl_docs import create_app
+from tests.database_support import pg_tables_parents_first
 
 SQLITE_PREFIX = "sqlite:///"
 
@@ -125,22 +125,10 @@ class PgReset:
     def __init__(self, engine):
         self.engine = engine
         with engine.connect() as conn:
-            tables = [r[0] for r in conn.exec_driver_sql(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-                "AND tablename <> 'alembic_version'")]
-            references = conn.exec_driver_sql(
-                "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text "
-                "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
-                "WHERE c.contype = 'f' AND n.nspname = current_schema()").all()
+            # A table is emptied before the tables it refers to (its rows would hold them).
+            order = [f'"{t}"' for t in reversed(pg_tables_parents_first(conn))]
             sequences = [r[0] for r in conn.exec_driver_sql(
                 "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")]
-        # A table is emptied before the tables it refers to (its rows would hold them).
-        referring = {f'"{t}"': set() for t in tables}
-        for child, parent in references:
-            child, parent = _quoted(child), _quoted(parent)
-            if child != parent:
-                referring[parent].add(child)
-        order = list(TopologicalSorter(referring).static_order())
         statements = [f"DELETE FROM {t}" for t in order]
         statements += [f'ALTER SEQUENCE "{s}" RESTART' for s in sequences]
         self.sql = "; ".join(statements)
@@ -157,7 +145,3 @@ def _registries_copied(extensions: dict) -> dict:
     sections …: lists and dicts) copied, so what a test registers goes with it."""
     return {name: copy.copy(value) if isinstance(value, (list, dict)) else value
             for name, value in extensions.items()}
-
-
-def _quoted(name: str) -> str:
-    return name if name.startswith('"') else f'"{name}"'
