@@ -13,6 +13,7 @@ from ihl_docs.auth import services as auth
 from ihl_docs.cases import services as case_services
 from ihl_docs.core.audit.replay import projections
 from ihl_docs.core.db import open_session
+from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.models import AuditEntry
 from ihl_docs.evidence import services as evidence_services
 from ihl_docs.provisions import services as provision_services
@@ -111,7 +112,7 @@ def _case_party(db, w):
 
 def _member_inserted(db, w):
     sql(db, "INSERT INTO case_member (case_id, user_id, added_at) VALUES (:c, :u, :t)",
-        c=w["case"].id, u=w["outsider"].id, t="2026-01-01 00:00:00.000000")
+        c=w["case"].id, u=w["outsider"].id, t=utcnow())
     return (f"case member {w['outsider'].email} on {w['case'].ref} has no audit entry: it was "
             "added outside the application")
 
@@ -341,7 +342,7 @@ def test_a_forged_acknowledgement_and_a_removed_finding_are_named(app, db, world
     path.write_bytes(original)
     assert len(findings) == 1
     sql(db, "UPDATE verification_finding SET acknowledged_at = :t, acknowledged_by = 'x', "
-            "acknowledgement = 'all fine' WHERE run_id = :r", t="2026-01-01 00:00:00.000000",
+            "acknowledgement = 'all fine' WHERE run_id = :r", t=utcnow(),
         r=run.id)
     found = problems(app, db)
     assert f"finding {run.ref}#1 has no audit entry: it was added outside the application" \

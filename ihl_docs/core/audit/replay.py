@@ -80,7 +80,7 @@ def stored_rows(session: Session, model, *where, order_by=None) -> Iterator[tupl
     table = model.__table__
     dialect = session.get_bind().dialect
     columns = list(table.columns)
-    readers = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+    readers = [_reader(c, dialect) for c in columns]
     statement = select(*(sa.type_coerce(c, sa.String).label(c.name) for c in columns))
     for condition in where:
         statement = statement.where(condition)
@@ -97,6 +97,15 @@ def stored_rows(session: Session, model, *where, order_by=None) -> Iterator[tupl
             except (ValueError, TypeError, OverflowError, AttributeError):
                 values[name], unreadable[name] = None, str(value)[:80]
         yield values, unreadable
+
+
+def _reader(column, dialect):
+    """What the ORM does to the column's stored value, or None where the driver's value is
+    taken as it is (PostgreSQL's drivers give numbers as numbers)."""
+    try:
+        return column.type.dialect_impl(dialect).result_processor(dialect, None)
+    except TypeError:  # a processor that needs the driver's type code
+        return None
 
 
 def row_state(values: dict, *leave_out: str) -> dict:
