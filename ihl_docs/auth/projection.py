@@ -14,6 +14,6 @@ def token_rows(session, _case):
     return table_rows(session, ApiToken, lambda v: str(v["id"]))
 
 
-USER = Projection("user", "account", user_rows, in_cases=False)
-TOKEN = Projection("api_token", "API token", token_rows, in_cases=False,
+USER = Projection("user", "account", user_rows, in_cases=False, tables=("user",))
+TOKEN = Projection("api_token", "API token", token_rows, in_cases=False, tables=("api_token",),
                    label_of=lambda key: f"#{key}")

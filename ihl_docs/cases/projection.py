@@ -39,6 +39,8 @@ CASE = Projection(
     "case", "case", case_rows,
     # A case counts the refs it has handed out; the counters move with each new incident,
     # item and dossier, whose own entries record them.
-    unaudited=frozenset({"incident_counter", "evidence_counter", "dossier_counter"}))
+    unaudited=frozenset({"incident_counter", "evidence_counter", "dossier_counter"}),
+    tables=("case", "party"))
 MEMBER = Projection("case_member", "case member", member_rows, label_of=_member_label,
+                    tables=("case_member",),
                     subject_of=lambda entity_id: entity_id.partition(":")[0])

@@ -21,4 +21,5 @@ def dossier_rows(session, case):
         yield Row(values["ref"], state, unreadable)
 
 
-DOSSIER = Projection("dossier", "dossier", dossier_rows, unaudited=PROGRESS_FIELDS)
+DOSSIER = Projection("dossier", "dossier", dossier_rows, unaudited=PROGRESS_FIELDS,
+                     tables=("dossier",))

@@ -50,13 +50,15 @@ def custody_rows(session, case):
         yield Row(f"{ref}#{values['id']}", row_state(values), unreadable)
 
 
-ITEM = Projection("evidence", "evidence", item_rows)
+ITEM = Projection("evidence", "evidence", item_rows, tables=("evidence", "evidence_derivative"))
 def _link_label(key: str) -> str:
     incident, _, item = key.partition(":")
     return f"of {item} to {incident}"
 
 
 LINK = Projection("incident_evidence", "link", link_rows, label_of=_link_label,
+                  tables=("incident_evidence",),
                   subject_of=lambda key: key.partition(":")[2])
 CUSTODY = Projection("custody_event", "custody event", custody_rows, kind="custody",
+                     tables=("custody_event",),
                      subject_of=lambda key: key.split("#", 1)[0])

@@ -12,4 +12,4 @@ def incident_rows(session, case):
                       extra=lambda v: {"responsible_party": parties.get(v["responsible_party_id"])})
 
 
-INCIDENT = Projection("incident", "incident", incident_rows)
+INCIDENT = Projection("incident", "incident", incident_rows, tables=("incident",))

@@ -27,7 +27,10 @@ def rule_rows(session, _case):
     return table_rows(session, SuggestionRule, lambda v: str(v["id"]))
 
 
-PROVISION = Projection("provision", "provision", provision_rows, in_cases=False)
-INSTRUMENT = Projection("instrument", "instrument", instrument_rows, in_cases=False)
+PROVISION = Projection("provision", "provision", provision_rows, in_cases=False,
+                       tables=("provision", "provision_element"))
+INSTRUMENT = Projection("instrument", "instrument", instrument_rows, in_cases=False,
+                        tables=("instrument", "instrument_party"))
 RULE = Projection("suggestion_rule", "suggestion rule", rule_rows, in_cases=False,
+                  tables=("suggestion_rule",),
                   label_of=lambda key: f"#{key}")

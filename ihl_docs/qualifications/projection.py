@@ -31,4 +31,5 @@ def qualification_rows(session, case):
 
 
 QUALIFICATION = Projection("qualification", "qualification", qualification_rows,
+                           tables=("qualification", "element_finding", "element_evidence"),
                            label_of=lambda key: f"#{key}")

@@ -41,6 +41,8 @@ def acknowledgement_rows(session, case):
             unreadable, needs_entry=acknowledged)
 
 
-RUN = Projection("verification_run", "verification", run_rows, unaudited=PROGRESS_FIELDS)
+RUN = Projection("verification_run", "verification", run_rows, unaudited=PROGRESS_FIELDS,
+                 tables=("verification_run", "verification_finding"))
 ACKNOWLEDGEMENT = Projection("verification_finding", "finding", acknowledgement_rows,
+                             tables=("verification_finding",),
                              subject_of=lambda key: key.partition("#")[0])

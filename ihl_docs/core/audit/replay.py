@@ -50,6 +50,9 @@ class Projection:
     unaudited: frozenset = frozenset()
     in_cases: bool = True  # False: the kind belongs to no case (users, the legal catalogue)
     kind: str = "record"   # what a finding about it concerns (see models.FindingKind)
+    # The tables whose rows its state holds (its own first): a case's parties are part of the
+    # case's state, a qualification's element findings of the qualification's.
+    tables: tuple[str, ...] = ()
     label_of: Callable[[str], str] = str    # entity_id -> how a message names the record
     subject_of: Callable[[str], str] = str  # entity_id -> the finding's subject (a ref)
 
