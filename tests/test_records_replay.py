@@ -4,6 +4,8 @@ the record, the field and the entry it differs from (and the rest stays as it wa
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 import sqlalchemy as sa
@@ -461,3 +463,22 @@ def test_every_table_is_held_against_the_log_or_said_not_to_be(app):
     assert not held & set(NOT_REPLAYED)
     entities = [kind.entity for kind in projections(app)]
     assert len(entities) == len(set(entities))
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="PostgreSQL refuses a timestamp that is not one")
+def test_a_damaged_audit_timestamp_is_exported_as_stored_and_named_offline(db, runner, tmp_path):
+    investigator = make_user(db, "investigator")
+    make_case(db, investigator)
+    stored = value(db, "SELECT occurred_at FROM audit_entry WHERE seq = 2")
+    sql(db, "UPDATE audit_entry SET occurred_at = :t WHERE seq = 2", t=stored + " ")
+    out = tmp_path / "export"
+    result = runner.invoke(args=["audit", "export", "-o", str(out)])
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    lines = (out / "audit.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(lines[1])["occurred_at"] == stored + " "
+    offline = subprocess.run([sys.executable, str(out / "verify_audit.py"), str(out)],
+                             capture_output=True, text=True, timeout=60)
+    assert offline.returncode == 1
+    assert "audit seq 2" in offline.stdout
+    assert "Traceback" not in offline.stdout + offline.stderr

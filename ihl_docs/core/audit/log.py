@@ -138,18 +138,26 @@ def _parse_change(text: str):
 
 
 def iter_entries(session: Session, batch: int = 5000):
-    """Every entry in seq order, read in batches."""
-    last = 0
-    while True:
-        rows = session.exec(
-            select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
-            .execution_options(populate_existing=True)  # what is stored now, not a cached row
-        ).all()
-        if not rows:
-            return
-        for row in rows:
-            yield entry_document(row)
-        last = rows[-1].seq
+    """Every entry in seq order, read in batches, as `entry_document` writes it. A stored time
+    that no longer reads as a time is given as the text stored, so that the entry's hash check
+    names its seq instead of the reading failing."""
+    to_datetime = _time_reader(session)
+    for row in _stored_rows(session, batch):
+        seq, occurred, actor, action, entity, entity_id, case_ref, change, prev_hash, digest = row
+        try:
+            moment = jsonable(to_datetime(occurred) if to_datetime else occurred)
+        except (ValueError, TypeError, OverflowError):
+            moment = str(occurred)
+        yield {"seq": seq, "occurred_at": moment, "actor": actor, "action": action,
+               "entity": entity, "entity_id": entity_id, "case_ref": case_ref,
+               "change": _parse_change(change), "prev_hash": prev_hash, "hash": digest}
+
+
+def _time_reader(session: Session):
+    """What the ORM does with a stored occurred_at (None: the driver's value is taken)."""
+    dialect = session.get_bind().dialect
+    return (AuditEntry.__table__.c.occurred_at.type.dialect_impl(dialect)
+            .result_processor(dialect, None))
 
 
 def _stored_rows(session: Session, batch: int):
@@ -199,9 +207,7 @@ def verify_stored_entries(session: Session, batch: int = 20000):
     is built around the stored `change` text, which the log writes canonical; an entry whose hash
     does not match that way is checked again exactly as `entry_document` reads it (change parsed
     and written canonical again, occurred_at through the column type) before it is reported."""
-    dialect = session.get_bind().dialect
-    to_datetime = (AuditEntry.__table__.c.occurred_at.type.dialect_impl(dialect)
-                   .result_processor(dialect, None))  # what the ORM does with the column
+    to_datetime = _time_reader(session)
     expected_seq, prev, count = 1, GENESIS_HASH, 0
     sha256 = hashlib.sha256
     for row in _stored_rows(session, batch):
