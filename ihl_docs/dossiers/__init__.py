@@ -7,6 +7,7 @@ def init_app(app) -> None:
     """Pages, the `ihl dossier` command and the build job."""
     from ihl_docs.core.access import can_do_legal_work
     from ihl_docs.core.case_records import register_record_part
+    from ihl_docs.core.file_modes import register_kept_paths
     from ihl_docs.core.jobs import JobKind, register_job
     from ihl_docs.core.web import CaseSection, register_case_section
     from ihl_docs.dossiers import services
@@ -24,3 +25,4 @@ def init_app(app) -> None:
         not_queued=services.NOT_QUEUED, fail_interrupted=services.fail_interrupted,
         waiting_since=services.waiting_since))
     register_record_part(app, RECORD_PART)
+    register_kept_paths(app, services.kept_cache)
