@@ -258,13 +258,10 @@ def test_verify_warns_about_a_loosened_stored_file_and_still_says_intact(instanc
     assert result.output.rstrip().endswith("intact.")
 
 
-@needs_sqlite
-def test_verify_warns_about_a_readable_database_and_key(instance):
+def test_verify_warns_about_a_readable_key_and_instance_folder(instance):
     init(instance)
     key = Path(instance.config["SIGNING_KEY"])
     load_or_create_key(key)
-    database = Path(instance.instance_path) / "ihl.sqlite3"
-    os.chmod(database, 0o644)
     os.chmod(key, 0o640)
     os.chmod(instance.instance_path, 0o755)
 
@@ -272,11 +269,22 @@ def test_verify_warns_about_a_readable_database_and_key(instance):
 
     assert result.exit_code == 0, result.output
     assert set(warnings_of(result)) == {
-        f"warning: {database}: mode 0644, expected 0600 or stricter "
-        f"(its group may read it; others may read it)",
         f"warning: {key}: mode 0640, expected 0600 or stricter (its group may read it)",
         f"warning: {instance.instance_path}: mode 0755, expected 0750 or stricter "
         f"(others may read and enter it)"}
+
+
+@needs_sqlite
+def test_verify_warns_about_a_readable_database_file(instance):
+    init(instance)
+    database = Path(instance.instance_path) / "ihl.sqlite3"
+    os.chmod(database, 0o644)
+
+    result = verify(instance)
+
+    assert result.exit_code == 0, result.output
+    assert warnings_of(result) == [f"warning: {database}: mode 0644, expected 0600 or stricter "
+                                   f"(its group may read it; others may read it)"]
 
 
 def test_verify_json_lists_warnings_apart_from_problems(instance):

@@ -46,9 +46,10 @@ class Loose:
     """A path found looser than it may be."""
 
     kept: Kept      # the entry it belongs to
-    path: Path
+    path: str       # a string: a store may hold millions of loose files
     mode: int       # its permission bits now
     allowed: int    # the loosest allowed
+    folder: bool
 
     @property
     def tightened(self) -> int:
@@ -56,7 +57,7 @@ class Loose:
 
     def describe(self) -> str:
         return (f"{self.path}: mode {self.mode & 0o777:04o}, expected {self.allowed:04o} or "
-                f"stricter ({too_much(self.mode & 0o777 & ~self.allowed, self.path)})")
+                f"stricter ({too_much(self.mode & 0o777 & ~self.allowed, self.folder)})")
 
 
 KeptPaths = Callable[[Flask], list[Kept]]
@@ -139,50 +140,49 @@ def loose_paths(app: Flask) -> list[Loose]:
     """Every kept path looser than it may be, in a fixed order. Paths that do not exist (yet)
     are no concern."""
     entries = kept_paths(app)
-    own_folders = {entry.path for entry in entries if entry.files is not None}
+    own_folders = {str(entry.path) for entry in entries if entry.files is not None}
     found = []
     for entry in entries:
-        found += sorted(_loose_under(entry, own_folders), key=lambda loose: str(loose.path))
+        found += sorted(_loose_under(entry, own_folders), key=lambda loose: loose.path)
     return found
 
 
-def _loose_under(entry: Kept, own_folders: set[Path]) -> Iterator[Loose]:
+def _loose_under(entry: Kept, own_folders: set[str]) -> Iterator[Loose]:
     try:
         here = os.stat(entry.path)  # a path set in the configuration may be a link
     except OSError:
         return
     if here.st_mode & 0o777 & ~entry.mode:
-        yield Loose(entry, entry.path, stat.S_IMODE(here.st_mode), entry.mode)
+        yield Loose(entry, str(entry.path), stat.S_IMODE(here.st_mode), entry.mode,
+                    stat.S_ISDIR(here.st_mode))
     if entry.files is not None and stat.S_ISDIR(here.st_mode):
-        yield from _walk(entry, entry.path, own_folders)
+        yield from _walk(entry, str(entry.path), own_folders)
 
 
-def _walk(entry: Kept, folder: Path, own_folders: set[Path]) -> Iterator[Loose]:
+def _walk(entry: Kept, folder: str, own_folders: set[str]) -> Iterator[Loose]:
     """The loose files and folders beneath `folder`; links are not followed, nor their modes
-    looked at (a link's own mode means nothing)."""
+    looked at (a link's own mode means nothing). Paths stay strings until one is loose: a
+    store holds millions of files."""
     try:
-        children = list(os.scandir(folder))
+        with os.scandir(folder) as children:
+            found = [(child.path, child.stat(follow_symlinks=False).st_mode)
+                     for child in children
+                     if not child.is_symlink() and child.path not in own_folders]
     except OSError:
         return
-    for child in children:
-        path = Path(child.path)
-        if child.is_symlink() or path in own_folders:
-            continue
-        try:
-            found = child.stat(follow_symlinks=False)
-        except OSError:
-            continue
-        is_folder = stat.S_ISDIR(found.st_mode)
-        allowed = FOLDER if is_folder else entry.files
-        if found.st_mode & 0o777 & ~allowed:
-            yield Loose(entry, path, stat.S_IMODE(found.st_mode), allowed)
+    files = entry.files
+    for path, mode in found:
+        is_folder = stat.S_ISDIR(mode)
+        allowed = FOLDER if is_folder else files
+        if mode & 0o777 & ~allowed:
+            yield Loose(entry, path, stat.S_IMODE(mode), allowed, is_folder)
         if is_folder:
             yield from _walk(entry, path, own_folders)
 
 
-def too_much(bits: int, path: Path) -> str:
+def too_much(bits: int, folder: bool) -> str:
     """What the permission bits beyond those allowed let others do, in words."""
-    thing = "enter" if path.is_dir() else "run"
+    thing = "enter" if folder else "run"
     parts = []
     for who, shift in CLASSES:
         verbs = [verb for bit, verb in ((4, "read"), (2, "write"), (1, thing))
@@ -226,7 +226,7 @@ def tighten(app: Flask) -> list[str]:
     lines, changed = [], {}
     for loose in loose_paths(app):
         try:
-            _chmod(loose, configured=loose.path == loose.kept.path)
+            _chmod(loose, configured=loose.path == str(loose.kept.path))
         except OSError as exc:
             lines.append(f"Could not tighten {loose.path} ({exc.strerror}): change its mode to "
                          f"{loose.allowed:04o} as its owner.")
