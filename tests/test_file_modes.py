@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import select
 
 from ihl_docs import create_app
+from ihl_docs.core import file_modes
 from ihl_docs.core.audit.signing import load_or_create_key
 from ihl_docs.core.db import open_session
 from ihl_docs.core.models import EvidenceDerivative
@@ -227,6 +228,33 @@ def test_init_keeps_a_stricter_mode_and_a_backup_groups_setgid_folder(instance):
     assert mode(stored) == 0o400
     assert mode(stored.parent) == 0o2750
     assert "Tightened" not in result.output
+
+
+def test_init_says_which_path_it_could_not_tighten_and_goes_on(instance, monkeypatch):
+    init(instance)
+    secret = Path(instance.instance_path) / "secret_key"
+    os.chmod(secret, 0o644)
+    os.chmod(instance.instance_path, 0o755)
+    real_chmod = os.chmod
+
+    def not_the_owner(path, mode, *args, **kwargs):
+        if Path(path) == secret:
+            raise PermissionError(1, "Operation not permitted", str(path))
+        return real_chmod(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(file_modes.os, "chmod", not_the_owner)
+    result = init(instance)
+    assert (f"Could not tighten {secret} (Operation not permitted): change its mode to 0600 "
+            f"as its owner.") in result.output.splitlines()
+    assert mode(instance.instance_path) == 0o750
+
+
+def test_a_pipe_in_the_store_is_neither_opened_nor_named(instance):
+    init(instance)
+    store = instance.extensions["ihl_store"]
+    os.mkfifo(store.root / "ab", 0o666)  # opened for reading, it would wait for a writer
+    assert warnings_of(verify(instance)) == []
+    assert "Tightened" not in init(instance).output
 
 
 # ---- `ihl verify` warns -------------------------------------------------------------------

@@ -161,8 +161,9 @@ def _loose_under(entry: Kept, own_folders: set[str]) -> Iterator[Loose]:
 
 def _walk(entry: Kept, folder: str, own_folders: set[str]) -> Iterator[Loose]:
     """The loose files and folders beneath `folder`; links are not followed, nor their modes
-    looked at (a link's own mode means nothing). Paths stay strings until one is loose: a
-    store holds millions of files."""
+    looked at (a link's own mode means nothing), and what is neither a file nor a folder (a
+    pipe, a device) is never opened. Paths stay strings until one is loose: a store holds
+    millions of files."""
     try:
         with os.scandir(folder) as children:
             found = [(child.path, child.stat(follow_symlinks=False).st_mode)
@@ -173,6 +174,8 @@ def _walk(entry: Kept, folder: str, own_folders: set[str]) -> Iterator[Loose]:
     files = entry.files
     for path, mode in found:
         is_folder = stat.S_ISDIR(mode)
+        if not is_folder and not stat.S_ISREG(mode):
+            continue
         allowed = FOLDER if is_folder else files
         if mode & 0o777 & ~allowed:
             yield Loose(entry, path, stat.S_IMODE(mode), allowed, is_folder)
