@@ -559,7 +559,8 @@ def main() -> int:
                         help="also measure on PostgreSQL, in a temporary database on URL's server")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--workdir", type=Path, help="put the instance here (default: a tmp dir)")
-    parser.add_argument("--keep", action="store_true", help="keep the instance afterwards")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the instance (and the PostgreSQL database) afterwards")
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ihl-bench-replay-", dir=options.workdir))
     pg_name = None
@@ -580,10 +581,10 @@ def main() -> int:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 2
     finally:
-        if pg_name:
+        if pg_name and not options.keep:
             postgres_database(options.postgres, pg_name, create=False)
         if options.keep:
-            print(f"kept: {work}")
+            print(f"kept: {work}" + (f" and PostgreSQL database {pg_name}" if pg_name else ""))
         else:
             shutil.rmtree(work, ignore_errors=True)
     print("targets met" if met else "a target was missed")
