@@ -18,8 +18,10 @@ each in a fresh process and in turn (--repeat, default 3, best of each):
 
 It prints entries/s, records/s, seconds, CPU time and peak memory of each, and replay over
 baseline. Last, one incident's field is changed by SQL, and the replay must name it.
-Target: 1,000,000 entries replayed in under 20 s (at least 50,000 entries/s with another
---entries) and within 2.5 times the baseline.
+Target: at most 2.5 times the baseline, and 1,000,000 entries replayed in under 60 s (at least
+16,667 entries/s with another --entries). The baseline alone (reading and parsing every change)
+takes 20 to 40 s of CPU per million entries on the 2-core development machine: see
+bench/README.md.
 
     python bench/replay.py                              # 1,000,000 entries on SQLite
     python bench/replay.py --entries 200000 --repeat 1
@@ -46,7 +48,7 @@ from support import postgres_database
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-TARGET_SECONDS_PER_MILLION = 20.0
+TARGET_SECONDS_PER_MILLION = 60.0
 TARGET_RATIO = 2.5
 INSERT_BATCH = 20_000
 WAVE = 500          # incidents whose histories interleave in the log
