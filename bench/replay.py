@@ -390,10 +390,33 @@ def check(url: str, instance: Path, queries: Path) -> dict:
     with open_snapshot(engine) as session:
         compared, differences = replay(session, projections(app))
     event.remove(engine, "before_cursor_execute", remember)
-    statements = [s for s in statements if s[0].lstrip().upper().startswith("SELECT")]
+    # The rows' statements; the log's are made by audit_statements (the replay runs them on the
+    # driver's cursor, which no engine event sees).
+    statements = [s for s in statements if s[0].lstrip().upper().startswith("SELECT")
+                  and "FROM audit_entry" not in s[0]]
+    with open_snapshot(engine) as session:
+        statements = audit_statements(session, projections(app)) + statements
     queries.write_text(json.dumps(statements))
     return {"entries": entries, "problems": problems[:3], "compared": compared,
             "differences": [d.message for d in differences[:5]], "queries": len(statements)}
+
+
+def audit_statements(session, kinds) -> list:
+    """[sql, parameters] of the query recorded_states runs for each kind's entries."""
+    from sqlmodel import select
+
+    from ihl_docs.core.models import AuditEntry
+
+    c, dialect = AuditEntry.__table__.c, session.connection().dialect
+    statements = []
+    for kind in kinds:
+        compiled = (select(c.seq, c.entity_id, c.change).where(c.entity == kind.entity)
+                    .order_by(c.seq).compile(dialect=dialect))
+        params = compiled.construct_params()
+        if compiled.positional:
+            params = [params[name] for name in compiled.positiontup]
+        statements.append([str(compiled), params])
+    return statements
 
 
 def _timed(run) -> dict:
