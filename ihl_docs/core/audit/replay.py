@@ -175,7 +175,7 @@ def recorded_states(session: Session, entity: str, case_ref: str | None = None) 
     return states
 
 
-def _driver_rows(session: Session, statement, batch: int = 10_000):
+def _driver_rows(session: Session, statement, batch: int = 1000):
     """The rows of `statement` as the database driver gives them, on the session's connection
     (in its transaction), without SQLAlchemy's result objects. On PostgreSQL through a cursor
     on the server, `batch` rows at a time: a log of millions of entries is never held whole."""
