@@ -13,6 +13,7 @@ by the column's own type in a guarded step (`stored_rows`): a damaged value is a
 a crash of the check.
 """
 
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from ihl_docs.core.audit.log import snapshot_of
 from ihl_docs.core.models import AuditEntry
 
 REMOVED = object()  # a record whose last entry recorded its removal
+_cursor_numbers = itertools.count(1)
 
 
 @dataclass
@@ -130,17 +132,30 @@ def table_rows(session: Session, model, entity_id: Callable[[dict], str], *where
 
 # --- the replay ------------------------------------------------------------------------------
 
+class Recorded:
+    """A record's state as its entries record it: each field's value, and the seq of the entry
+    that last recorded it."""
+
+    __slots__ = ("values", "seqs")
+
+    def __init__(self, values: dict, seqs: dict):
+        self.values, self.seqs = values, seqs
+
+
 def recorded_states(session: Session, entity: str, case_ref: str | None = None) -> dict:
-    """entity_id -> {field: (value, seq of the entry that last recorded it)}, or REMOVED, from
-    every entry of `entity` (of one case's, with `case_ref`) in seq order. An entry whose change
-    does not parse is passed over: the chain check names its seq."""
-    statement = (select(AuditEntry.seq, AuditEntry.entity_id, AuditEntry.change)
-                 .where(AuditEntry.entity == entity).order_by(AuditEntry.seq))
+    """entity_id -> `Recorded`, or (REMOVED, seq), from every entry of `entity` (of one case's,
+    with `case_ref`) in seq order. An entry whose change does not parse is passed over: the chain
+    check names its seq.
+
+    Read on the driver's cursor; each entry's `after` is laid over the state whole (one dict
+    update for the values, one for the seqs), not field by field."""
+    c = AuditEntry.__table__.c
+    statement = select(c.seq, c.entity_id, c.change).where(c.entity == entity).order_by(c.seq)
     if case_ref is not None:
-        statement = statement.where(AuditEntry.case_ref == case_ref)
+        statement = statement.where(c.case_ref == case_ref)
     states: dict = {}
-    loads = json.loads
-    for seq, entity_id, change in session.connection().execute(statement):
+    loads, fromkeys = json.loads, dict.fromkeys
+    for seq, entity_id, change in _driver_rows(session, statement):
         try:
             document = loads(change)
             after = document.get("after")
@@ -153,10 +168,32 @@ def recorded_states(session: Session, entity: str, case_ref: str | None = None) 
             continue
         state = states.get(entity_id)
         if state is None or type(state) is tuple:
-            state = states[entity_id] = {}
-        for name, value in after.items():
-            state[name] = (value, seq)
+            states[entity_id] = Recorded(after, fromkeys(after, seq))
+        else:
+            state.values.update(after)
+            state.seqs.update(fromkeys(after, seq))
     return states
+
+
+def _driver_rows(session: Session, statement, batch: int = 1000):
+    """The rows of `statement` as the database driver gives them, on the session's connection
+    (in its transaction), without SQLAlchemy's result objects. On PostgreSQL through a cursor
+    on the server, `batch` rows at a time: a log of millions of entries is never held whole."""
+    connection = session.connection()
+    compiled = statement.compile(dialect=connection.dialect)
+    params = compiled.construct_params()
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup)
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.cursor(name=f"ihl_replay_{next(_cursor_numbers)}")
+    else:
+        cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+    finally:
+        cursor.close()
 
 
 def replay(session: Session, kinds: Iterable[Projection], case=None
@@ -177,7 +214,7 @@ def replay(session: Session, kinds: Iterable[Projection], case=None
         for entity_id, state in states.items():
             if type(state) is tuple:  # removed, and gone: as recorded
                 continue
-            seq = min(s for _, s in state.values()) if state else 0
+            seq = min(state.seqs.values()) if state.seqs else 0
             differences.append(Difference(kind.kind, kind.subject_of(entity_id), (
                 f"{kind.noun} {kind.label_of(entity_id)}: the record that audit seq {seq} "
                 f"created is no longer in the database")))
@@ -195,18 +232,19 @@ def _compare(kind: Projection, row: Row, recorded) -> list[Difference]:
         return [Difference(kind.kind, subject, f"{name} is in the database, but audit seq {recorded[1]} "
                                     "recorded its removal")]
     found = []
+    values, seqs = recorded.values, recorded.seqs
     for field_name, text in sorted(row.unreadable.items()):
-        seq = recorded.get(field_name, (None, None))[1]
+        seq = seqs.get(field_name)
         where = f"; audit seq {seq} recorded its value" if seq else ""
         found.append(Difference(kind.kind, subject, f"{name}: the stored {field_name} cannot be read "
                                          f"({text!r}){where}"))
     for field_name, value in row.state.items():
         if field_name in kind.unaudited or field_name in row.unreadable:
             continue
-        entry = recorded.get(field_name)
-        if entry is not None and entry[0] != value:
+        seq = seqs.get(field_name)
+        if seq is not None and values[field_name] != value:
             found.append(Difference(kind.kind, subject, f"{name}: {field_name} differs from audit seq "
-                                             f"{entry[1]} (changed outside the application)"))
+                                             f"{seq} (changed outside the application)"))
     return found
 
 
