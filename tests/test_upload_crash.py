@@ -20,6 +20,7 @@ import pytest
 from sqlmodel import select
 
 from ihl_docs.auth import services as auth
+from ihl_docs.core.audit.journal import Witnesses
 from ihl_docs.core.db import make_engine, open_session
 from ihl_docs.core.models import Evidence
 from ihl_docs.core.storage import EvidenceStore
@@ -251,7 +252,8 @@ def test_sigkill_during_uploads_loses_nothing_acknowledged_and_corrupts_nothing(
         assert rows >= len(acknowledged)
         assert store_state(store)[1] == []
         with open_session(engine, write=False) as session:  # what `ihl verify` runs
-            report = verify_all(session, store)
+            report = verify_all(session, store, witnesses=Witnesses.from_config(
+                {"CHECKPOINT_WITNESSES": [server.env["IHL_INSTANCE_DIR"] + "/checkpoints.journal"]}))
         assert report["problems"] == []
         assert report["files"] >= rows
     finally:

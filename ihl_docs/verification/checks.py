@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, func, select
 
+from ihl_docs.core.audit.journal import Witnesses, current_witnesses
 from ihl_docs.core.audit.log import jsonable, verify_chain
+from ihl_docs.core.audit.witnesses import witness_problems
 from ihl_docs.core.models import (
     AuditCheckpoint,
     AuditEntry,
@@ -70,9 +72,11 @@ def _quiet(_stage: str, _percent: int) -> None:
 
 
 def verify(session: Session, store: EvidenceStore, *, case: Case | None = None,
-           public_key: str | None = None, progress: Progress | None = None) -> Report:
+           public_key: str | None = None, progress: Progress | None = None,
+           witnesses: Witnesses | None = None) -> Report:
     """Run every check: of everything, or of one case's files, dossiers and custody events (the
-    audit chain is always checked whole: a case's entries are links of the one chain)."""
+    audit chain is always checked whole: a case's entries are links of the one chain).
+    `witnesses`: where checkpoints are witnessed (default: as the current application says)."""
     progress = progress or _quiet
     report = Report()
     progress("re-hashing stored files", 0)
@@ -90,6 +94,12 @@ def verify(session: Session, store: EvidenceStore, *, case: Case | None = None,
         match = SEQ.search(problem)
         kind = FindingKind.checkpoint if "checkpoint" in problem else FindingKind.audit
         report.findings.append(Finding(kind, f"seq {match[1]}" if match else "", problem))
+    # --- the checkpoints held against their witnesses outside the database (journals, TSA) ---
+    for problem in witness_problems(session, witnesses or current_witnesses(), public_key):
+        match = SEQ.search(problem)
+        report.findings.append(Finding(FindingKind.checkpoint, f"seq {match[1]}" if match else "",
+                                       problem))
+    # --- end of the witnesses' check ---
     progress("done", 100)
     return report
 
@@ -221,10 +231,11 @@ def verify_files(session: Session, store: EvidenceStore) -> tuple[int, list[str]
     return report.files + report.dossiers, report.problems
 
 
-def verify_all(session: Session, store: EvidenceStore, *, public_key: str | None = None) -> dict:
+def verify_all(session: Session, store: EvidenceStore, *, public_key: str | None = None,
+               witnesses: Witnesses | None = None) -> dict:
     """Every check, over everything (see `verify`): {ok, files, dossiers, custody_events,
     audit_entries, checkpoints, problems}. `files` counts dossier PDFs too."""
-    report = verify(session, store, public_key=public_key)
+    report = verify(session, store, public_key=public_key, witnesses=witnesses)
     return {"ok": report.ok, "files": report.files + report.dossiers,
             "dossiers": report.dossiers, "custody_events": report.custody_events,
             "audit_entries": report.audit_entries, "checkpoints": report.checkpoints,
