@@ -134,7 +134,8 @@ def test_a_verification_run_names_the_attack_as_checkpoint_findings(app, db, att
     runs.run_queued(app, run.ref)  # what the worker runs, outside any request
     db.expire_all()
     findings = db.exec(sa.text("SELECT kind, subject, message FROM verification_finding")).all()
-    assert (findings and all(kind == "checkpoint" for kind, _, _ in findings)), findings
+    assert findings
+    assert {kind for kind, _, _ in findings} == {"checkpoint"}, findings
     assert ("checkpoint", f"seq {attacked}") in [(k, s) for k, s, _ in findings]
 
 
@@ -483,7 +484,8 @@ def test_the_witnesses_and_authorities_come_from_the_environment(tmp_path):
     base = {"IHL_SECRET_KEY": "x"}
     config = load_config(tmp_path, environ=base)
     assert config["CHECKPOINT_WITNESSES"] == [str(tmp_path / "checkpoints.journal")]
-    assert config["TSA_URLS"] == [] and config["TSA_CA_FILE"] is None
+    assert config["TSA_URLS"] == []
+    assert config["TSA_CA_FILE"] is None
     config = load_config(tmp_path, environ={
         **base, "IHL_CHECKPOINT_WITNESSES": "/mnt/a.journal, https://w.example/cp  /b.journal",
         "IHL_TSA_URLS": "https://tsa.example/ http://tsa2.example/",
