@@ -525,3 +525,19 @@ def test_later_checkpoints_extend_the_journal_when_the_log_grows(app, db, signed
                                                                              second.seq]
     assert os.stat(journal_of(app)).st_mode & 0o777 == 0o600
     assert problems(app, db) == []
+
+
+def test_the_checkpoints_page_shows_when_each_was_timestamped_or_that_it_was_not(
+        app, client, db, tsa):
+    from tests.builders import login
+
+    seed(db)
+    stamped = sign(app)
+    tsa.stop()
+    make_user(db, "legal")
+    unstamped = sign(app)
+    login(client, make_user(db, "auditor"))
+    page = client.get("/audit/checkpoints").get_data(as_text=True)
+    assert timestamps.token_time(stamped.timestamp_token) in page
+    assert unstamped.timestamp_token is None
+    assert page.count("no timestamp: no authority answered") == 1
