@@ -541,3 +541,23 @@ def test_the_checkpoints_page_shows_when_each_was_timestamped_or_that_it_was_not
     assert timestamps.token_time(stamped.timestamp_token) in page
     assert unstamped.timestamp_token is None
     assert page.count("no timestamp: no authority answered") == 1
+
+
+def test_a_token_of_another_authority_put_in_the_database_is_named(app, db, tsa, tmp_path):
+    seed(db)
+    first = sign(app)
+    make_user(db, "legal")
+    sign(app)  # the first is no longer the newest
+    stranger = Loopback(timestamp_reply(make_authority(tmp_path / "stranger", "Stranger")))
+    try:  # a genuine token over the right message, from an authority this instance does not trust
+        forged = timestamps.request_timestamp(
+            [stranger.url], checkpoint_message(checkpoint_document(first)), None)
+    finally:
+        stranger.stop()
+    sql(db, "UPDATE audit_checkpoint SET timestamp_token = :t WHERE seq = :s", t=forged,
+        s=first.seq)
+    found = problems(app, db)
+    assert found[0].startswith(f"audit checkpoint at seq {first.seq}: the timestamp token is not "
+                               "signed by a trusted authority"), found
+    assert found[1].endswith("(timestamp_token)")
+    assert len(found) == 2
