@@ -15,7 +15,6 @@ Each problem names the seq and says "checkpoint", so verification classes it wit
 checkpoint findings.
 """
 
-import json
 from collections.abc import Mapping
 
 from sqlmodel import Session
@@ -57,8 +56,8 @@ def _stored_token_problems(stored: dict[int, dict], journals: list[Journal],
     return problems
 
 
-def _key(document: dict) -> str:
-    return json.dumps([document[name] for name in LINE_FIELDS])
+def _key(document: dict) -> tuple:
+    return tuple(document[name] for name in LINE_FIELDS)
 
 
 def _trusted(witnesses: Witnesses) -> tuple[list | None, list[str]]:
