@@ -161,10 +161,10 @@ def sign_head(engine, key_path, witnesses: Witnesses, *, every_minutes: int | No
     None if nothing was signed."""
     from ihl_docs.core.db import open_session
 
-    key = load_or_create_key(key_path)
     with open_session(engine, write=False) as session:
         if every_minutes is not None and not checkpoint_due(session, every_minutes):
             return None
+        key = load_or_create_key(key_path)
         top = _unsigned_head(session)
         if top is None:
             _start_journal(session, witnesses, public_key_hex(key))
