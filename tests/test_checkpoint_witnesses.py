@@ -561,3 +561,22 @@ def test_a_token_of_another_authority_put_in_the_database_is_named(app, db, tsa,
                                "signed by a trusted authority"), found
     assert found[1].endswith("(timestamp_token)")
     assert len(found) == 2
+
+
+def test_a_huge_line_is_named_without_being_read_whole(app, db, signed_log):
+    import tracemalloc
+
+    path = journal_of(app)
+    with open(path, "ab") as f:
+        f.write(b"{" + b" " * (64 * 1024 * 1024) + b"\n")  # 64 MiB
+        f.write(b"x" * (journal.MAX_LINE * 3))  # and no newline at the end
+    tracemalloc.start()
+    try:
+        read = read_journal(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 1024 * 1024
+    assert read.problems == [f"audit checkpoint journal {path}, line 2: too long to be a checkpoint",
+                             f"audit checkpoint journal {path}, line 3: too long to be a checkpoint"]
+    assert read.checkpoints[0]["seq"] == signed_log

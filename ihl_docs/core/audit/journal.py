@@ -159,7 +159,7 @@ def read_journal(path: Path) -> Journal:
     journal = Journal(path)
     try:
         with open(path, "rb") as f:
-            for number, raw in enumerate(f, start=1):
+            for number, raw in enumerate(_bounded_lines(f), start=1):
                 checkpoint, problem = _parse_line(raw)
                 if problem:
                     journal.problems.append(f"audit checkpoint journal {path}, line {number}: "
@@ -172,6 +172,19 @@ def read_journal(path: Path) -> Journal:
         journal.problems.append(f"audit checkpoint journal {path} cannot be read "
                                 f"({exc.strerror or exc})")
     return journal
+
+
+def _bounded_lines(f):
+    """The file's lines; one longer than a checkpoint's can be is given cut (and so named), never
+    read whole into memory."""
+    while True:
+        line = f.readline(MAX_LINE + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE and not line.endswith(b"\n"):
+            while (rest := f.readline(MAX_LINE)) and not rest.endswith(b"\n"):
+                pass
+        yield line
 
 
 def _parse_line(raw: bytes) -> tuple[dict | None, str | None]:
