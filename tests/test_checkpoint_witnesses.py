@@ -580,3 +580,28 @@ def test_a_huge_line_is_named_without_being_read_whole(app, db, signed_log):
     assert read.problems == [f"audit checkpoint journal {path}, line 2: too long to be a checkpoint",
                              f"audit checkpoint journal {path}, line 3: too long to be a checkpoint"]
     assert read.checkpoints[0]["seq"] == signed_log
+
+
+def test_http_witnesses_are_sent_the_checkpoint_once_it_is_committed(app, db):
+    """A witness that hangs must not hold the database's write lock: it is sent the checkpoint
+    after the commit (a journal, before it)."""
+    from ihl_docs.core.db import open_session
+
+    seed(db)
+    db.commit()
+    seen = []
+
+    def look(body):
+        seq = json.loads(body)["seq"]
+        with open_session(app.extensions["ihl_engine"], write=False) as session:
+            seen.append(([c.seq for c in list_checkpoints(session)], seq,
+                         [c["seq"] for c in read_journal(journal_of(app)).checkpoints]))
+        return 200, "application/json", b"{}"
+
+    witness = Loopback(look)
+    try:
+        app.config["CHECKPOINT_WITNESSES"].append(witness.url)
+        checkpoint = sign(app)
+    finally:
+        witness.stop()
+    assert seen == [([checkpoint.seq], checkpoint.seq, [checkpoint.seq])]

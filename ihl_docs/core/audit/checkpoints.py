@@ -21,6 +21,7 @@ from ihl_docs.core.audit.journal import (
     journal_line,
     log_problems,
     read_journal,
+    send_checkpoint,
     unextended_problems,
     witness_checkpoint,
 )
@@ -88,11 +89,21 @@ def make_checkpoint(session: Session, key, witnesses: Witnesses, *,
     return checkpoint
 
 
-def witness(witnesses: Witnesses, checkpoint: AuditCheckpoint) -> list[str]:
+def witness(witnesses: Witnesses, checkpoint: AuditCheckpoint, *, send: bool = True
+            ) -> list[str]:
     """Write a checkpoint made by make_checkpoint to its witnesses, before its transaction is
-    committed; what failed, in words. Conflict if no journal took it (then roll back)."""
-    line = journal_line(checkpoint_document(checkpoint), checkpoint.timestamp_token)
-    return witness_checkpoint(witnesses, line, checkpoint.seq)
+    committed; what failed, in words. Conflict if no journal took it (then roll back). With
+    `send` False, the http(s) witnesses are left to `send_to_witnesses` after the commit."""
+    return witness_checkpoint(witnesses, _line(checkpoint), checkpoint.seq, send=send)
+
+
+def send_to_witnesses(witnesses: Witnesses, checkpoint: AuditCheckpoint) -> list[str]:
+    """POST a committed checkpoint to the http(s) witnesses; what failed, in words."""
+    return send_checkpoint(witnesses, _line(checkpoint), checkpoint.seq)
+
+
+def _line(checkpoint: AuditCheckpoint) -> str:
+    return journal_line(checkpoint_document(checkpoint), checkpoint.timestamp_token)
 
 
 def _head_document(top: AuditEntry) -> dict:
@@ -179,9 +190,11 @@ def sign_head(engine, key_path, witnesses: Witnesses, *, every_minutes: int | No
         except IntegrityError:  # another process signed the same head just now
             session.rollback()
             return None
-        witness(witnesses, checkpoint)
+        witness(witnesses, checkpoint, send=False)
         session.commit()
-        return checkpoint
+    # Sent once committed: an http witness that hangs must not hold the database's write lock.
+    send_to_witnesses(witnesses, checkpoint)
+    return checkpoint
 
 
 def _start_journal(session: Session, witnesses: Witnesses, public_key: str) -> None:

@@ -87,31 +87,42 @@ def journal_line(document: dict, timestamp_token: str | None) -> str:
     return canonical_json({**document, "timestamp_token": timestamp_token})
 
 
-def witness_checkpoint(witnesses: Witnesses, line: str, seq: int) -> list[str]:
-    """Write a checkpoint to every witness: first sent to the http(s) ones, then appended to
-    each journal. Returns what failed, in words (also logged as errors). Conflict if no journal
-    took it: a checkpoint no journal holds could be taken back, so it must not be committed."""
-    failures = []
-    for address in witnesses.addresses:
-        try:
-            _send(address, line, witnesses.timeout)
-        except (OSError, ValueError) as exc:
-            failures.append(f"the witness {address} did not take the checkpoint at seq {seq} "
-                            f"({_reason(exc)})")
+def witness_checkpoint(witnesses: Witnesses, line: str, seq: int, *,
+                       send: bool = True) -> list[str]:
+    """Write a checkpoint to its witnesses: sent to the http(s) ones (unless `send` is False:
+    then the caller sends it once committed, see send_checkpoint), then appended to each
+    journal. Returns what failed, in words (also logged as errors). Conflict if no journal took
+    it: a checkpoint no journal holds could be taken back, so it must not be committed."""
+    failures = send_checkpoint(witnesses, line, seq) if send else []
     written = 0
     for path in witnesses.journals:
         try:
             append_line(path, line)
             written += 1
         except OSError as exc:
-            failures.append(f"the checkpoint journal {path} could not be written "
-                            f"({exc.strerror or exc}) for the checkpoint at seq {seq}")
-    for failure in failures:
-        log.error("Audit checkpoint witness: %s", failure)
+            failures.append(_failed(f"the checkpoint journal {path} could not be written "
+                                    f"({exc.strerror or exc}) for the checkpoint at seq {seq}"))
     if not written:
         raise Conflict(f"No checkpoint journal could be written ({'; '.join(failures)}); no "
                        "checkpoint was signed.")
     return failures
+
+
+def send_checkpoint(witnesses: Witnesses, line: str, seq: int) -> list[str]:
+    """POST a checkpoint to each http(s) witness; what failed, in words (logged as errors)."""
+    failures = []
+    for address in witnesses.addresses:
+        try:
+            _send(address, line, witnesses.timeout)
+        except (OSError, ValueError) as exc:
+            failures.append(_failed(f"the witness {address} did not take the checkpoint at seq "
+                                    f"{seq} ({_reason(exc)})"))
+    return failures
+
+
+def _failed(failure: str) -> str:
+    log.error("Audit checkpoint witness: %s", failure)
+    return failure
 
 
 def append_line(path: Path, line: str) -> None:
