@@ -605,3 +605,22 @@ def test_http_witnesses_are_sent_the_checkpoint_once_it_is_committed(app, db):
     finally:
         witness.stop()
     assert seen == [([checkpoint.seq], checkpoint.seq, [checkpoint.seq])]
+
+
+def test_the_journal_serves_the_offline_verifier_as_checkpoints_kept_elsewhere(
+        app, runner, attacked, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "export"
+    result = runner.invoke(args=["audit", "export", "-o", str(out)])
+    assert result.exit_code == 1  # exported to be examined; the forged head is not signed
+    assert "does not extend the last journalled checkpoint" in result.output
+    alone = subprocess.run([sys.executable, "-I", "-S", str(out / "verify_audit.py"), str(out)],
+                           capture_output=True, text=True, timeout=120)
+    assert alone.stdout.strip() == "intact"  # the export by itself cannot tell
+    offline = subprocess.run([sys.executable, "-I", "-S", str(out / "verify_audit.py"), str(out),
+                              "--checkpoints", str(journal_of(app))],
+                             capture_output=True, text=True, timeout=120)
+    assert offline.returncode == 1, offline.stdout + offline.stderr
+    assert f"audit seq {attacked}: differs from signed checkpoint" in offline.stdout
