@@ -511,9 +511,12 @@ def test_witnesses_that_cannot_be_used_are_refused_in_one_sentence(tmp_path, env
 def test_verification_outside_the_application_must_be_told_the_witnesses(app, db):
     from ihl_docs.verification.checks import verify
 
+    from ihl_docs.core.audit.replay import projections
+
+    kinds = projections(app)
     with pytest.raises(RuntimeError, match="pass `witnesses`"):
-        verify(db, app.extensions["ihl_store"])
-    assert verify(db, app.extensions["ihl_store"], witnesses=witnesses_of(app)).ok
+        verify(db, app.extensions["ihl_store"], kinds=kinds)
+    assert verify(db, app.extensions["ihl_store"], kinds=kinds, witnesses=witnesses_of(app)).ok
 
 
 def test_later_checkpoints_extend_the_journal_when_the_log_grows(app, db, signed_log):
