@@ -20,6 +20,7 @@ from ihl_docs.core.audit.checkpoints import (
     scheduled_checkpoint,
     sign_head,
 )
+from ihl_docs.core.audit.journal import Witnesses
 from ihl_docs.core.audit.log import entry_document, iter_entries, verify_chain
 from ihl_docs.core.audit.signing import load_or_create_key, public_key_hex, signature_valid
 from ihl_docs.core.audit.verify_audit import checkpoint_message, ed25519_verify
@@ -77,7 +78,8 @@ def test_the_key_path_comes_from_ihl_signing_key(tmp_path):
 def test_a_checkpoint_signs_the_head_once(app, db):
     seed(db)
     key = load_or_create_key(app.config["SIGNING_KEY"])
-    checkpoint = make_checkpoint(db, key)
+    witnesses = Witnesses.from_config(app.config)
+    checkpoint = make_checkpoint(db, key, witnesses)
     db.commit()
     head = db.exec(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
     assert (checkpoint.seq, checkpoint.hash) == (head.seq, head.hash)
@@ -87,14 +89,14 @@ def test_a_checkpoint_signs_the_head_once(app, db):
     assert signature_valid(checkpoint.public_key, checkpoint.signature, message)
     assert ed25519_verify(bytes.fromhex(checkpoint.public_key), message,
                           bytes.fromhex(checkpoint.signature))
-    assert make_checkpoint(db, key) is None  # the head is already signed
+    assert make_checkpoint(db, key, witnesses) is None  # the head is already signed
     make_user(db, "legal")
-    assert make_checkpoint(db, key).seq == head.seq + 1
+    assert make_checkpoint(db, key, witnesses).seq == head.seq + 1
     db.commit()
     assert [c.seq for c in list_checkpoints(db)] == [head.seq, head.seq + 1]
     assert verify_chain(db) == (head.seq + 1, [])
     with pytest.raises(Conflict, match="changed while the log was being checked"):
-        make_checkpoint(db, key, verified=(1, "0" * 64))
+        make_checkpoint(db, key, witnesses, verified=(1, "0" * 64))
 
 
 def test_the_command_signs_and_the_worker_signs_when_due(app, db, runner):
@@ -108,16 +110,17 @@ def test_the_command_signs_and_the_worker_signs_when_due(app, db, runner):
     assert "already signed" in result.output
     make_user(db, "legal")
     engine, key_path = app.extensions["ihl_engine"], app.config["SIGNING_KEY"]
+    witnesses = Witnesses.from_config(app.config)
     assert not checkpoint_due(db, 60)
     db.commit()  # end the read: SQLite has one writer at a time
-    scheduled_checkpoint(engine, key_path, 60)  # not due: nothing signed
+    scheduled_checkpoint(engine, key_path, witnesses, 60)  # not due: nothing signed
     assert len(list_checkpoints(db)) == 1
     db.commit()
-    scheduled_checkpoint(engine, key_path, 0)
+    scheduled_checkpoint(engine, key_path, witnesses, 0)
     assert len(list_checkpoints(db)) == 2
     db.commit()
-    scheduled_checkpoint(engine, key_path, 0)  # due, but the head is signed already
-    scheduled_checkpoint(engine, key_path, 0)
+    scheduled_checkpoint(engine, key_path, witnesses, 0)  # due, but the head is signed already
+    scheduled_checkpoint(engine, key_path, witnesses, 0)
     assert len(list_checkpoints(db)) == 2
 
 
@@ -125,7 +128,8 @@ def test_no_checkpoint_vouches_for_a_broken_log(app, db):
     seed(db)
     edit_a_row(db, 3)
     with pytest.raises(Conflict, match="audit seq 3"):
-        sign_head(app.extensions["ihl_engine"], app.config["SIGNING_KEY"])
+        sign_head(app.extensions["ihl_engine"], app.config["SIGNING_KEY"],
+                  Witnesses.from_config(app.config))
     assert list_checkpoints(db) == []
 
 

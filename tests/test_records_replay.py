@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from ihl_docs.auth import services as auth
 from ihl_docs.cases import services as case_services
+from ihl_docs.core.audit.journal import Witnesses
 from ihl_docs.core.audit.replay import projections
 from ihl_docs.core.db import open_session
 from ihl_docs.core.dbtypes import utcnow
@@ -75,7 +76,8 @@ def world(app, db, quick_renderer):
 def problems(app, db) -> list[str]:
     db.expire_all()
     db.commit()
-    report = verify_all(db, app.extensions["ihl_store"], kinds=projections(app))
+    report = verify_all(db, app.extensions["ihl_store"], kinds=projections(app),
+                        witnesses=Witnesses.from_config(app.config))
     db.commit()
     return report["problems"]
 
@@ -95,7 +97,8 @@ def value(db, statement, **params):
 
 def test_records_made_by_the_application_agree_with_the_log(app, db, world):
     assert problems(app, db) == []
-    report = verify_all(db, app.extensions["ihl_store"], kinds=projections(app))
+    report = verify_all(db, app.extensions["ihl_store"], kinds=projections(app),
+                        witnesses=Witnesses.from_config(app.config))
     # every kind was looked at: accounts, the catalogue, both cases' records
     assert report["records"] > 100 + 2 + 3 + 4
 
@@ -324,7 +327,8 @@ def auditor_run(app, db):
         run = runs.request_run(db, actor=auditor, case=case)
         db.commit()
         runs.run_verification(app.extensions["ihl_engine"], app.extensions["ihl_store"],
-                              run.ref, kinds=projections(app))
+                              run.ref, kinds=projections(app),
+                              witnesses=Witnesses.from_config(app.config))
         with open_session(app.extensions["ihl_engine"], write=False) as session:
             stored = runs.run_by_ref(session, run.ref)
             findings = runs.findings_of(session, stored)

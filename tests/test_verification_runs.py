@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from ihl_docs.core.audit import replay
+from ihl_docs.core.audit.journal import Witnesses
 from ihl_docs.core.audit.replay import projections
 from ihl_docs.core.db import open_session
 from ihl_docs.core.dbtypes import utcnow
@@ -64,7 +65,8 @@ def start(db, app, actor, case=None, **kwargs):
     run = runs.request_run(db, actor=actor, case=case)
     db.commit()
     runs.run_verification(app.extensions["ihl_engine"], app.extensions["ihl_store"], run.ref,
-                          kinds=projections(app), **kwargs)
+                          kinds=projections(app), witnesses=Witnesses.from_config(app.config),
+                          **kwargs)
     return stored(app, run.ref)
 
 
@@ -140,7 +142,9 @@ def test_an_altered_and_a_deleted_file_are_named_by_their_evidence_ref(app, db, 
     assert "file missing" in findings[1].message
     # what `ihl verify` and the API say is the same
     with open_session(app.extensions["ihl_engine"], write=False) as session:
-        assert checks.verify_all(session, store, kinds=projections(app))["problems"] == [f.message for f in findings]
+        assert checks.verify_all(session, store, kinds=projections(app),
+                                 witnesses=Witnesses.from_config(app.config))["problems"] == [
+            f.message for f in findings]
 
 
 def test_an_altered_dossier_is_named_by_its_ref(app, db, two_cases, auditor, store,

@@ -8,6 +8,7 @@ import time
 import pytest
 from sqlmodel import select
 
+from ihl_docs.core.audit.journal import Witnesses
 from ihl_docs.core.audit.replay import projections
 from ihl_docs.core.models import Case, EvidenceDerivative
 from ihl_docs.verification import verify_all, verify_files
@@ -102,7 +103,8 @@ def test_verify_all_lists_every_problem_at_once(app, db, store, items):
     alter_one_byte(store.path_for(docs[0].sha256), at=0)
     store.path_for(docs[1].sha256).unlink()
     alter_one_byte(store.path_for(thumb.sha256), at=50)
-    report = verify_all(db, store, kinds=projections(app))
+    report = verify_all(db, store, kinds=projections(app),
+                        witnesses=Witnesses.from_config(app.config))
     assert report["ok"] is False
     assert report["files"] == 5
     assert len(report["problems"]) == 3

@@ -23,9 +23,11 @@ def audit_group():
 
 def _sign_head():
     from ihl_docs.core.audit.checkpoints import sign_head
+    from ihl_docs.core.audit.journal import Witnesses
 
     try:
-        return sign_head(current_app.extensions["ihl_engine"], current_app.config["SIGNING_KEY"])
+        return sign_head(current_app.extensions["ihl_engine"], current_app.config["SIGNING_KEY"],
+                         Witnesses.from_config(current_app.config))
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     except (OSError, ValueError) as exc:

@@ -21,6 +21,7 @@ def export_command(case_ref, output):
     The export is recorded (an `exported` custody event per item, an audit entry) only once the
     bag is written and validated. Check it with: python3 DIR/data/verify_audit.py DIR/data"""
     from ihl_docs.bags.export import discard_bag, export_case
+    from ihl_docs.core.audit.journal import Witnesses
     from ihl_docs.core.audit.signing import load_or_create_key
     from ihl_docs.core.case_records import record_parts
     from ihl_docs.core.db import get_session
@@ -34,7 +35,8 @@ def export_command(case_ref, output):
     result = None
     try:
         result = export_case(session, current_app.extensions["ihl_store"], case_ref, target,
-                             key=key, parts=record_parts(current_app))
+                             key=key, witnesses=Witnesses.from_config(current_app.config),
+                             parts=record_parts(current_app))
         session.commit()
     except DomainError as exc:
         session.rollback()

@@ -15,7 +15,8 @@ from ihl_docs.bags.records import case_records, files_of
 from ihl_docs.cases.services import get_case
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.audit.chain import canonical_json
-from ihl_docs.core.audit.checkpoints import checkpoint_document, make_checkpoint
+from ihl_docs.core.audit.checkpoints import checkpoint_document, make_checkpoint, witness
+from ihl_docs.core.audit.journal import Witnesses
 from ihl_docs.core.audit.signing import public_key_hex
 from ihl_docs.core.audit.verify_audit import seal_message
 from ihl_docs.core.case_records import RecordPart
@@ -47,14 +48,16 @@ def check_target(target: Path) -> None:
 
 
 def export_case(session: Session, store: EvidenceStore, case_ref: str, target: Path, *, key,
-                parts: list[RecordPart], actor: str = EXPORT_ACTOR) -> ExportResult:
+                witnesses: Witnesses, parts: list[RecordPart], actor: str = EXPORT_ACTOR
+                ) -> ExportResult:
     """Write the case as a bag in `target` (new or empty) and validate it; record an `exported`
     custody event per item, one audit entry and a signed checkpoint, flushed, not committed.
 
     The records are those of the moment the export began: the export's own custody events and
     audit entry are in the bag's audit log (which the checkpoint signs), not in its records.
-    `parts`: the record files, as the features registered them. Whatever fails, the folder is
-    left as it was found (removed, or emptied)."""
+    `parts`: the record files, as the features registered them; `witnesses`: where the
+    checkpoint is written, once the bag is (last, so that only a commit can still fail after).
+    Whatever fails, the folder is left as it was found (removed, or emptied)."""
     check_target(target)
     case = get_case(session, case_ref)
     records = case_records(session, case, parts)
@@ -68,10 +71,12 @@ def export_case(session: Session, store: EvidenceStore, case_ref: str, target: P
         # The files first: the slow part, done before the export takes the audit chain's lock.
         _copy_files(store, target / FILES_DIR, files)
         digests = _write_records(target, records)
-        checkpoint = _record_export(session, case, target, files, key=key, actor=actor)
+        checkpoint = _record_export(session, case, target, files, key=key, witnesses=witnesses,
+                                    actor=actor)
         sealed = _write_audit(session, case, target, checkpoint)
         _write_seal(target, case, checkpoint, sealed, digests, key)
         _make_bag(target, case, checkpoint)
+        witness(witnesses, checkpoint)
     except OSError as exc:
         discard_bag(target, created)
         raise BagRefused(f"The bag could not be written in {target} ({exc.strerror or exc}); "
@@ -96,7 +101,7 @@ def discard_bag(target: Path, created: bool) -> None:
 
 
 def _record_export(session: Session, case: Case, target: Path, files: list[str], *, key,
-                   actor: str) -> AuditCheckpoint:
+                   witnesses: Witnesses, actor: str) -> AuditCheckpoint:
     items = session.exec(select(Evidence).where(Evidence.case_id == case.id)
                          .order_by(Evidence.ref)).all()
     for item in items:
@@ -105,7 +110,7 @@ def _record_export(session: Session, case: Case, target: Path, files: list[str],
     audit.record(session, actor=actor, action="export", entity="case", entity_id=case.ref,
                  case_ref=case.ref, after={"to": os.path.abspath(target), "evidence": len(items),
                                            "files": len(files)})
-    checkpoint = make_checkpoint(session, key)
+    checkpoint = make_checkpoint(session, key, witnesses)
     if checkpoint is None:  # cannot happen: the export's own entry is the unsigned head
         raise BagRefused("No checkpoint could be signed for the export.")
     return checkpoint

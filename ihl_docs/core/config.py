@@ -42,9 +42,46 @@ def _number(env: dict, name: str, default: int) -> int:
         raise ConfigurationError(f"IHL_{name} must be a whole number, not {text!r}.") from None
 
 
+def _list(text: str) -> list[str]:
+    """Items separated by commas or white space."""
+    return [item for item in text.replace(",", " ").split() if item]
+
+
+def _web_address(item: str) -> bool:
+    return item.startswith(("http://", "https://"))
+
+
+def _checkpoint_witnesses(env: dict, instance_path: Path) -> list[str]:
+    """Where each signed checkpoint is also written: files (journals, read back by verification)
+    and http(s) addresses (sent, not read back). At least one file, so there is a journal."""
+    default = str(instance_path / "checkpoints.journal")
+    items = _list(env.get("CHECKPOINT_WITNESSES", default))
+    for item in items:
+        if "://" in item and not _web_address(item):
+            raise ConfigurationError(f"IHL_CHECKPOINT_WITNESSES: {item!r} is neither a file nor "
+                                     "an http(s) address.")
+    if all(_web_address(item) for item in items):
+        raise ConfigurationError("IHL_CHECKPOINT_WITNESSES must name at least one file: "
+                                 "verification reads the checkpoint journal back from files.")
+    return items
+
+
+def _time_stamping(env: dict) -> tuple[list[str], str | None]:
+    """The RFC 3161 time-stamping authorities, and the certificates their tokens must chain to."""
+    urls, ca_file = _list(env.get("TSA_URLS", "")), env.get("TSA_CA_FILE") or None
+    for url in urls:
+        if not _web_address(url):
+            raise ConfigurationError(f"IHL_TSA_URLS: {url!r} is not an http(s) address.")
+    if urls and not ca_file:
+        raise ConfigurationError("IHL_TSA_URLS is set but IHL_TSA_CA_FILE is not: name the "
+                                 "certificates (PEM) the time-stamping authorities chain to.")
+    return urls, ca_file
+
+
 def load_config(instance_path: Path, environ=os.environ, overrides: dict | None = None) -> dict:
     """Build the configuration mapping from defaults, IHL_* variables and `overrides`."""
     env = {k[4:]: v for k, v in environ.items() if k.startswith("IHL_")}
+    tsa_urls, tsa_ca_file = _time_stamping(env)
     config = {
         "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{instance_path / 'ihl.sqlite3'}"),
         "EVIDENCE_DIR": env.get("EVIDENCE_DIR", str(PROJECT_ROOT / "evidence")),
@@ -60,6 +97,11 @@ def load_config(instance_path: Path, environ=os.environ, overrides: dict | None 
         # The Ed25519 key that signs audit checkpoints: outside the database, made on first use.
         "SIGNING_KEY": env.get("SIGNING_KEY", str(instance_path / "audit_signing_key")),
         "CHECKPOINT_MINUTES": _number(env, "CHECKPOINT_MINUTES", 60),
+        # Each checkpoint is also appended to these journals (files) and sent to these http(s)
+        # witnesses, outside the database; and timestamped by these time-stamping authorities.
+        "CHECKPOINT_WITNESSES": _checkpoint_witnesses(env, instance_path),
+        "TSA_URLS": tsa_urls,
+        "TSA_CA_FILE": tsa_ca_file,
         # A running job silent (no heartbeat) this long has lost its worker: marked failed.
         "JOB_SILENT_MINUTES": _number(env, "JOB_SILENT_MINUTES", 5),
         # How many reverse proxies stand in front (their X-Forwarded-* headers are believed).

@@ -18,6 +18,7 @@ from huey.consumer import Consumer
 from sqlalchemy.engine import Engine
 
 from ihl_docs.core.audit.checkpoints import scheduled_checkpoint
+from ihl_docs.core.audit.journal import Witnesses
 from ihl_docs.core.file_modes import make_folder, prepare_sqlite_file
 
 QUEUE_NAME = "ihl_docs"
@@ -73,7 +74,8 @@ def init_jobs(app: Flask) -> None:
 
     @queue.periodic_task(crontab(), name="audit_checkpoint")  # looks every minute; signs when due
     def audit_checkpoint() -> None:
-        scheduled_checkpoint(engine, app.config["SIGNING_KEY"], app.config["CHECKPOINT_MINUTES"])
+        scheduled_checkpoint(engine, app.config["SIGNING_KEY"], Witnesses.from_config(app.config),
+                             app.config["CHECKPOINT_MINUTES"])
 
 
 def register_job(app: Flask, kind: JobKind) -> None:
@@ -121,7 +123,8 @@ def run_worker(app: Flask, *, threads: int, interrupted_after: timedelta) -> Non
         log.warning("%s was left running by a worker that stopped: marked failed", ref)
     for ref in requeued:
         log.warning("%s was still waiting for a worker: queued again", ref)
-    scheduled_checkpoint(app.extensions["ihl_engine"], app.config["SIGNING_KEY"])
+    scheduled_checkpoint(app.extensions["ihl_engine"], app.config["SIGNING_KEY"],
+                         Witnesses.from_config(app.config))
     queue = app.extensions["ihl_queue"]
     log.info("Worker started: %d thread(s), queue %s", threads, describe_queue(app))
     # An idle SQLite queue is polled at least every second, so a request waits at most that long.

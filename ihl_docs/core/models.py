@@ -788,6 +788,9 @@ class AuditCheckpoint(SQLModel, table=True):
     signed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     public_key: str = Field(sa_type=sa.String(64))  # raw Ed25519 key, hex
     signature: str = Field(sa_type=sa.String(128))  # over canonical {seq, hash, occurred_at}
+    # An RFC 3161 time-stamping authority's reply over the signed message (DER, base64), or None
+    # when no authority is configured or none answered.
+    timestamp_token: Optional[str] = Field(default=None, sa_type=sa.Text)
 
 
 class VerificationRun(SQLModel, table=True):

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, func, select
 
+from ihl_docs.core.audit.journal import Witnesses, current_witnesses
 from ihl_docs.core.audit.log import verify_chain
 from ihl_docs.core.audit.replay import Projection, replay
+from ihl_docs.core.audit.witnesses import witness_problems
 from ihl_docs.core.models import (
     AuditCheckpoint,
     AuditEntry,
@@ -74,10 +76,11 @@ def _quiet(_stage: str, _percent: int) -> None:
 
 def verify(session: Session, store: EvidenceStore, *, case: Case | None = None,
            public_key: str | None = None, progress: Progress | None = None,
-           kinds: list[Projection] | None = None) -> Report:
+           kinds: list[Projection] | None = None, witnesses: Witnesses | None = None) -> Report:
     """Run every check: of everything, or of one case's files and records (the audit chain is
     always checked whole: a case's entries are links of the one chain). `kinds`: the record
-    kinds to hold against the log (default: those the current application registered)."""
+    kinds to hold against the log (default: those the current application registered).
+    `witnesses`: where checkpoints are witnessed (default: as the current application says)."""
     progress = progress or _quiet
     report = Report()
     progress("re-hashing stored files", 0)
@@ -95,6 +98,12 @@ def verify(session: Session, store: EvidenceStore, *, case: Case | None = None,
         match = SEQ.search(problem)
         kind = FindingKind.checkpoint if "checkpoint" in problem else FindingKind.audit
         report.findings.append(Finding(kind, f"seq {match[1]}" if match else "", problem))
+    # --- the checkpoints held against their witnesses outside the database (journals, TSA) ---
+    for problem in witness_problems(session, witnesses or current_witnesses(), public_key):
+        match = SEQ.search(problem)
+        report.findings.append(Finding(FindingKind.checkpoint, f"seq {match[1]}" if match else "",
+                                       problem))
+    # --- end of the witnesses' check ---
     progress("done", 100)
     return report
 
@@ -167,10 +176,11 @@ def verify_files(session: Session, store: EvidenceStore) -> tuple[int, list[str]
 
 
 def verify_all(session: Session, store: EvidenceStore, *, public_key: str | None = None,
-               kinds: list[Projection] | None = None) -> dict:
+               kinds: list[Projection] | None = None, witnesses: Witnesses | None = None
+               ) -> dict:
     """Every check, over everything (see `verify`): {ok, files, dossiers, custody_events,
     records, audit_entries, checkpoints, problems}. `files` counts dossier PDFs too."""
-    report = verify(session, store, public_key=public_key, kinds=kinds)
+    report = verify(session, store, public_key=public_key, kinds=kinds, witnesses=witnesses)
     return {"ok": report.ok, "files": report.files + report.dossiers,
             "dossiers": report.dossiers, "custody_events": report.custody_events,
             "records": report.records,

@@ -131,17 +131,18 @@ def acknowledge(session: Session, run: VerificationRun, number: int, note: str, 
 
 def run_queued(app, ref: str) -> VerificationRun | None:
     """The queued job: run the verification with the app's database, store and checkpoint key."""
+    from ihl_docs.core.audit.journal import Witnesses
     from ihl_docs.core.audit.replay import projections
     from ihl_docs.verification.checks import instance_public_key
 
     return run_verification(app.extensions["ihl_engine"], app.extensions["ihl_store"], ref,
                             public_key=instance_public_key(app.config["SIGNING_KEY"]),
-                            kinds=projections(app))
+                            kinds=projections(app), witnesses=Witnesses.from_config(app.config))
 
 
 def run_verification(engine: Engine, store: EvidenceStore, ref: str, *,
                      public_key: str | None = None, observer: Observer | None = None,
-                     kinds: list | None = None) -> VerificationRun | None:
+                     kinds: list | None = None, witnesses=None) -> VerificationRun | None:
     """The job body: run the checks of a queued run and record what they found, or why not.
     Returns the run as it ended, or None if it was not queued (then nothing is done)."""
     if not progress_records.start(engine, VerificationRun, ref,
@@ -152,7 +153,7 @@ def run_verification(engine: Engine, store: EvidenceStore, ref: str, *,
         with Heartbeat(engine, VerificationRun, ref), open_snapshot(engine) as session:
             run = run_by_ref(session, ref)
             report = verify(session, store, case=scope_of(session, run), public_key=public_key,
-                            progress=progress, kinds=kinds)
+                            progress=progress, kinds=kinds, witnesses=witnesses)
         return _finish(engine, ref, report)
     except Exception as exc:  # the run says it failed, in words; the log has the details
         log.exception("Verification %s failed while %s", ref, progress.stage or "starting")
