@@ -509,9 +509,8 @@ def test_witnesses_that_cannot_be_used_are_refused_in_one_sentence(tmp_path, env
 
 
 def test_verification_outside_the_application_must_be_told_the_witnesses(app, db):
-    from ihl_docs.verification.checks import verify
-
     from ihl_docs.core.audit.replay import projections
+    from ihl_docs.verification.checks import verify
 
     kinds = projections(app)
     with pytest.raises(RuntimeError, match="pass `witnesses`"):
