@@ -486,3 +486,16 @@ def test_a_damaged_audit_timestamp_is_exported_as_stored_and_named_offline(db, r
     assert offline.returncode == 1
     assert "audit seq 2" in offline.stdout
     assert "Traceback" not in offline.stdout + offline.stderr
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="PostgreSQL refuses a timestamp that is not one")
+def test_a_damaged_checkpoint_time_is_a_finding_not_a_crash(db, runner):
+    investigator = make_user(db, "investigator")
+    make_case(db, investigator)
+    assert runner.invoke(args=["audit", "checkpoint"]).exit_code == 0
+    seq = value(db, "SELECT max(seq) FROM audit_checkpoint")
+    sql(db, "UPDATE audit_checkpoint SET signed_at = signed_at || ' ' WHERE seq = :s", s=seq)
+    result = runner.invoke(args=["verify"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert f"seq {seq}" in result.output
