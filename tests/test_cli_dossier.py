@@ -46,7 +46,8 @@ def test_builds_stores_records_and_writes_the_pdf(runner, app, db, case, tmp_pat
                      f"case fingerprint {dossier.case_fingerprint}"]
     actors = {(e.action, e.actor) for e in db.exec(select(AuditEntry).where(
         AuditEntry.entity == "dossier"))}
-    assert actors == {("request", "ihl dossier"), ("generate", "ihl dossier")}
+    assert actors == {("request", "ihl dossier"), ("start", "ihl dossier"),
+                      ("generate", "ihl dossier")}
     exports = db.exec(select(AuditEntry).where(AuditEntry.action == "custody_exported")).all()
     assert [e.actor for e in exports] == ["ihl dossier"]
     assert os.stat(out).st_mode & 0o777 == 0o644

@@ -9,9 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from huey import MemoryHuey, RedisHuey, SqliteHuey
 from sqlmodel import select
 
+from ihl_docs.core import progress as progress_records
 from ihl_docs.core.config import load_config
 from ihl_docs.core.db import open_session
 from ihl_docs.core.dbtypes import utcnow
@@ -66,13 +68,18 @@ def _ihl() -> str:
 
 def _stale_running(application, case, lawyer) -> str:
     """A dossier marked running two hours ago by a worker that is gone."""
-    with open_session(application.extensions["ihl_engine"]) as db:
+    engine = application.extensions["ihl_engine"]
+    with open_session(engine) as db:
         dossier = services.request_dossier(db, db.get(Case, case.id), audience="internal",
                                            prepared_by=None, actor=db.get(User, lawyer.id))
-        dossier.status, dossier.started_at = DossierStatus.running, utcnow() - timedelta(hours=2)
-        db.add(dossier)
         db.commit()
-        return dossier.ref
+        ref = dossier.ref
+    assert progress_records.start(engine, Dossier, ref)  # taken by a worker, as it records
+    with open_session(engine) as db:  # which then fell silent two hours ago
+        db.exec(sa.update(Dossier).where(Dossier.ref == ref)
+                .values(heartbeat_at=utcnow() - timedelta(hours=2)))
+        db.commit()
+    return ref
 
 
 def _wait_until_finished(application, ref, seconds=120) -> Dossier:

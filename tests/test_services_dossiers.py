@@ -199,7 +199,7 @@ def test_a_renderer_failure_keeps_nothing_and_says_why_in_plain_words(app, db, t
     assert stored_files(store) == before
     assert list(store.tmp.iterdir()) == []
     assert exported(db) == []
-    assert [e.action for e in audit_entries(db)] == ["request", "fail"]
+    assert [e.action for e in audit_entries(db)] == ["request", "start", "fail"]
     assert verify_chain(db)[1] == []
 
 

@@ -8,6 +8,7 @@ import time
 import pytest
 from sqlmodel import select
 
+from ihl_docs.core.audit.replay import projections
 from ihl_docs.core.models import Case, EvidenceDerivative
 from ihl_docs.verification import verify_all, verify_files
 from tests.builders import jpeg_with_exif, make_case, make_evidence, make_user
@@ -96,12 +97,12 @@ def test_an_altered_thumbnail_is_named_with_its_item(runner, store, items):
     assert store.hash_stored(photo.sha256)[0] == photo.sha256  # the original is intact
 
 
-def test_verify_all_lists_every_problem_at_once(db, store, items):
+def test_verify_all_lists_every_problem_at_once(app, db, store, items):
     docs, photo, thumb = items["docs"], items["photo"], items["thumbnail"]
     alter_one_byte(store.path_for(docs[0].sha256), at=0)
     store.path_for(docs[1].sha256).unlink()
     alter_one_byte(store.path_for(thumb.sha256), at=50)
-    report = verify_all(db, store)
+    report = verify_all(db, store, kinds=projections(app))
     assert report["ok"] is False
     assert report["files"] == 5
     assert len(report["problems"]) == 3

@@ -81,7 +81,7 @@ def show_verification(id: str):  # noqa: A002 - the path names it so
     data = report.report_data(session, run)
     fields = {name: getattr(run, name) for name in (
         "status", "progress", "stage", "error", "requested_by", "files_checked",
-        "bytes_checked", "dossiers_checked", "custody_checked", "audit_checked",
+        "bytes_checked", "dossiers_checked", "custody_checked", "records_checked", "audit_checked",
         "checkpoints_checked", "audit_head_seq", "audit_head_hash", "problem_count",
         "created_at", "started_at", "finished_at")}
     return {"id": run.ref, "case_ref": data["case_ref"], **fields, "findings": data["findings"]}

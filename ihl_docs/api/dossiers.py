@@ -56,7 +56,7 @@ def download_dossier_pdf(id: str):  # noqa: A002
     """The stored PDF, re-hashed first, as an attachment named by the ref."""
     session = get_session()
     dossier, _case = services.dossier_for(session, api_user(), inputs.checked_ref(id, "dossier"))
-    stored = services.open_pdf(dossier, current_app.extensions["ihl_store"])
+    stored = services.open_pdf(session, dossier, current_app.extensions["ihl_store"])
     response = send_file(stored, mimetype="application/pdf", as_attachment=True,
                          download_name=f"{dossier.ref}.pdf", conditional=False,
                          etag=dossier.sha256)

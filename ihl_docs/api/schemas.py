@@ -376,6 +376,9 @@ class VerificationReport(BaseModel):
     dossiers: int = Field(description="of those, dossier PDFs")
     custody_events: int = Field(description="custody events held against the audit entries "
                                             "that recorded them")
+    records: int = Field(description="records of every audited kind (cases, members, accounts, "
+                                     "incidents, evidence, custody events, qualifications, "
+                                     "dossiers …) held against the replayed audit log")
     audit_entries: int = Field(description="audit entries whose hashes were recomputed")
     checkpoints: int = Field(description="signed checkpoints the chain was held against")
     problems: list[str] = Field(description="each problem, naming the evidence ref, dossier or "
@@ -424,6 +427,7 @@ class VerificationRead(BaseModel):
     bytes_checked: int
     dossiers_checked: int
     custody_checked: int
+    records_checked: int
     audit_checked: int
     checkpoints_checked: int
     audit_head_seq: Optional[int] = Field(description="the last audit entry checked")

@@ -16,3 +16,8 @@ def init_app(app) -> None:
     app.cli.add_command(tokens_group)
     register_init_step(app, first_admin_step)  # registered last of the steps: its password
     register_start_notice(app, lambda app: pending_password_notice(app.instance_path))
+    from ihl_docs.auth.projection import TOKEN, USER
+    from ihl_docs.core.audit.replay import register_projection
+
+    register_projection(app, USER)
+    register_projection(app, TOKEN)

@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 from datetime import timedelta
@@ -13,9 +14,12 @@ from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session, select
 
 from ihl_docs.core.audit import log as audit
+from ihl_docs.core.audit.replay import differs_from_log
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.errors import Conflict, InvalidInput, LoginThrottled, NotFound
 from ihl_docs.core.models import ApiToken, LoginSession, LoginThrottle, Role, User
+
+log = logging.getLogger(__name__)
 
 password_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 MIN_PASSWORD_LENGTH = 12
@@ -115,9 +119,15 @@ def authenticate(session: Session, email: str, password: str, *, secret_key: str
     if ok:
         if throttle:
             session.delete(throttle)
+        if not account_vouched(session, user):
+            return None
         if password_hasher.check_needs_rehash(user.password_hash):
+            before = audit.snapshot(user)
             user.password_hash = password_hasher.hash(password)
             session.add(user)
+            session.flush()
+            audit.record(session, actor=user.email, action="rehash_password", entity="user",
+                         entity_id=user.email, before=before, after=audit.snapshot(user))
         return user
     if throttle is None or (throttle.locked_until and throttle.locked_until <= now):
         if throttle:
@@ -155,7 +165,30 @@ def user_for_login_session(session: Session, token: str) -> User | None:
     if login is None or login.ended_at is not None or login.expires_at <= utcnow():
         return None
     user = session.get(User, login.user_id)
-    return user if user and user.is_active else None
+    return user if user and user.is_active and account_vouched(session, user) else None
+
+
+def account_vouched(session: Session, user: User) -> bool:
+    """Whether the account's role, state and password hash are what its audit entries recorded.
+    An account raised to administrator, re-activated or given a known password in the database,
+    without the application, is refused (and named by `ihl verify`)."""
+    state = audit.snapshot(user)
+    changed = differs_from_log(session, "user", user.email, {
+        name: state[name] for name in ("role", "is_active", "password_hash_sha256")})
+    if changed:
+        log.warning("Refused account %s: its %s differ(s) from the audit log", user.email,
+                    ", ".join(changed))
+    return not changed
+
+
+def _token_vouched(session: Session, row: ApiToken) -> bool:
+    state = audit.snapshot(row)
+    changed = differs_from_log(session, "api_token", str(row.id), {
+        name: state[name] for name in ("user_id", "token_hash_sha256", "revoked_at")})
+    if changed:
+        log.warning("Refused API token #%s: its %s differ(s) from the audit log", row.id,
+                    ", ".join(changed))
+    return not changed
 
 
 def end_login_session(session: Session, token: str) -> None:
@@ -181,10 +214,10 @@ def create_token(session: Session, email: str, *, name: str = "", actor: str) ->
 
 def user_for_token(session: Session, token: str) -> User | None:
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == _digest(token))).first()
-    if row is None or row.revoked_at is not None:
+    if row is None or row.revoked_at is not None or not _token_vouched(session, row):
         return None
     user = session.get(User, row.user_id)
-    return user if user and user.is_active else None
+    return user if user and user.is_active and account_vouched(session, user) else None
 
 
 def actor_name(user: User | None) -> str:

@@ -8,3 +8,8 @@ def init_app(app) -> None:
 
     app.register_blueprint(bp)
     register_record_part(app, RECORD_PART)
+    from ihl_docs.cases.projection import CASE, MEMBER
+    from ihl_docs.core.audit.replay import register_projection
+
+    register_projection(app, CASE)
+    register_projection(app, MEMBER)

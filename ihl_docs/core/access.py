@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from ihl_docs.core.audit.replay import recorded_state
 from ihl_docs.core.errors import Forbidden, NotFound
 from ihl_docs.core.models import Case, CaseMember, Role, User, WorkflowStatus
 
@@ -22,7 +23,11 @@ TRANSITIONS = {
 
 
 def is_member(session: Session, user: User, case: Case) -> bool:
-    return session.get(CaseMember, (case.id, user.id)) is not None
+    """A member is one whose membership row is there and whose audit entry vouches for it: a
+    row slipped into the database without the application grants nothing."""
+    if session.get(CaseMember, (case.id, user.id)) is None:
+        return False
+    return recorded_state(session, "case_member", f"{case.ref}:{user.email}") is not None
 
 
 def can_read_case(session: Session, user: User, case: Case) -> bool:

@@ -207,6 +207,7 @@ class FindingKind(StrEnum):
     evidence = "evidence"      # a stored evidence file or derivative
     dossier = "dossier"        # a stored dossier PDF
     custody = "custody"        # a custody event against its audit entry
+    record = "record"          # any other record against the audit entries that made it
     audit = "audit"            # the audit chain
     checkpoint = "checkpoint"  # a signed checkpoint of the chain
 
@@ -806,6 +807,7 @@ class VerificationRun(SQLModel, table=True):
     bytes_checked: int = Field(default=0, sa_type=sa.BigInteger)
     dossiers_checked: int = Field(default=0)
     custody_checked: int = Field(default=0)
+    records_checked: int = Field(default=0)  # records of every kind held against the log
     audit_checked: int = Field(default=0)
     checkpoints_checked: int = Field(default=0)
     problem_count: int = Field(default=0)

@@ -88,16 +88,31 @@ class Heartbeat:
 
 # --- the records' life cycle, shared by every kind of job ---------------------------------------
 
-def start(engine: Engine, model, ref: str) -> bool:
-    """Move the record from queued to running; False if it was not queued (taken already, or
-    done, or failed), so a job delivered twice runs once."""
+def start(engine: Engine, model, ref: str,
+          actor_of: Callable[[Session, object], str] = lambda session, record: "ihl worker"
+          ) -> bool:
+    """Move the record from queued to running, with its audit entry (by `actor_of(session,
+    record)`: whom the job runs for); False if it was not queued (taken already, or done, or
+    failed), so a job delivered twice runs once."""
+    from ihl_docs.core.audit import log as audit
+    from ihl_docs.core.models import Case
+
     with open_session(engine, write=True) as session:
+        now = utcnow()
         result = session.exec(sa.update(model)
                               .where(model.ref == ref, model.status == "queued")
-                              .values(status="running", started_at=utcnow(),
-                                      heartbeat_at=utcnow(), stage="starting", progress=0))
+                              .values(status="running", started_at=now, heartbeat_at=now,
+                                      stage="starting", progress=0))
+        if result.rowcount != 1:
+            session.rollback()
+            return False
+        record = session.exec(select(model).where(model.ref == ref)).one()
+        case_ref = session.exec(select(Case.ref).where(Case.id == record.case_id)).first()
+        audit.record(session, actor=actor_of(session, record), action="start", entity=model.__tablename__,
+                     entity_id=ref, case_ref=case_ref, before={"status": "queued"},
+                     after={"status": "running", "started_at": now})
         session.commit()
-        return result.rowcount == 1
+        return True
 
 
 def left_running(session: Session, model, silent_for: timedelta) -> list:
@@ -128,4 +143,5 @@ def mark_failed(session: Session, record, message: str, *, actor: str, entity: s
     session.add(record)
     session.flush()
     audit.record(session, actor=actor, action="fail", entity=entity, entity_id=record.ref,
-                 case_ref=case_ref, before=before, after={"status": "failed", "error": message})
+                 case_ref=case_ref, before=before,
+                 after={"status": "failed", "error": message, "finished_at": record.finished_at})

@@ -24,3 +24,7 @@ def init_app(app) -> None:
         not_queued=services.NOT_QUEUED, fail_interrupted=services.fail_interrupted,
         waiting_since=services.waiting_since))
     register_record_part(app, RECORD_PART)
+    from ihl_docs.core.audit.replay import register_projection
+    from ihl_docs.dossiers.projection import DOSSIER
+
+    register_projection(app, DOSSIER)

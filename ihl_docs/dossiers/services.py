@@ -5,7 +5,6 @@ transaction, with their audit entries. The job itself (`run_dossier`) runs outsi
 it opens its own short sessions, so a worker, the `ihl dossier` command and tests call it alike.
 """
 
-import hashlib
 import logging
 import re
 from datetime import timedelta
@@ -19,6 +18,7 @@ from ihl_docs.core import progress as progress_records
 from ihl_docs.core.access import can_do_legal_work, load_in_case
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.audit.chain import GENESIS_HASH, canonical_json
+from ihl_docs.core.audit.replay import differs_from_log
 from ihl_docs.core.db import ROW_LOCK, open_session
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.errors import (
@@ -35,6 +35,7 @@ from ihl_docs.core.storage import EvidenceStore, IncomingFile, StoredFile
 from ihl_docs.dossiers.audiences import choices
 from ihl_docs.dossiers.build import BuiltDossier, build_dossier
 from ihl_docs.dossiers.parts import dossier_parts
+from ihl_docs.dossiers.projection import manifest_digest
 from ihl_docs.evidence import services as evidence_services
 
 log = logging.getLogger(__name__)
@@ -94,8 +95,7 @@ def _prepared_by(value: str | None) -> str:
 def audited(dossier: Dossier) -> dict:
     """The dossier as its audit entries record it: the manifest by its hash, not in full."""
     state = audit.snapshot(dossier)
-    manifest = state.pop("manifest")
-    state["manifest_sha256"] = hashlib.sha256(manifest.encode()).hexdigest() if manifest else None
+    state["manifest_sha256"] = manifest_digest(state.pop("manifest"))
     return state
 
 
@@ -123,10 +123,18 @@ def requesters(session: Session, dossiers: list[Dossier]) -> dict[int, User]:
     return {u.id: u for u in session.exec(select(User).where(User.id.in_(ids)))}
 
 
-def open_pdf(dossier: Dossier, store: EvidenceStore):
-    """The stored PDF, re-hashed first; refused while it is not built or if it was altered."""
+def open_pdf(session: Session, dossier: Dossier, store: EvidenceStore):
+    """The stored PDF, re-hashed first; refused while it is not built, if it was altered, or if
+    the dossier's row no longer says what its audit entries recorded (its file, its case)."""
     if dossier.status != DossierStatus.done:
         raise Conflict(not_ready_message(dossier))
+    changed = differs_from_log(session, "dossier", dossier.ref, {
+        "sha256": dossier.sha256, "size": dossier.size, "case_id": dossier.case_id,
+        "status": str(dossier.status)})
+    if changed:
+        raise EvidenceIntegrityError(
+            f"The record of dossier {dossier.ref} differs from its audit log "
+            f"({', '.join(changed)}); its PDF was not served. Run `ihl verify`.")
     found = store.hash_stored(dossier.sha256)
     if found is None or found[0] != dossier.sha256:
         raise EvidenceIntegrityError(
@@ -162,7 +170,7 @@ def run_dossier(engine: Engine, store: EvidenceStore, dossier_ref: str,
 
     Returns the dossier as it ended, or None if it was not queued (already taken, done or
     failed), in which case nothing is done."""
-    if not progress_records.start(engine, Dossier, dossier_ref):
+    if not progress_records.start(engine, Dossier, dossier_ref, _actor):
         return None
     progress = ProgressRecorder(engine, Dossier, dossier_ref, observer)
     incoming = store.incoming()

@@ -79,7 +79,7 @@ def pdf(ref):
     db = get_session()
     dossier, case = services.dossier_for(db, current_user.user, ref)
     try:
-        stored = services.open_pdf(dossier, current_app.extensions["ihl_store"])
+        stored = services.open_pdf(db, dossier, current_app.extensions["ihl_store"])
     except EvidenceIntegrityError as exc:
         return render_template("errors/error.html", status=exc.status,
                                message=exc.message), exc.status

@@ -13,3 +13,9 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
     register_case_section(app, CaseSection("evidence/_case_section.html"))
     register_record_part(app, RECORD_PART)
+    from ihl_docs.core.audit.replay import register_projection
+    from ihl_docs.evidence.projection import CUSTODY, ITEM, LINK
+
+    register_projection(app, ITEM)
+    register_projection(app, LINK)
+    register_projection(app, CUSTODY)

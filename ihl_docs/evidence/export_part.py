@@ -6,6 +6,7 @@ from sqlmodel import select
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.case_records import Collecting, RecordPart, Restoring, row_fields, row_values
 from ihl_docs.core.models import CustodyEvent, Evidence, EvidenceDerivative, Incident, IncidentEvidence
+from ihl_docs.evidence.services import evidence_snapshot
 
 
 def collect(ctx: Collecting) -> list[dict]:
@@ -67,7 +68,7 @@ def _restore_item(ctx: Restoring, data: dict) -> None:
                                            evidence_id=item.id))
     ctx.session.flush()
     ctx.keep(Evidence, item)
-    ctx.record("evidence", item.ref, {**audit.snapshot(item), "derivatives": data["derivatives"]})
+    ctx.record("evidence", item.ref, evidence_snapshot(ctx.session, item))
     ctx.count("evidence items")
 
 

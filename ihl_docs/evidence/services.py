@@ -10,6 +10,8 @@ from sqlmodel import Session, func, select
 
 from ihl_docs.core.access import can_edit_case
 from ihl_docs.core.audit import log as audit
+from ihl_docs.core.audit.replay import differs_from_log
+from ihl_docs.core.case_records import row_fields
 from ihl_docs.core.db import ROW_LOCK
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.errors import (
@@ -37,6 +39,7 @@ from ihl_docs.core.models import (
 )
 from ihl_docs.core.storage import EvidenceStore, IncomingFile
 from ihl_docs.evidence import metadata
+from ihl_docs.evidence.projection import derivative_order
 
 # What a person may record; `collected`/`received` come with the upload, and `accessed` and
 # `exported` are written by the system when bytes are read or exported.
@@ -97,11 +100,21 @@ def register_evidence(session: Session, case: Case, data: EvidenceCreate,
     if evidence.media_type.startswith("image/"):
         _add_thumbnail(session, evidence, store)
     audit.record(session, actor=actor.email, action="create", entity="evidence",
-                 entity_id=evidence.ref, case_ref=case.ref, after=audit.snapshot(evidence))
+                 entity_id=evidence.ref, case_ref=case.ref,
+                 after=evidence_snapshot(session, evidence))
     _record_intake(session, evidence, data, actor=actor, case=case)
     if incident is not None:
         link_evidence(session, incident, evidence, relevance, actor=actor)
     return evidence
+
+
+def evidence_snapshot(session: Session, evidence: Evidence) -> dict:
+    """The item as its audit entries record it: its columns and its derivatives (a thumbnail
+    pointed at another stored file differs from the log)."""
+    derivatives = session.exec(select(EvidenceDerivative)
+                               .where(EvidenceDerivative.evidence_id == evidence.id))
+    return {**audit.snapshot(evidence), "derivatives": sorted(
+        (row_fields(d, "id", "evidence_id") for d in derivatives), key=derivative_order)}
 
 
 def _check_file(incoming: IncomingFile | None, max_bytes: int) -> None:
@@ -251,6 +264,12 @@ def open_original(session: Session, evidence: Evidence, *, actor: User, store: E
     """Open the original bytes for download, recording an `accessed` event (re-hashed)."""
     if not evidence.sha256:
         raise NotFound(f"{evidence.ref} is a physical item; it has no file.")
+    changed = differs_from_log(session, "evidence", evidence.ref,
+                               {"sha256": evidence.sha256, "case_id": evidence.case_id})
+    if changed:
+        raise EvidenceIntegrityError(
+            f"The record of {evidence.ref} differs from its audit log ({', '.join(changed)}); "
+            f"the file was not served. Run `ihl verify`.")
     case = session.get(Case, evidence.case_id)
     event = CustodyEvent(action=CustodyAction.accessed, occurred_at=utcnow(), actor=actor.email,
                          evidence_id=evidence.id, custodian_to=actor.email,

@@ -16,6 +16,10 @@ def init_app(app) -> None:
     register_case_section(app, CaseSection("incidents/_case_section.html", case_section_values))
     app.jinja_env.globals["other_incident_facts"] = lambda facts: other_facts(facts, FIELD_LABELS)
     register_record_part(app, RECORD_PART)
+    from ihl_docs.core.audit.replay import register_projection
+    from ihl_docs.incidents.projection import INCIDENT
+
+    register_projection(app, INCIDENT)
 
 
 def case_section_values(session, user, case) -> dict:

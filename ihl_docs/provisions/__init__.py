@@ -11,3 +11,9 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
     app.cli.add_command(provisions_group)
     register_init_step(app, bundled_catalogue_step)
+    from ihl_docs.core.audit.replay import register_projection
+    from ihl_docs.provisions.projection import INSTRUMENT, PROVISION, RULE
+
+    register_projection(app, INSTRUMENT)
+    register_projection(app, PROVISION)
+    register_projection(app, RULE)

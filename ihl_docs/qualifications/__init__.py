@@ -10,3 +10,7 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
     register_case_section(app, CaseSection("qualifications/_case_section.html"))
     register_record_part(app, RECORD_PART)
+    from ihl_docs.core.audit.replay import register_projection
+    from ihl_docs.qualifications.projection import QUALIFICATION
+
+    register_projection(app, QUALIFICATION)

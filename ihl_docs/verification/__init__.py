@@ -20,3 +20,8 @@ def init_app(app) -> None:
     register_job(app, JobKind(
         name=VERIFY_JOB, run=runs.run_queued, fail=runs.fail_run, not_queued=runs.NOT_QUEUED,
         fail_interrupted=runs.fail_interrupted, waiting_since=runs.waiting_since))
+    from ihl_docs.core.audit.replay import register_projection
+    from ihl_docs.verification.projection import ACKNOWLEDGEMENT, RUN
+
+    register_projection(app, RUN)
+    register_projection(app, ACKNOWLEDGEMENT)

@@ -2,26 +2,29 @@
 
 1. Every stored file — evidence originals, their derivatives, dossier PDFs — re-hashed against
    the SHA-256 its record holds.
-2. Every custody event against the audit entry that recorded it: a custody row changed, added or
-   removed in the database without the application leaves a row that no entry vouches for.
+2. Every record against the audit log: the log is replayed, and each row of every audited kind
+   (cases, members, accounts, incidents, evidence, links, custody events, qualifications,
+   dossiers, verification runs, the catalogue …; each feature registers its kinds) is compared
+   with the state the entries recorded. A row changed, added or removed in the database without
+   the application is named by its ref and field, with the entry it differs from.
 3. The audit chain recomputed from its first entry, and held against its signed checkpoints.
 
-Each problem is a `Finding` naming the evidence ref, the dossier ref or the audit seq.
+Each problem is a `Finding` naming the evidence ref, the dossier ref, the record or the audit
+seq.
 """
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, func, select
 
-from ihl_docs.core.audit.log import jsonable, verify_chain
+from ihl_docs.core.audit.log import verify_chain
+from ihl_docs.core.audit.replay import Projection, replay
 from ihl_docs.core.models import (
     AuditCheckpoint,
     AuditEntry,
     Case,
-    CustodyEvent,
     Dossier,
     DossierStatus,
     Evidence,
@@ -31,9 +34,8 @@ from ihl_docs.core.models import (
 from ihl_docs.core.storage import EvidenceStore
 
 Progress = Callable[[str, int], None]
-BATCH = 2000
 # The share of a run's progress bar each part takes (files dominate: they are read in full).
-FILES_UNTIL, CUSTODY_UNTIL = 80, 85
+FILES_UNTIL, RECORDS_UNTIL = 80, 85
 SEQ = re.compile(r"\bseq (\d+)")
 
 
@@ -51,6 +53,7 @@ class Report:
     bytes: int = 0            # their bytes, with the dossiers'
     dossiers: int = 0         # dossier PDFs re-hashed
     custody_events: int = 0   # custody events held against their audit entries
+    records: int = 0          # records of every kind held against the log (custody included)
     audit_entries: int = 0    # audit entries recomputed (the whole chain, whatever the scope)
     checkpoints: int = 0      # signed checkpoints the chain was held against
     head: tuple[int, str] | None = None  # the last entry checked (seq, hash)
@@ -70,16 +73,18 @@ def _quiet(_stage: str, _percent: int) -> None:
 
 
 def verify(session: Session, store: EvidenceStore, *, case: Case | None = None,
-           public_key: str | None = None, progress: Progress | None = None) -> Report:
-    """Run every check: of everything, or of one case's files, dossiers and custody events (the
-    audit chain is always checked whole: a case's entries are links of the one chain)."""
+           public_key: str | None = None, progress: Progress | None = None,
+           kinds: list[Projection] | None = None) -> Report:
+    """Run every check: of everything, or of one case's files and records (the audit chain is
+    always checked whole: a case's entries are links of the one chain). `kinds`: the record
+    kinds to hold against the log (default: those the current application registered)."""
     progress = progress or _quiet
     report = Report()
     progress("re-hashing stored files", 0)
     _check_files(session, store, case, report, progress)
-    progress("checking custody events against the audit log", FILES_UNTIL)
-    _check_custody(session, case, report)
-    progress("recomputing the audit chain", CUSTODY_UNTIL)
+    progress("holding every record against the audit log", FILES_UNTIL)
+    _check_records(session, case, registered_kinds() if kinds is None else kinds, report)
+    progress("recomputing the audit chain", RECORDS_UNTIL)
     top = session.exec(select(AuditEntry.seq, AuditEntry.hash)
                        .order_by(AuditEntry.seq.desc()).limit(1)).first()
     report.head = tuple(top) if top else None
@@ -142,73 +147,13 @@ def _check_files(session: Session, store: EvidenceStore, case: Case | None, repo
         progress("re-hashing stored files", min(FILES_UNTIL, FILES_UNTIL * done // total))
 
 
-def _check_custody(session: Session, case: Case | None, report: Report) -> None:
-    """Each custody event as stored now against the state its audit entry recorded; and each
-    custody event the log records that is no longer in the database."""
-    columns = list(CustodyEvent.__table__.columns)
-    query = (select(*columns, Evidence.ref)
-             .join(Evidence, Evidence.id == CustodyEvent.evidence_id).order_by(CustodyEvent.id))
-    if case is not None:
-        query = query.where(Evidence.case_id == case.id)
-    seen: set[str] = set()
-    last_id = 0
-    while True:
-        rows = session.exec(query.where(CustodyEvent.id > last_id).limit(BATCH)).all()
-        if not rows:
-            break
-        events = [({c.name: jsonable(v) for c, v in zip(columns, row[:-1])}, row[-1])
-                  for row in rows]
-        last_id = events[-1][0]["id"]
-        keys = {f"{ref}#{event['id']}": (event, ref) for event, ref in events}
-        recorded = _recorded_custody(session, list(keys))
-        for key, (event, ref) in keys.items():
-            seen.add(key)
-            report.custody_events += 1
-            problem = _custody_problem(event, recorded.get(key))
-            if problem:
-                report.findings.append(Finding(
-                    FindingKind.custody, ref,
-                    f"evidence {ref}: custody event #{event['id']} ({event['action']}, "
-                    f"{str(event['occurred_at'])[:10]}) {problem}"))
-    logged = select(AuditEntry.seq, AuditEntry.entity_id).where(
-        AuditEntry.entity == "custody_event").order_by(AuditEntry.seq)
-    if case is not None:
-        logged = logged.where(AuditEntry.case_ref == case.ref)
-    for seq, key in session.exec(logged):
-        if key not in seen:
-            ref = key.split("#", 1)[0]
-            report.findings.append(Finding(
-                FindingKind.custody, ref,
-                f"evidence {ref}: the custody event that audit seq {seq} records is no longer "
-                f"in the database"))
-            seen.add(key)
-
-
-def _recorded_custody(session: Session, keys: list[str]) -> dict[str, tuple[int, dict]]:
-    """entity_id -> (seq, recorded state) of the latest audit entry of each custody event."""
-    recorded = {}
-    rows = session.exec(select(AuditEntry.seq, AuditEntry.entity_id, AuditEntry.change)
-                        .where(AuditEntry.entity == "custody_event",
-                               AuditEntry.entity_id.in_(keys))
-                        .order_by(AuditEntry.seq))
-    for seq, key, change in rows:
-        try:
-            after = json.loads(change).get("after")
-        except (ValueError, AttributeError):
-            after = None  # an unreadable entry: the chain check names its seq
-        recorded[key] = (seq, after if isinstance(after, dict) else {})
-    return recorded
-
-
-def _custody_problem(event: dict, recorded: tuple[int, dict] | None) -> str | None:
-    if recorded is None:
-        return "has no audit entry: it was added outside the application"
-    seq, state = recorded
-    fields = sorted(name for name in event if state.get(name) != event[name])
-    if fields:
-        return (f"differs from what audit seq {seq} recorded ({', '.join(fields)}): changed "
-                f"outside the application")
-    return None
+def _check_records(session: Session, case: Case | None, kinds: list[Projection],
+                   report: Report) -> None:
+    """Replay the audit log and hold every record of every registered kind against it."""
+    counts, differences = replay(session, kinds, case)
+    report.custody_events = counts.get("custody_event", 0)
+    report.records = sum(counts.values())
+    report.findings += [Finding(FindingKind(d.kind), d.subject, d.message) for d in differences]
 
 
 # --- the summary `ihl verify` and the API give ------------------------------------------------
@@ -221,14 +166,29 @@ def verify_files(session: Session, store: EvidenceStore) -> tuple[int, list[str]
     return report.files + report.dossiers, report.problems
 
 
-def verify_all(session: Session, store: EvidenceStore, *, public_key: str | None = None) -> dict:
+def verify_all(session: Session, store: EvidenceStore, *, public_key: str | None = None,
+               kinds: list[Projection] | None = None) -> dict:
     """Every check, over everything (see `verify`): {ok, files, dossiers, custody_events,
-    audit_entries, checkpoints, problems}. `files` counts dossier PDFs too."""
-    report = verify(session, store, public_key=public_key)
+    records, audit_entries, checkpoints, problems}. `files` counts dossier PDFs too."""
+    report = verify(session, store, public_key=public_key, kinds=kinds)
     return {"ok": report.ok, "files": report.files + report.dossiers,
             "dossiers": report.dossiers, "custody_events": report.custody_events,
+            "records": report.records,
             "audit_entries": report.audit_entries, "checkpoints": report.checkpoints,
             "problems": report.problems}
+
+
+def registered_kinds() -> list[Projection]:
+    """The record kinds the current application registered. Outside an application there is no
+    telling which kinds exist: refused, rather than checking none and calling that intact."""
+    from flask import current_app, has_app_context
+
+    from ihl_docs.core.audit.replay import projections
+
+    if not has_app_context():
+        raise RuntimeError("Which records to hold against the audit log is not known outside "
+                           "the application: pass `kinds`.")
+    return projections(current_app)
 
 
 def instance_public_key(key_path: str) -> str | None:

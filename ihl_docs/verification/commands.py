@@ -12,8 +12,9 @@ from flask.cli import with_appcontext
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @with_appcontext
 def verify_command(as_json):
-    """Re-hash every stored file, hold every custody event against its audit entry, recompute
-    the audit chain and check its signed checkpoints; print each problem; exit 1 if any."""
+    """Re-hash every stored file, replay the audit log and hold every record against it,
+    recompute the audit chain and check its signed checkpoints; print each problem; exit 1 if
+    any."""
     from ihl_docs.core.db import open_snapshot
     from ihl_docs.verification import instance_public_key, verify_all
 
@@ -25,7 +26,8 @@ def verify_command(as_json):
     else:
         for problem in report["problems"]:
             click.echo(problem)
-        click.echo(f"Checked {report['files']} stored files, {report['custody_events']} custody "
-                   f"events and {report['audit_entries']} audit entries: "
+        click.echo(f"Checked {report['files']} stored files, {report['records']} records "
+                   f"({report['custody_events']} custody events) and {report['audit_entries']} "
+                   "audit entries: "
                    + ("intact." if report["ok"] else f"{len(report['problems'])} problem(s)."))
     sys.exit(0 if report["ok"] else 1)

@@ -131,25 +131,28 @@ def acknowledge(session: Session, run: VerificationRun, number: int, note: str, 
 
 def run_queued(app, ref: str) -> VerificationRun | None:
     """The queued job: run the verification with the app's database, store and checkpoint key."""
+    from ihl_docs.core.audit.replay import projections
     from ihl_docs.verification.checks import instance_public_key
 
     return run_verification(app.extensions["ihl_engine"], app.extensions["ihl_store"], ref,
-                            public_key=instance_public_key(app.config["SIGNING_KEY"]))
+                            public_key=instance_public_key(app.config["SIGNING_KEY"]),
+                            kinds=projections(app))
 
 
 def run_verification(engine: Engine, store: EvidenceStore, ref: str, *,
-                     public_key: str | None = None,
-                     observer: Observer | None = None) -> VerificationRun | None:
+                     public_key: str | None = None, observer: Observer | None = None,
+                     kinds: list | None = None) -> VerificationRun | None:
     """The job body: run the checks of a queued run and record what they found, or why not.
     Returns the run as it ended, or None if it was not queued (then nothing is done)."""
-    if not progress_records.start(engine, VerificationRun, ref):
+    if not progress_records.start(engine, VerificationRun, ref,
+                                  lambda session, run: run.requested_by):
         return None
     progress = ProgressRecorder(engine, VerificationRun, ref, observer)
     try:
         with Heartbeat(engine, VerificationRun, ref), open_snapshot(engine) as session:
             run = run_by_ref(session, ref)
             report = verify(session, store, case=scope_of(session, run), public_key=public_key,
-                            progress=progress)
+                            progress=progress, kinds=kinds)
         return _finish(engine, ref, report)
     except Exception as exc:  # the run says it failed, in words; the log has the details
         log.exception("Verification %s failed while %s", ref, progress.stage or "starting")
@@ -172,7 +175,8 @@ def _finish(engine: Engine, ref: str, report: Report) -> VerificationRun | None:
         run.sqlmodel_update(dict(
             status=RunStatus.done, stage="done", progress=100, files_checked=report.files,
             bytes_checked=report.bytes, dossiers_checked=report.dossiers,
-            custody_checked=report.custody_events, audit_checked=report.audit_entries,
+            custody_checked=report.custody_events, records_checked=report.records,
+            audit_checked=report.audit_entries,
             checkpoints_checked=report.checkpoints, problem_count=len(report.findings),
             audit_head_seq=report.head[0] if report.head else 0,
             audit_head_hash=report.head[1] if report.head else None, finished_at=utcnow()))

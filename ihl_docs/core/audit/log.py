@@ -22,6 +22,10 @@ from ihl_docs.core.models import AuditEntry
 
 # Any fixed 64-bit number: the PostgreSQL advisory lock that serialises appends to the chain.
 AUDIT_LOCK_KEY = 0x1D0C5A0D17
+# Secrets never enter the log; their SHA-256 does, under `<name>_sha256`, so that a secret
+# replaced in the database (a password hash an attacker knows the password of) differs from what
+# the log recorded. The hashes are of salted hashes and of random tokens' hashes: they reveal
+# nothing a guess could be checked against.
 SECRET_FIELDS = {"password_hash", "token_hash"}
 
 
@@ -41,13 +45,20 @@ def jsonable(value):
 
 
 def snapshot(row) -> dict:
-    """The audited state of a row: its columns, secrets left out."""
-    table = row.__table__
-    return {
-        c.name: jsonable(getattr(row, c.name))
-        for c in table.columns
-        if c.name not in SECRET_FIELDS
-    }
+    """The audited state of a row: its columns, each secret by its SHA-256 only."""
+    return snapshot_of({c.name: getattr(row, c.name) for c in row.__table__.columns})
+
+
+def snapshot_of(values: dict) -> dict:
+    """The audited state of a row given as column -> value (what `snapshot` records)."""
+    state = {}
+    for name, value in values.items():
+        if name in SECRET_FIELDS:
+            state[f"{name}_sha256"] = (None if value is None else
+                                       hashlib.sha256(str(value).encode("utf-8")).hexdigest())
+        else:
+            state[name] = jsonable(value)
+    return state
 
 
 def changed_fields(before: dict | None, after: dict | None) -> dict:
@@ -127,18 +138,26 @@ def _parse_change(text: str):
 
 
 def iter_entries(session: Session, batch: int = 5000):
-    """Every entry in seq order, read in batches."""
-    last = 0
-    while True:
-        rows = session.exec(
-            select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
-            .execution_options(populate_existing=True)  # what is stored now, not a cached row
-        ).all()
-        if not rows:
-            return
-        for row in rows:
-            yield entry_document(row)
-        last = rows[-1].seq
+    """Every entry in seq order, read in batches, as `entry_document` writes it. A stored time
+    that no longer reads as a time is given as the text stored, so that the entry's hash check
+    names its seq instead of the reading failing."""
+    to_datetime = _time_reader(session)
+    for row in _stored_rows(session, batch):
+        seq, occurred, actor, action, entity, entity_id, case_ref, change, prev_hash, digest = row
+        try:
+            moment = jsonable(to_datetime(occurred) if to_datetime else occurred)
+        except (ValueError, TypeError, OverflowError):
+            moment = str(occurred)
+        yield {"seq": seq, "occurred_at": moment, "actor": actor, "action": action,
+               "entity": entity, "entity_id": entity_id, "case_ref": case_ref,
+               "change": _parse_change(change), "prev_hash": prev_hash, "hash": digest}
+
+
+def _time_reader(session: Session):
+    """What the ORM does with a stored occurred_at (None: the driver's value is taken)."""
+    dialect = session.get_bind().dialect
+    return (AuditEntry.__table__.c.occurred_at.type.dialect_impl(dialect)
+            .result_processor(dialect, None))
 
 
 def _stored_rows(session: Session, batch: int):
@@ -188,9 +207,7 @@ def verify_stored_entries(session: Session, batch: int = 20000):
     is built around the stored `change` text, which the log writes canonical; an entry whose hash
     does not match that way is checked again exactly as `entry_document` reads it (change parsed
     and written canonical again, occurred_at through the column type) before it is reported."""
-    dialect = session.get_bind().dialect
-    to_datetime = (AuditEntry.__table__.c.occurred_at.type.dialect_impl(dialect)
-                   .result_processor(dialect, None))  # what the ORM does with the column
+    to_datetime = _time_reader(session)
     expected_seq, prev, count = 1, GENESIS_HASH, 0
     sha256 = hashlib.sha256
     for row in _stored_rows(session, batch):
@@ -203,9 +220,14 @@ def verify_stored_entries(session: Session, batch: int = 20000):
         text = occurred_text and canonical_entry_text(seq, occurred_text, actor, action, entity,
                                                       entity_id, case_ref, change, prev_hash)
         if text is None or sha256(text.encode("utf-8")).hexdigest() != digest:
+            try:
+                moment = to_datetime(occurred) if to_datetime else occurred
+            except (ValueError, TypeError, OverflowError):  # text edited into no time at all
+                return count, (seq, f"audit seq {seq}: its stored time cannot be read "
+                                    f"({str(occurred)[:40]!r}): the entry was altered")
             document = {
                 "seq": seq,
-                "occurred_at": jsonable(to_datetime(occurred) if to_datetime else occurred),
+                "occurred_at": jsonable(moment),
                 "actor": actor, "action": action, "entity": entity, "entity_id": entity_id,
                 "case_ref": case_ref, "change": _parse_change(change), "prev_hash": prev_hash,
             }
