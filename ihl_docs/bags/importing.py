@@ -215,7 +215,7 @@ def _read_records(path: Path, seal: dict, names: list[str]) -> dict:
             raise BagRefused(f"The bag's records cannot be read ({exc}); nothing was "
                              "imported.") from None
         if records[name] is None:
-            raise BagRefused(f"The bag lacks data/{name}; nothing was imported.")
+            raise BagRefused(f"The bag's data/{name} is missing; nothing was imported.")
     case = records["case.json"]
     if not isinstance(case, dict) or case.get("format") != FORMAT:
         raise BagRefused(f"The bag's data/case.json is not a case export ({FORMAT}).")
