@@ -555,6 +555,9 @@ def test_import_needs_a_key_given_or_the_bag_trusted_out_loud(app, runner, sourc
     assert result.exit_code == 2
     assert "Error: Give the exporting instance's public key: --public-key HEX" in result.output
     assert "Traceback" not in result.output
+    result = catalogued.test_cli_runner().invoke(args=["import", str(bag), "--public-key", "zz"])
+    assert result.exit_code == 2
+    assert "give the 32-byte Ed25519 key as 64 hex digits" in result.output
     assert row_counts(catalogued) == before
 
     mallory = resign(bag)  # self-signed: refused against the source's key …
@@ -649,6 +652,11 @@ def test_hard_links_and_fifos_in_the_payload_are_refused(app, runner, source, ca
     ("case.json", '{"format": "x", "format": "ihl_docs case export 1"}',
      'data/case.json: the key "format" appears twice'),
     ("dossiers.json", "[NaN]", "data/dossiers.json: NaN is not a JSON number"),
+    ("case.json", '{"format": "ihl_docs case export 1", "case": []}',
+     "The bag's data/case.json is not a case export"),
+    ("qualifications.json", "[1]", "The bag's qualifications.json is malformed (a ref)"),
+    ("qualifications.json", '[{"incident": "NK-2020-001-I001", "findings": []}]',
+     "The bag's qualifications.json is malformed; nothing was imported."),
 ])
 def test_deep_or_crafted_json_in_a_bag_is_refused_with_a_message(runner, source, catalogued,
                                                                  tmp_path, name, text,

@@ -1,5 +1,6 @@
 """`ihl export CASE_REF -o DIR` and `ihl import DIR`: a case as a BagIt bag, out and back in."""
 
+import re
 from pathlib import Path
 
 import click
@@ -80,6 +81,9 @@ def import_command(directory, public_key, trust_bag_key):
         raise click.UsageError("Give the exporting instance's public key: --public-key HEX (the "
                                "key `ihl export` printed there), or --trust-bag-key to accept "
                                "the key the bag names itself.")
+    if public_key and not re.fullmatch(r"[0-9a-fA-F]{64}", public_key.strip()):
+        raise click.BadParameter("give the 32-byte Ed25519 key as 64 hex digits.",
+                                 param_hint="--public-key")
     engine, store = current_app.extensions["ihl_engine"], current_app.extensions["ihl_store"]
     session = get_session()
     try:

@@ -217,7 +217,8 @@ def _read_records(path: Path, seal: dict, names: list[str]) -> dict:
         if records[name] is None:
             raise BagRefused(f"The bag's data/{name} is missing; nothing was imported.")
     case = records["case.json"]
-    if not isinstance(case, dict) or case.get("format") != FORMAT:
+    if not isinstance(case, dict) or case.get("format") != FORMAT or \
+            not isinstance(case.get("case"), dict):
         raise BagRefused(f"The bag's data/case.json is not a case export ({FORMAT}).")
     if sorted(seal.get("files") or {}) != sorted(names) or \
             case.get("case", {}).get("ref") != seal.get("case_ref"):
@@ -265,7 +266,10 @@ def check_importable(session: Session, bag: CaseBag) -> None:
     if reason:
         raise BagRefused(reason)
     for part in bag.parts:
-        reason = part.refusal(session, bag.records[part.name])
+        try:
+            reason = part.refusal(session, bag.records[part.name])
+        except (KeyError, TypeError, AttributeError, ValueError):
+            reason = f"The bag's {part.name} is malformed; nothing was imported."
         if reason:
             raise BagRefused(reason)
 

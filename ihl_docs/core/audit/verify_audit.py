@@ -204,8 +204,8 @@ def _seal_end_problems(entries, checkpoints, seal, signature_ok):
     problems, seq, digest = [], seal["seq"], seal["hash"]
     last = entries[-1] if entries else {"seq": 0, "hash": None}
     if (last["seq"], last["hash"]) != (seq, digest):
-        problems.append((min(seq, last["seq"] + 1) if last["seq"] < seq else seq + 1,
-                         f"audit log: ends at seq {last['seq']}, but the case seal was signed "
+        problems.append((min(seq, last["seq"]), f"audit log: ends at seq {last['seq']}, but "
+                         "the case seal was signed "
                          f"for a bag ending at seq {seq}"))
     if not any((cp["seq"], cp["hash"], cp["public_key"]) == (seq, digest, seal["public_key"])
                and _signature_ok(signature_ok, cp) for cp in checkpoints):
