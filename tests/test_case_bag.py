@@ -22,7 +22,7 @@ from ihl_docs.core.audit import chain
 from ihl_docs.core.audit.signing import load_or_create_key, public_key_hex
 from ihl_docs.core.audit.verify_audit import checkpoint_message, seal_message
 from ihl_docs.core.db import open_session
-from ihl_docs.core.models import AuditEntry, Case, CustodyEvent, CustodyEventCreate, Incident, User
+from ihl_docs.core.models import AuditEntry, Case, CaseMember, CustodyEvent, CustodyEventCreate, Incident, User
 from ihl_docs.dossiers import content
 from ihl_docs.dossiers.build import build_dossier
 from ihl_docs.evidence import services as evidence_services
@@ -560,6 +560,9 @@ def test_import_needs_a_key_given_or_the_bag_trusted_out_loud(app, runner, sourc
     assert "give the 32-byte Ed25519 key as 64 hex digits" in result.output
     assert row_counts(catalogued) == before
 
+    with session_of(catalogued) as session:  # lena has an account here
+        make_user(session, "legal", email="lena@example.org")
+    before = row_counts(catalogued)
     mallory = resign(bag)  # self-signed: refused against the source's key …
     one_line_error(import_into(catalogued, bag, key_of(app)), "case seal: signed by another key")
     assert row_counts(catalogued) == before
@@ -568,7 +571,10 @@ def test_import_needs_a_key_given_or_the_bag_trusted_out_loud(app, runner, sourc
     assert result.exit_code == 0, result.output
     assert (f"Warning: trusting the key the bag names ({mallory}); anyone can sign a bag with a "
             "key of their own.") in result.output
+    assert ("Members not added, the bag's own key being trusted (add them with the case's "
+            "members page if they should have access): lena@example.org") in result.output
     with session_of(catalogued) as session:
+        assert session.exec(select(sa.func.count()).select_from(CaseMember)).one() == 0
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "import",
                                                       AuditEntry.entity == "case")).one()
         source_of = json.loads(entry.change)["after"]["imported_from"]

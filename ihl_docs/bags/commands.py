@@ -112,6 +112,10 @@ def import_command(directory, public_key, trust_bag_key):
     if result.unknown_members:
         click.echo("Members with no account here (not added): "
                    + ", ".join(result.unknown_members))
+    if result.withheld_members:
+        click.echo("Members not added, the bag's own key being trusted (add them with the case's "
+                   "members page if they should have access): "
+                   + ", ".join(result.withheld_members))
     if result.authors:
         known = {email for (email,) in get_session().execute(
             select(User.email).where(User.email.in_(result.authors)))}

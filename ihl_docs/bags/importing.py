@@ -31,6 +31,8 @@ from ihl_docs.core.models import CASE_REF_PATTERN
 from ihl_docs.core.storage import CHUNK, EvidenceStore
 
 IMPORT_ACTOR = "ihl import"
+GIVEN_KEY = "given key (--public-key)"
+BAGS_OWN_KEY = "the bag's own key (--trust-bag-key)"
 SHOWN_DIFFERENCES = 5
 
 
@@ -43,7 +45,7 @@ class CaseBag:
     checkpoint: dict
     public_key: str
     parts: list[RecordPart]
-    trusted: str = "given key (--public-key)"  # how the key was chosen, for the audit entry
+    trusted: str = GIVEN_KEY  # how the key was chosen, for the audit entry
 
     @property
     def case_ref(self) -> str:
@@ -69,6 +71,7 @@ class ImportResult:
     unknown_members: list[str] = field(default_factory=list)
     audit_entries: int = 0
     authors: list[str] = field(default_factory=list)  # named by the bag, recorded as at source
+    withheld_members: list[str] = field(default_factory=list)  # --trust-bag-key: not added
 
 
 # ---- the bag ------------------------------------------------------------------------------------
@@ -103,7 +106,7 @@ def open_bag(path: str | os.PathLike, *, parts: list[RecordPart],
                          f"{problems[0]}{more}. Nothing was imported.")
     records = _read_records(path, seal, [part.name for part in parts])
     checkpoint = max(checkpoints, key=lambda c: c["seq"])
-    trusted = "given key (--public-key)" if given else "the bag's own key (--trust-bag-key)"
+    trusted = GIVEN_KEY if given else BAGS_OWN_KEY
     return CaseBag(path, records, checkpoint, public_key, parts, trusted)
 
 
@@ -306,14 +309,15 @@ def _restore(session: Session, bag: CaseBag, actor: str) -> ImportResult:
     source = {"bag": os.path.abspath(bag.path), "public_key": bag.public_key,
               "key_trusted": bag.trusted, "checkpoint_seq": bag.checkpoint.get("seq"),
               "checkpoint_hash": bag.checkpoint.get("hash")}
-    restoring = Restoring(session, actor, source)
+    restoring = Restoring(session, actor, source, vouched=bag.trusted == GIVEN_KEY)
     for part in bag.parts:
         try:
             part.restore(restoring, bag.records[part.name])
         except InvalidInput as exc:
             raise BagRefused(exc.message) from None
     return ImportResult(bag.case_ref, restoring.counts, restoring.unknown_members,
-                        restoring.audit_entries, sorted(restoring.authors))
+                        restoring.audit_entries, sorted(restoring.authors),
+                        restoring.withheld_members)
 
 
 def import_case(session: Session, store: EvidenceStore, bag: CaseBag, *,

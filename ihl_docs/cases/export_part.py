@@ -43,6 +43,9 @@ def _restore_member(ctx: Restoring, member: dict) -> None:
     if user is None:
         ctx.unknown_members.append(member["email"])
         return
+    if not ctx.vouched:  # membership opens the case: not on the word of an unvouched bag
+        ctx.withheld_members.append(member["email"])
+        return
     ctx.session.add(CaseMember(**row_values(CaseMember, member, "case_id", "user_id",
                                             "added_by_id"),
                                case_id=ctx.case.id, user_id=user.id,

@@ -75,10 +75,12 @@ class Restoring:
     session: Session
     actor: str
     source: dict  # where the records came from: the bag, its key and checkpoint
+    vouched: bool = True  # signed with a key the importer gave; else members are not added
     case: Case | None = None
     created: dict = field(default_factory=dict)  # model -> ref -> row
     counts: dict = field(default_factory=dict)
     unknown_members: list[str] = field(default_factory=list)
+    withheld_members: list[str] = field(default_factory=list)  # not added: bag not vouched for
     authors: set[str] = field(default_factory=set)  # every author the bag names
     audit_entries: int = 0
     _pending: list[str] = field(default_factory=list)  # authors of the record being restored
