@@ -152,20 +152,28 @@ def generate(url: str, incidents: int, evidence: int) -> float:
     """Create the schema and the records; returns the seconds it took."""
     import sqlalchemy as sa
 
-    from ihl_docs.auth.services import password_hasher
-    from ihl_docs.core.db import make_engine
-    from ihl_docs.core.models import Case, CaseMember, Evidence, Incident, IncidentEvidence, User
+    from ihl_docs.auth.services import create_user
+    from ihl_docs.core.audit import log as audit
+    from ihl_docs.core.db import make_engine, open_session
+    from ihl_docs.core.models import Case, CaseMember, Evidence, Incident, IncidentEvidence
     from ihl_docs.core.schema import upgrade
 
     started = time.perf_counter()
     rng = random.Random(7)
     engine = make_engine(url)
     upgrade(engine)
+    # The account and its memberships through the application, with their audit entries: a
+    # membership or an account no entry vouches for grants nothing. The records searched are
+    # inserted in bulk (the search does not consult the log).
+    with open_session(engine, write=True) as session:
+        user_id = create_user(session, EMAIL, "investigator", PASSWORD, name="Bench Investigator",
+                              actor="bench").id
+        for n in range(CASES):
+            audit.record(session, actor="bench", action="add_member", entity="case_member",
+                         entity_id=f"{_case_ref(n)}:{EMAIL}", case_ref=_case_ref(n),
+                         after={"case": _case_ref(n), "user": EMAIL, "role": "investigator"})
+        session.commit()
     with engine.begin() as conn:
-        user_id = conn.execute(sa.insert(User).values(
-            email=EMAIL, name="Bench Investigator", role="investigator",
-            password_hash=password_hasher.hash(PASSWORD), is_active=True,
-            must_change_password=False, created_at=START, version=1).returning(User.id)).scalar()
         conn.execute(sa.insert(Case), [
             {"id": n + 1, "ref": _case_ref(n), "title": f"Case {n + 1}", "summary": "",
              "conflict_classification": "international", "status": "open",

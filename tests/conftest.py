@@ -17,6 +17,7 @@ from ihl_docs.auth import services as auth_services
 from ihl_docs.cases import services as case_services
 from ihl_docs.core.audit.checkpoints import list_checkpoints
 from ihl_docs.core.db import make_engine, open_session
+from ihl_docs.core.file_modes import PRIVATE_FILE
 from ihl_docs.core.schema import upgrade
 from ihl_docs.dossiers import services as dossier_services
 from tests import builders
@@ -87,6 +88,7 @@ def database_url(database_template, tmp_path):
         return
     path = tmp_path / "ihl.sqlite3"
     shutil.copyfile(database_template["path"], path)
+    path.chmod(PRIVATE_FILE)  # as the application makes its database: the service's alone
     yield f"sqlite:///{path}"
 
 

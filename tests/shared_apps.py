@@ -23,6 +23,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from ihl_docs import create_app
+from ihl_docs.core.file_modes import make_folder
 from tests.database_support import pg_tables_parents_first
 
 SQLITE_PREFIX = "sqlite:///"
@@ -103,7 +104,7 @@ class SharedApps:
             assert database_url.startswith(SQLITE_PREFIX), database_url
             kept.database[0] = database_url[len(SQLITE_PREFIX):]
         store = app.extensions["ihl_store"]
-        store.tmp.mkdir(parents=True, exist_ok=True)  # the store as a new one leaves it
+        make_folder(store.tmp)  # the store as a new one leaves it
 
     def release(self, app: Flask) -> None:
         """After a test: close the connections to its database (SQLite: the file is its own)."""

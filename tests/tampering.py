@@ -2,6 +2,7 @@
 rewritten with their hashes recomputed, a checkpoint's signature flipped, a stored file's byte."""
 
 import os
+import stat
 
 import sqlalchemy as sa
 from sqlmodel import select
@@ -70,11 +71,13 @@ TAMPERING = {
 
 
 def alter_one_byte(path, at: int = 0) -> None:
-    """Stored files are read-only (0444): make it writable, flip one bit, make it read-only."""
-    os.chmod(path, 0o644)
+    """Stored files are read-only (0440): as their owner would, make it writable, flip one bit,
+    and give it its mode back."""
+    before = stat.S_IMODE(os.stat(path).st_mode)
+    os.chmod(path, before | stat.S_IWUSR)
     with open(path, "r+b") as f:
         f.seek(at)
         byte = f.read(1)
         f.seek(at)
         f.write(bytes([byte[0] ^ 0x01]))
-    os.chmod(path, 0o444)
+    os.chmod(path, before)

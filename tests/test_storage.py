@@ -32,9 +32,10 @@ def final_files(store: EvidenceStore) -> list:
 
 def write_stored(path, data: bytes) -> None:
     """Alter a stored file the way an intruder or a disk fault would: past its read-only mode."""
-    os.chmod(path, 0o644)
+    before = stat.S_IMODE(path.stat().st_mode)
+    os.chmod(path, before | stat.S_IWUSR)
     path.write_bytes(data)
-    os.chmod(path, 0o444)
+    os.chmod(path, before)
 
 
 def test_a_file_is_kept_under_its_own_hash_hashed_in_the_same_pass(store):
@@ -109,7 +110,7 @@ def test_a_stored_file_is_never_overwritten(store, monkeypatch):
 def test_stored_files_are_read_only(store):
     stored = store.put_bytes(b"evidence")
     path = store.path_for(stored.sha256)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert stat.S_IMODE(path.stat().st_mode) == 0o440
     if os.geteuid() != 0:  # root writes through file modes
         with pytest.raises(PermissionError):
             path.open("r+b")

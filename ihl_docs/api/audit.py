@@ -13,6 +13,7 @@ from ihl_docs.core.access import READ_ALL_ROLES
 from ihl_docs.core.audit import history as log
 from ihl_docs.core.db import get_session, open_snapshot
 from ihl_docs.core.errors import Forbidden, InvalidInput
+from ihl_docs.core.file_modes import mode_warnings
 from ihl_docs.core.jobs import enqueue
 from ihl_docs.core.models import Case
 from ihl_docs.verification import VERIFY_JOB, instance_public_key, report, runs, verify_all
@@ -43,8 +44,9 @@ def run_verification():
         raise Forbidden("Only auditors and administrators run verification.")
     # A reading transaction: re-hashing every file must not hold the database's write lock.
     with open_snapshot(current_app.extensions["ihl_engine"]) as session:
-        return verify_all(session, current_app.extensions["ihl_store"],
-                          public_key=instance_public_key(current_app.config["SIGNING_KEY"]))
+        report = verify_all(session, current_app.extensions["ihl_store"],
+                            public_key=instance_public_key(current_app.config["SIGNING_KEY"]))
+    return {**report, "warnings": mode_warnings(current_app)}
 
 
 def _verifier():

@@ -383,6 +383,9 @@ class VerificationReport(BaseModel):
     checkpoints: int = Field(description="signed checkpoints the chain was held against")
     problems: list[str] = Field(description="each problem, naming the evidence ref, dossier or "
                                             "audit seq it concerns")
+    warnings: list[str] = Field(description="files and folders of the instance that others "
+                                            "may read or write, each with its mode and the mode "
+                                            "expected; they do not make `ok` false")
 
 
 class VerificationCreate(BaseModel):

@@ -17,6 +17,7 @@ from ihl_docs.core.audit import log as audit
 from ihl_docs.core.audit.replay import differs_from_log
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.errors import Conflict, InvalidInput, LoginThrottled, NotFound
+from ihl_docs.core.file_modes import PRIVATE_FILE, Kept, make_folder
 from ihl_docs.core.models import ApiToken, LoginSession, LoginThrottle, Role, User
 
 log = logging.getLogger(__name__)
@@ -263,6 +264,11 @@ def password_notice(email: str, password: str, path: Path) -> list[str]:
     return [rule, *(f"| {line.ljust(width)} |" for line in lines), rule]
 
 
+def kept_password(app) -> list[Kept]:
+    """The one-time password's file, the service's alone (`ihl init`, `ihl verify`)."""
+    return [Kept(Path(app.instance_path) / PASSWORD_FILE, PRIVATE_FILE)]
+
+
 def pending_password_notice(instance_dir: str) -> list[str]:
     """The framed notice again while the one-time password has not been changed, else []."""
     path = Path(instance_dir) / PASSWORD_FILE
@@ -285,8 +291,8 @@ def forget_one_time_password(instance_dir: str, email: str) -> None:
 
 def write_private(path: Path, text: str) -> None:
     """Write `text` to a file that only its owner may read or write (0600), replacing it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     path.unlink(missing_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)

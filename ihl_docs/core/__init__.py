@@ -9,7 +9,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Set up the core on a configured application, before the features plug in."""
-    from ihl_docs.core import commands
+    from ihl_docs.core import commands, file_modes
     from ihl_docs.core.db import close_session, make_engine
     from ihl_docs.core.jobs import init_jobs
     from ihl_docs.core.login import init_login
@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     from ihl_docs.core.storage import EvidenceStore
     from ihl_docs.core.web import init_errorhandlers, init_proxies, init_template_helpers
 
+    file_modes.init_app(app)
     app.extensions["ihl_engine"] = make_engine(app.config["DATABASE_URL"])
     app.teardown_appcontext(close_session)
     app.extensions["ihl_store"] = EvidenceStore(app.config["EVIDENCE_DIR"])

@@ -65,7 +65,9 @@ def run_init_steps(options: dict) -> list[str]:
               help="The first administrator's e-mail, used only if there is no account yet.")
 @with_appcontext
 def init_command(admin_email):
-    """Create or upgrade the schema; on a database with no account, create an administrator."""
+    """Create or upgrade the schema; on a database with no account, create an administrator;
+    take from the instance's files and folders what others may read (file_modes.py)."""
+    from ihl_docs.core.file_modes import tighten
     from ihl_docs.core.schema import upgrade
 
     before, after = upgrade(current_app.extensions["ihl_engine"])
@@ -73,6 +75,8 @@ def init_command(admin_email):
         click.echo(f"Schema is up to date (revision {after}).")
     else:
         click.echo(f"Schema upgraded from {before or 'nothing'} to revision {after}.")
+    for line in tighten(current_app):
+        click.echo(line)
     options = {"admin_email": admin_email, "actor": "ihl init",
                "instance_dir": current_app.instance_path}
     for line in run_init_steps(options):

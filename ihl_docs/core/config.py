@@ -5,6 +5,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from ihl_docs.core.file_modes import make_folder
+
 _CHECKOUT = Path(__file__).resolve().parents[2]
 # In a checkout, instance/ and evidence/ live beside the package; once installed, in the
 # directory the command is run from.
@@ -20,7 +22,7 @@ def _secret_key(instance_path: Path) -> str:
     key_file = instance_path / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    make_folder(instance_path)
     key = secrets.token_hex(32)
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:

@@ -5,6 +5,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from ihl_docs.core.file_modes import prepare_sqlite_file
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # How a service locks the row it is about to change (a counter, a version): PostgreSQL's FOR NO
 # KEY UPDATE, which keeps other writers out but still lets another transaction check a foreign
@@ -20,6 +22,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if url.startswith("sqlite"):
+        prepare_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine

@@ -18,6 +18,7 @@ from huey.consumer import Consumer
 from sqlalchemy.engine import Engine
 
 from ihl_docs.core.audit.checkpoints import scheduled_checkpoint
+from ihl_docs.core.file_modes import make_folder, prepare_sqlite_file
 
 QUEUE_NAME = "ihl_docs"
 SQLITE_PREFIX = "sqlite:///"
@@ -36,7 +37,8 @@ def make_queue(url: str, *, immediate: bool = False) -> Huey:
         return RedisHuey(QUEUE_NAME, url=url, results=False)
     if url.startswith(SQLITE_PREFIX) and len(url) > len(SQLITE_PREFIX):
         path = Path(url[len(SQLITE_PREFIX):])
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(path.parent)
+        prepare_sqlite_file(url)
         return SqliteHuey(QUEUE_NAME, filename=str(path), results=False)
     raise QueueConfigurationError(
         f"IHL_QUEUE_URL {url!r} is not a job queue: use sqlite:///PATH or redis://HOST:PORT/DB.")

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ihl_docs.core.file_modes import FOLDER, STORED_FILE, make_folder
+
 CHUNK = 1024 * 1024
 TMP_DIR = "tmp"
 # Every this many bytes an upload asks the kernel to start writing what it received to disk,
@@ -122,7 +124,7 @@ class EvidenceStore:
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self.tmp = self.root / TMP_DIR
-        self.tmp.mkdir(parents=True, exist_ok=True)
+        make_folder(self.tmp)
 
     def incoming(self) -> IncomingFile:
         return IncomingFile(self.tmp)
@@ -137,9 +139,11 @@ class EvidenceStore:
         incoming.finish()
         final = self.path_for(incoming.sha256)
         if not final.parent.exists():
-            final.parent.mkdir(exist_ok=True)
+            final.parent.mkdir(mode=FOLDER, exist_ok=True)
             _fsync_dir(self.root)
-        os.chmod(incoming.path, 0o444)  # read-only before it has a final name, crash or not
+        # Read-only, and for the service (and a backup group) alone, before it has a final
+        # name, crash or not.
+        os.chmod(incoming.path, STORED_FILE)
         try:
             os.link(incoming.path, final)  # never replaces an existing name
             existed = False

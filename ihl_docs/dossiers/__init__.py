@@ -6,12 +6,15 @@ BUILD_JOB = "build_dossier"
 def init_app(app) -> None:
     """Pages, the `ihl dossier` command and the build job."""
     from ihl_docs.core.access import can_do_legal_work
+    from ihl_docs.core.audit.replay import register_projection
     from ihl_docs.core.case_records import register_record_part
+    from ihl_docs.core.file_modes import register_kept_paths
     from ihl_docs.core.jobs import JobKind, register_job
     from ihl_docs.core.web import CaseSection, register_case_section
     from ihl_docs.dossiers import services
     from ihl_docs.dossiers.commands import dossier_command
     from ihl_docs.dossiers.export_part import PART as RECORD_PART
+    from ihl_docs.dossiers.projection import DOSSIER
     from ihl_docs.dossiers.views import bp
 
     app.register_blueprint(bp)
@@ -24,7 +27,5 @@ def init_app(app) -> None:
         not_queued=services.NOT_QUEUED, fail_interrupted=services.fail_interrupted,
         waiting_since=services.waiting_since))
     register_record_part(app, RECORD_PART)
-    from ihl_docs.core.audit.replay import register_projection
-    from ihl_docs.dossiers.projection import DOSSIER
-
+    register_kept_paths(app, services.kept_cache)
     register_projection(app, DOSSIER)

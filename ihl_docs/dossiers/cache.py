@@ -4,6 +4,8 @@ import os
 import time
 from pathlib import Path
 
+from ihl_docs.core.file_modes import STORED_FILE, make_folder
+
 
 class SectionCache:
     """Rendered sections by the hash of everything that decides their bytes."""
@@ -27,12 +29,15 @@ class SectionCache:
         return pdf, int(pages)
 
     def put(self, key: str, pdf: bytes, pages: int) -> None:
-        """Keep a rendered section; written aside and moved in place, so readers never see half."""
+        """Keep a rendered section; written aside and moved in place, so readers never see half.
+        Like a stored file, it is read-only and for the service alone (it shows the case)."""
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(path.parent)
             temporary = path.with_suffix(f".{os.getpid()}.{time.monotonic_ns()}.tmp")
-            temporary.write_bytes(b"%d\n" % pages + pdf)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, STORED_FILE)
+            with os.fdopen(fd, "wb") as out:
+                out.write(b"%d\n" % pages + pdf)
             os.replace(temporary, path)
         except OSError:
             pass  # a cache that cannot be written only costs time

@@ -29,6 +29,7 @@ from ihl_docs.core.errors import (
     InvalidInput,
     NotFound,
 )
+from ihl_docs.core.file_modes import FOLDER, STORED_FILE, Kept
 from ihl_docs.core.models import Case, Dossier, DossierAudience, DossierStatus, Evidence, User
 from ihl_docs.core.progress import Heartbeat, Observer, ProgressRecorder
 from ihl_docs.core.storage import EvidenceStore, IncomingFile, StoredFile
@@ -155,6 +156,12 @@ def not_ready_message(dossier: Dossier) -> str:
 def cache_dir(app) -> Path:
     """Where the renderer keeps the sections it has rendered, to reuse unchanged ones."""
     return Path(app.instance_path) / "dossier-cache"
+
+
+def kept_cache(app) -> list[Kept]:
+    """The section cache: rendered pages of the case, read-only for the service like the
+    stored files (`ihl init`, `ihl verify`)."""
+    return [Kept(cache_dir(app), FOLDER, files=STORED_FILE)]
 
 
 def run_queued(app, dossier_ref: str) -> Dossier | None:

@@ -7,6 +7,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ihl_docs.core.file_modes import make_folder
+
 
 def load_or_create_key(path: str | os.PathLike) -> Ed25519PrivateKey:
     """The key in the PEM file at `path`; on first use a new key is written there (mode 0600)."""
@@ -15,7 +17,7 @@ def load_or_create_key(path: str | os.PathLike) -> Ed25519PrivateKey:
         return _read_key(path)
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
