@@ -5,6 +5,7 @@ verifier checks the case's audit entries with the other cases' entries redacted.
 import hashlib
 import io
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -13,12 +14,15 @@ from pathlib import Path
 import bagit
 import pytest
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import SQLModel, select
 
 from ihl_docs.cases import services as case_services
 from ihl_docs.core.audit import chain
+from ihl_docs.core.audit.signing import load_or_create_key, public_key_hex
+from ihl_docs.core.audit.verify_audit import checkpoint_message, seal_message
 from ihl_docs.core.db import open_session
-from ihl_docs.core.models import AuditEntry, Case, CustodyEvent, CustodyEventCreate, User
+from ihl_docs.core.models import AuditEntry, Case, CaseMember, CustodyEvent, CustodyEventCreate, Incident, User
 from ihl_docs.dossiers import content
 from ihl_docs.dossiers.build import build_dossier
 from ihl_docs.evidence import services as evidence_services
@@ -114,8 +118,29 @@ def export(runner, out: Path, ref=REF):
     return result
 
 
-def import_into(application, bag: Path):
-    return application.test_cli_runner().invoke(args=["import", str(bag)])
+def key_of(application) -> str:
+    """The public key of the instance's checkpoint key, as `ihl export` prints it."""
+    return public_key_hex(load_or_create_key(application.config["SIGNING_KEY"]))
+
+
+def import_into(application, bag: Path, key: str | None = None, *args):
+    """`ihl import` of the bag, trusting the key `key` (default: the key of the bag's own
+    signature, read from its checkpoint, as an importer told it would)."""
+    key = key or read_lines(bag / "data" / "checkpoints.jsonl")[-1]["public_key"]
+    return application.test_cli_runner().invoke(args=["import", str(bag), "--public-key", key,
+                                                      *args])
+
+
+AUTHORS = ("created_by", "linked_by", "requested_by", "added_by")
+
+
+def unattributed(value):
+    """The records with every author left empty, as an import restores them."""
+    if isinstance(value, dict):
+        return {k: None if k in AUTHORS else unattributed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unattributed(v) for v in value]
+    return value
 
 
 def records(bag: Path) -> dict:
@@ -181,9 +206,9 @@ def test_a_case_comes_back_elsewhere_as_it_was_exported(db, app, runner, source,
     again = tmp_path / "again"
     export(elsewhere.test_cli_runner(), again)
     restored = records(again)
-    expected = dict(exported)
-    expected["case.json"] = {**exported["case.json"], "members": [
-        m for m in exported["case.json"]["members"] if m["email"] != "guest@example.org"]}
+    expected = unattributed(exported)  # authors are not attributed to accounts here
+    expected["case.json"] = {**expected["case.json"], "members": [
+        m for m in expected["case.json"]["members"] if m["email"] != "guest@example.org"]}
     assert len(expected["case.json"]["members"]) == 2
     for name in RECORD_FILES:  # every record, custody chains included, field by field
         assert restored[name] == expected[name], name
@@ -276,7 +301,13 @@ def test_the_verifier_in_the_bag_says_intact_and_names_an_edited_case_entry(runn
     export(runner, bag)
     data = bag / "data"
     result = run_verifier(data)
-    assert (result.returncode, result.stdout, result.stderr) == (0, "intact\n", "")
+    assert (result.returncode, result.stderr) == (0, "")
+    entries = read_lines(data / "audit.jsonl")
+    whole = sum(1 for e in entries if not e.get("redacted"))
+    assert result.stdout.splitlines() == [
+        "intact", f"case bag of {REF}: seq 1 to {len(entries)}, {whole} entries of the case "
+        f"whole, {len(entries) - whole} others redacted; sealed and checkpointed at seq "
+        f"{len(entries)}"]
 
     entries = read_lines(data / "audit.jsonl")
     index = case_entry_before_a_redacted_one(entries)
@@ -403,8 +434,9 @@ def test_import_refusals(app, runner, source, elsewhere, tmp_path):
     folder = tmp_path / "not-a-bag"
     folder.mkdir()
     (folder / "case.json").write_text("{}")
-    one_line_error(import_into(elsewhere, folder), "is not a BagIt bag")
-    one_line_error(import_into(elsewhere, tmp_path / "nowhere"), "is not a BagIt bag")
+    key = key_of(app)
+    one_line_error(import_into(elsewhere, folder, key), "is not a BagIt bag")
+    one_line_error(import_into(elsewhere, tmp_path / "nowhere", key), "is not a BagIt bag")
     assert row_counts(elsewhere) == before
 
 
@@ -439,3 +471,232 @@ def test_the_verifier_in_the_bag_names_an_altered_or_missing_evidence_file(runne
     assert f"files/{altered.name}: content does not match its name (sha256 " in result.stdout
     assert f"files/{removed.name}: missing, but the bag's manifest lists it" in lines
     assert "intact" not in result.stdout
+
+
+# ---- (f) a bag is held to its seal: nothing more, nothing less -----------------------------------
+
+def test_a_bag_log_that_does_not_end_at_its_seal_or_strays_from_it_is_not_intact(runner, source,
+                                                                                tmp_path):
+    bag = tmp_path / "bag"
+    export(runner, bag)
+    data = bag / "data"
+    genuine = read_lines(data / "audit.jsonl")
+    whole = next(i for i, e in enumerate(genuine) if not e.get("redacted"))
+    stub = next(i for i, e in enumerate(genuine) if e.get("redacted"))
+
+    def verdict(entries) -> str:
+        write_lines(data / "audit.jsonl", entries)
+        result = run_verifier(data)
+        assert (result.returncode, result.stderr) == (1, ""), result.stdout
+        assert "intact" not in result.stdout
+        return result.stdout
+
+    last = genuine[-1]
+    longer = [*genuine, {**last, "seq": last["seq"] + 1, "prev_hash": last["hash"]}]
+    longer[-1]["hash"] = chain.entry_hash(longer[-1])
+    assert (f"audit log: ends at seq {last['seq'] + 1}, but the case seal was signed for a bag "
+            f"ending at seq {last['seq']}") in verdict(longer)
+    hidden = [dict(e) for e in genuine]  # a case entry passed off as another case's
+    hidden[whole] = {k: hidden[whole][k] for k in ("seq", "prev_hash", "hash")} | {
+        "redacted": True}
+    assert (f"audit seq {whole + 1}: redacted, but the case seal lists it as an entry of case "
+            f"{REF}") in verdict(hidden)
+    shown = [dict(e) for e in genuine]  # a stub made whole, with a case ref of the bag's case
+    shown[stub] = {"seq": stub + 1, "prev_hash": shown[stub]["prev_hash"], "case_ref": REF,
+                   "actor": "mallory"}
+    shown[stub]["hash"] = chain.entry_hash(shown[stub])
+    assert f"audit seq {stub + 1}: not listed in the case seal" in verdict(shown)
+    other = [dict(e) for e in genuine]  # or with another case's ref
+    other[stub] = {**shown[stub], "case_ref": OTHER_REF}
+    other[stub]["hash"] = chain.entry_hash(other[stub])
+    assert f"audit seq {stub + 1}: an entry not of case {REF}" in verdict(other)
+
+
+# ---- (g) import trusts only what it can vouch for ------------------------------------------------
+
+MALLORY = Ed25519PrivateKey.generate()
+
+
+def resign(bag: Path, key=MALLORY) -> str:
+    """The bag signed again with `key` after its records were changed, as anyone can: seal and
+    checkpoint re-signed, public_key.txt and the manifests rewritten. Returns the key (hex)."""
+    data, public = bag / "data", public_key_hex(key)
+    [checkpoint] = read_lines(data / "checkpoints.jsonl")
+    checkpoint.update(public_key=public, signature=key.sign(checkpoint_message(checkpoint)).hex())
+    write_lines(data / "checkpoints.jsonl", [checkpoint])
+    seal = json.loads((data / "seal.json").read_text())
+    seal["files"] = {name: hashlib.sha256((data / name).read_bytes()).hexdigest()
+                     for name in seal["files"]}
+    seal.update(public_key=public, signature=key.sign(seal_message(seal)).hex())
+    (data / "seal.json").write_text(json.dumps(seal))
+    (data / "public_key.txt").write_text(public + "\n")
+    bagit.Bag(str(bag)).save(manifests=True)
+    return public
+
+
+def rewrite_records(bag: Path, name: str, change) -> None:
+    path = bag / "data" / name
+    path.write_text(json.dumps(change(json.loads(path.read_text()))))
+
+
+@pytest.fixture
+def catalogued(elsewhere):
+    with session_of(elsewhere) as session:
+        load_catalogue(session)
+    return elsewhere
+
+
+def test_import_needs_a_key_given_or_the_bag_trusted_out_loud(app, runner, source, catalogued,
+                                                            tmp_path):
+    bag = tmp_path / "bag"
+    export(runner, bag)
+    before = row_counts(catalogued)
+    result = catalogued.test_cli_runner().invoke(args=["import", str(bag)])
+    assert result.exit_code == 2
+    assert "Error: Give the exporting instance's public key: --public-key HEX" in result.output
+    assert "Traceback" not in result.output
+    result = catalogued.test_cli_runner().invoke(args=["import", str(bag), "--public-key", "zz"])
+    assert result.exit_code == 2
+    assert "give the 32-byte Ed25519 key as 64 hex digits" in result.output
+    assert row_counts(catalogued) == before
+
+    with session_of(catalogued) as session:  # lena has an account here
+        make_user(session, "legal", email="lena@example.org")
+    before = row_counts(catalogued)
+    mallory = resign(bag)  # self-signed: refused against the source's key …
+    one_line_error(import_into(catalogued, bag, key_of(app)), "case seal: signed by another key")
+    assert row_counts(catalogued) == before
+    result = catalogued.test_cli_runner().invoke(  # … and accepted only when told, out loud
+        args=["import", str(bag), "--trust-bag-key"])
+    assert result.exit_code == 0, result.output
+    assert (f"Warning: trusting the key the bag names ({mallory}); anyone can sign a bag with a "
+            "key of their own.") in result.output
+    assert ("Members not added, the bag's own key being trusted (add them with the case's "
+            "members page if they should have access): lena@example.org") in result.output
+    with session_of(catalogued) as session:
+        assert session.exec(select(sa.func.count()).select_from(CaseMember)).one() == 0
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == "import",
+                                                      AuditEntry.entity == "case")).one()
+        source_of = json.loads(entry.change)["after"]["imported_from"]
+        assert (source_of["public_key"], source_of["key_trusted"]) == (
+            mallory, "the bag's own key (--trust-bag-key)")
+
+
+@pytest.mark.parametrize("name, change, expected", [
+    ("evidence.json", lambda items: [{**items[1], "ref": f"{OTHER_REF}-E0002"}, *items[2:]],
+     f"names evidence {OTHER_REF}-E0002, which is not a ref of case {REF}"),
+    ("evidence.json", lambda items: [{**items[1], "ref": f"{REF}-E0099"}, *items[2:]],
+     f"names evidence {REF}-E0099, beyond the case's count of evidence records"),
+    ("incidents.json", lambda incidents: [{**incidents[0], "ref": f"{REF}X-I001"}],
+     f"names incident {REF}X-I001, which is not a ref of case {REF}"),
+    ("dossiers.json", lambda dossiers: [{**dossiers[0], "ref": f"{OTHER_REF}-D001"}],
+     f"names dossier {OTHER_REF}-D001, which is not a ref of case {REF}"),
+    ("qualifications.json", lambda qs: [{**qs[0], "incident": f"{OTHER_REF}-I001"}],
+     f"names incident {OTHER_REF}-I001, which is not a ref of case {REF}"),
+])
+def test_a_bag_naming_refs_of_another_case_is_refused(runner, source, catalogued, tmp_path,
+                                                      name, change, expected):
+    bag = tmp_path / "bag"
+    export(runner, bag)
+    rewrite_records(bag, name, change)
+    key = resign(bag)
+    before, files = row_counts(catalogued), stored(catalogued)
+    one_line_error(import_into(catalogued, bag, key), expected)
+    assert row_counts(catalogued) == before
+    assert stored(catalogued) == files
+
+
+def confidential_file_elsewhere(application, data: bytes) -> str:
+    """Another case on the importing instance, with a confidential file; its SHA-256."""
+    with session_of(application) as session:
+        owner = make_user(session, "investigator", email="owner@example.org")
+        case = make_case(session, owner, ref="SECRET-001")
+        item = make_evidence(session, case, owner, application.extensions["ihl_store"],
+                             data=data, title="Confidential statement",
+                             sensitivity="confidential")
+        return item.sha256
+
+
+def test_a_symlink_in_the_payload_cannot_pull_in_another_cases_file(app, runner, source,
+                                                                   catalogued, tmp_path):
+    root = catalogued.extensions["ihl_store"].root
+    bag = root.with_name(root.name[:4])  # "evid": the store's path begins with the bag's
+    export(runner, bag)
+    sha256 = source["photo"].sha256
+    payload = bag / "data" / "files" / sha256
+    secret = confidential_file_elsewhere(catalogued, payload.read_bytes())
+    assert secret == sha256
+    payload.unlink()  # the bag's file replaced by a link to the other case's stored file
+    payload.symlink_to(catalogued.extensions["ihl_store"].path_for(sha256))
+    bagit.Bag(str(bag)).validate(fast=False)  # bagit's check of paths is a string prefix
+    before = row_counts(catalogued)
+    one_line_error(import_into(catalogued, bag, key_of(app)),
+                   f"The bag's data/files/{sha256} is a symbolic link")
+    assert row_counts(catalogued) == before
+
+
+def test_hard_links_and_fifos_in_the_payload_are_refused(app, runner, source, catalogued,
+                                                        tmp_path):
+    bag = tmp_path / "bag"
+    export(runner, bag)
+    payload = bag / "data" / "files" / source["photo"].sha256
+    outside = tmp_path / "outside"
+    outside.hardlink_to(payload)
+    before = row_counts(catalogued)
+    one_line_error(import_into(catalogued, bag, key_of(app)),
+                   f"data/files/{payload.name} is a file with 1 other hard link(s)")
+    outside.unlink()
+    os.mkfifo(bag / "data" / "pipe")  # bagit would wait on it forever
+    one_line_error(import_into(catalogued, bag, key_of(app)),
+                   "data/pipe is not a regular file (a device, FIFO or socket)")
+    assert row_counts(catalogued) == before
+
+
+@pytest.mark.parametrize("name, text, expected", [
+    ("incidents.json", "[" * 100_000 + "]" * 100_000, "nested deeper than 64 levels"),
+    ("incidents.json", "[" * 65 + "]" * 65, "nested deeper than 64 levels"),
+    ("case.json", '{"format": "x", "format": "ihl_docs case export 1"}',
+     'data/case.json: the key "format" appears twice'),
+    ("dossiers.json", "[NaN]", "data/dossiers.json: NaN is not a JSON number"),
+    ("case.json", '{"format": "ihl_docs case export 1", "case": []}',
+     "The bag's data/case.json is not a case export"),
+    ("qualifications.json", "[1]", "The bag's qualifications.json is malformed (a ref)"),
+    ("qualifications.json", '[{"incident": "NK-2020-001-I001", "findings": []}]',
+     "The bag's qualifications.json is malformed; nothing was imported."),
+])
+def test_deep_or_crafted_json_in_a_bag_is_refused_with_a_message(runner, source, catalogued,
+                                                                 tmp_path, name, text,
+                                                                 expected):
+    bag = tmp_path / "bag"
+    export(runner, bag)
+    (bag / "data" / name).write_text(text)
+    key = resign(bag)
+    before = row_counts(catalogued)
+    result = import_into(catalogued, bag, key)
+    one_line_error(result, expected)
+    assert "Traceback" not in result.output
+    assert row_counts(catalogued) == before
+
+
+def test_authors_are_recorded_as_at_source_never_given_to_accounts_here(runner, source,
+                                                                       catalogued, tmp_path):
+    with session_of(catalogued) as session:  # ivan has an account here; lena does not
+        make_user(session, "investigator", email="ivan@example.org", name="Ivan here")
+        users = session.exec(select(sa.func.count()).select_from(User)).one()
+    bag = tmp_path / "bag"
+    export(runner, bag)
+    result = import_into(catalogued, bag)
+    assert result.exit_code == 0, result.output
+    assert ("Authors named in the bag, recorded as at source in the import's audit entries, not "
+            "attributed to accounts here: ivan@example.org, lena@example.org (no account here)"
+            ) in result.output
+    with session_of(catalogued) as session:
+        assert session.exec(select(sa.func.count()).select_from(User)).one() == users
+        incident = session.exec(select(Incident).where(Incident.ref == f"{REF}-I001")).one()
+        assert incident.created_by_id is None
+        entry = session.exec(select(AuditEntry).where(AuditEntry.entity == "incident",
+                                                      AuditEntry.entity_id == incident.ref)).one()
+        assert json.loads(entry.change)["after"]["at_source"] == ["ivan@example.org"]
+        qualification = session.exec(select(AuditEntry).where(
+            AuditEntry.entity == "qualification")).one()
+        assert json.loads(qualification.change)["after"]["at_source"] == ["lena@example.org"]

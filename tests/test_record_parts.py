@@ -6,6 +6,7 @@ import json
 
 from sqlmodel import select
 
+from ihl_docs.core.audit.signing import load_or_create_key, public_key_hex
 from ihl_docs.core.case_records import RecordPart, record_parts, register_record_part
 from ihl_docs.core.db import open_session
 from ihl_docs.core.models import AuditEntry, Incident
@@ -23,6 +24,10 @@ def _restore(ctx, records):
 
 
 NOTES = RecordPart("notes.json", _collect, _restore)
+
+
+def key_of(application) -> str:
+    return public_key_hex(load_or_create_key(application.config["SIGNING_KEY"]))
 
 
 def _exported(app, db, runner, tmp_path):
@@ -49,7 +54,8 @@ def test_a_registered_part_is_exported_sealed_and_restored(app, db, runner, tmp_
     assert json.loads((bag / "data" / "notes.json").read_text()) == [
         {"case": "NP-2024-001", "note": "1 incident(s)"}]
     assert "notes.json" in json.loads((bag / "data" / "seal.json").read_text())["files"]
-    result = elsewhere.test_cli_runner().invoke(args=["import", str(bag)])
+    result = elsewhere.test_cli_runner().invoke(args=["import", str(bag), "--public-key",
+                                                      key_of(app)])
     assert result.exit_code == 0, result.output
     assert "1 notes" in result.output
     with open_session(elsewhere.extensions["ihl_engine"], write=False) as session:
@@ -62,6 +68,7 @@ def test_a_bag_without_a_part_this_instance_expects_is_refused(app, db, runner, 
                                                                elsewhere):
     register_record_part(elsewhere, NOTES)
     bag = _exported(app, db, runner, tmp_path)
-    result = elsewhere.test_cli_runner().invoke(args=["import", str(bag)])
+    result = elsewhere.test_cli_runner().invoke(args=["import", str(bag), "--public-key",
+                                                      key_of(app)])
     assert result.exit_code == 1
     assert "data/notes.json is missing" in result.output

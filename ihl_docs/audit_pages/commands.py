@@ -51,7 +51,7 @@ def checkpoint_command():
               help="A new or empty folder.")
 @with_appcontext
 def export_command(output):
-    """Write DIR/audit.jsonl, DIR/checkpoints.jsonl (after signing the head) and
+    """Write DIR/audit.jsonl, DIR/checkpoints.jsonl (after signing the head), DIR/export.json and
     DIR/verify_audit.py, which checks them with nothing but Python: python3 DIR/verify_audit.py DIR
 
     The export is itself recorded in the audit log. If the log does not verify, it is exported
@@ -91,10 +91,12 @@ def export_command(output):
 
 
 def write_export(session, target: Path) -> tuple[int, int]:
-    """Write the three files; returns (entries, checkpoints) written."""
+    """Write audit.jsonl, checkpoints.jsonl, export.json (saying it is the full audit log) and
+    the verifier; returns (entries, checkpoints) written."""
     from ihl_docs.core.audit.chain import canonical_json
     from ihl_docs.core.audit.checkpoints import checkpoint_document, list_checkpoints
     from ihl_docs.core.audit.log import iter_entries
+    from ihl_docs.core.audit.verify_audit import EXPORT_FORMAT, EXPORT_KIND
 
     # Checkpoints first: entries appended meanwhile only lengthen the log past the last of them.
     checkpoints = [checkpoint_document(c) for c in list_checkpoints(session)]
@@ -106,6 +108,9 @@ def write_export(session, target: Path) -> tuple[int, int]:
     with open(target / "checkpoints.jsonl", "w", encoding="utf-8", newline="\n") as f:
         for checkpoint in checkpoints:
             f.write(canonical_json(checkpoint) + "\n")
+    # What the export is, so that a case seal dropped in beside it is not taken for its own.
+    (target / "export.json").write_text(
+        canonical_json({"format": EXPORT_FORMAT, "kind": EXPORT_KIND}) + "\n", encoding="utf-8")
     shutil.copyfile(VERIFIER, target / "verify_audit.py")
     os.chmod(target / "verify_audit.py", 0o755)
     return entries, len(checkpoints)

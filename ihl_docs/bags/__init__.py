@@ -11,8 +11,10 @@ The payload (the bag's data/ folder):
     audit.jsonl           the audit log up to the signed checkpoint: the case's entries in full,
                           every other entry reduced to seq, prev_hash and hash
     checkpoints.jsonl     the checkpoint signed for the export
-    seal.json             the case's audit entries (seq, hash) and the record files' SHA-256,
-                          signed with the same key
+    seal.json             what the bag is ("case bag"), its case, the checkpoint it ends at
+                          (seq, hash), the seq and hash of each of the case's entries and of
+                          each redacted one, and the record files' SHA-256, signed with the
+                          same key
     public_key.txt        the exporting instance's checkpoint key (hex)
     verify_audit.py       the offline verifier: python3 data/verify_audit.py data
 
@@ -21,10 +23,11 @@ Records name each other by ref, provisions by key and people by e-mail; never by
 
 import logging
 
+from ihl_docs.core.audit.verify_audit import SEAL_FORMAT, SEAL_KIND
 from ihl_docs.core.errors import DomainError
 
 FORMAT = "ihl_docs case export 1"
-SEAL_FORMAT = "ihl_docs case seal 1"
+__all__ = ["FORMAT", "SEAL_FORMAT", "SEAL_KIND", "FILES_DIR", "BagRefused", "init_app"]
 FILES_DIR = "files"
 
 

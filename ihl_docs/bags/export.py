@@ -10,7 +10,7 @@ from pathlib import Path
 import bagit
 from sqlmodel import Session, select
 
-from ihl_docs.bags import FILES_DIR, SEAL_FORMAT, BagRefused
+from ihl_docs.bags import FILES_DIR, SEAL_FORMAT, SEAL_KIND, BagRefused
 from ihl_docs.bags.records import case_records, files_of
 from ihl_docs.cases.services import get_case
 from ihl_docs.core.audit import log as audit
@@ -73,8 +73,8 @@ def export_case(session: Session, store: EvidenceStore, case_ref: str, target: P
         digests = _write_records(target, records)
         checkpoint = _record_export(session, case, target, files, key=key, witnesses=witnesses,
                                     actor=actor)
-        sealed = _write_audit(session, case, target, checkpoint)
-        _write_seal(target, case, checkpoint, sealed, digests, key)
+        sealed, redacted = _write_audit(session, case, target, checkpoint)
+        _write_seal(target, case, checkpoint, (sealed, redacted), digests, key)
         _make_bag(target, case, checkpoint)
         witness(witnesses, checkpoint)
     except OSError as exc:
@@ -147,11 +147,11 @@ def _copy_files(store: EvidenceStore, folder: Path, files: list[str]) -> None:
 
 
 def _write_audit(session: Session, case: Case, target: Path,
-                 checkpoint: AuditCheckpoint) -> list[list]:
+                 checkpoint: AuditCheckpoint) -> tuple[list[list], list[list]]:
     """audit.jsonl: seq 1 to the checkpoint, the case's entries whole, the others redacted;
     checkpoints.jsonl: the checkpoint signed for the export. Returns [seq, hash] of each entry
-    of the case."""
-    sealed = []
+    of the case, and of each redacted one."""
+    sealed, redacted = [], []
     with open(target / "audit.jsonl", "w", encoding="utf-8", newline="\n") as f:
         for entry in audit.iter_entries(session):
             if entry["seq"] > checkpoint.seq:
@@ -159,19 +159,25 @@ def _write_audit(session: Session, case: Case, target: Path,
             if entry["case_ref"] == case.ref:
                 sealed.append([entry["seq"], entry["hash"]])
             else:
+                redacted.append([entry["seq"], entry["hash"]])
                 entry = {"seq": entry["seq"], "prev_hash": entry["prev_hash"],
                          "hash": entry["hash"], "redacted": True}
             f.write(canonical_json(entry) + "\n")
     with open(target / "checkpoints.jsonl", "w", encoding="utf-8", newline="\n") as f:
         f.write(canonical_json(checkpoint_document(checkpoint)) + "\n")
     shutil.copyfile(VERIFIER, target / "verify_audit.py")
-    return sealed
+    return sealed, redacted
 
 
-def _write_seal(target: Path, case: Case, checkpoint: AuditCheckpoint, sealed: list[list],
-                digests: dict[str, str], key) -> None:
-    seal = {"format": SEAL_FORMAT, "case_ref": case.ref, "seq": checkpoint.seq,
-            "hash": checkpoint.hash, "entries": sealed, "files": digests}
+def _write_seal(target: Path, case: Case, checkpoint: AuditCheckpoint,
+                listed: tuple[list[list], list[list]], digests: dict[str, str], key) -> None:
+    """seal.json, signed: what the bag is (a case bag), its case, the checkpoint its log ends
+    at, the [seq, hash] of every entry (the case's, whole; the others', redacted) and the
+    record files' SHA-256. The verifier holds a bag's log to exactly this."""
+    sealed, redacted = listed
+    seal = {"format": SEAL_FORMAT, "kind": SEAL_KIND, "case_ref": case.ref,
+            "seq": checkpoint.seq, "hash": checkpoint.hash, "entries": sealed,
+            "redacted": redacted, "files": digests}
     seal.update(public_key=public_key_hex(key), signature=key.sign(seal_message(seal)).hex(),
                 signed_at=audit.jsonable(utcnow()))
     _write_json(target / "seal.json", seal)

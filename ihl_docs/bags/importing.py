@@ -1,13 +1,20 @@
 """Reading a case bag: validate it whole, check its audit entries, restore the case as exported.
 
 Nothing is changed until the bag has matched its manifests and its audit entries, checkpoint and
-seal have verified. Files go into the evidence store first (each re-hashed as it is stored),
-then every record is created in one transaction, with an audit entry per record.
+seal have verified, signed with the key the importer gave (or, if told to, the bag's own). The
+bag's payload must be regular files, each with no other hard link (a symbolic link could pull in
+a file from outside the bag, another case's included; a hard link could be one), every record
+ref must be one of the bag's case, and the record files must be strict JSON within the limits
+of verify_audit (MAX_FILE bytes, MAX_DEPTH levels). Files go into the evidence store first
+(each re-hashed as it is stored), then every record is created in one transaction, with an
+audit entry per record.
 """
 
+import errno
 import hashlib
-import json
 import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,14 +22,17 @@ import bagit
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from ihl_docs.bags import FILES_DIR, FORMAT, SEAL_FORMAT, BagRefused
+from ihl_docs.bags import FILES_DIR, FORMAT, BagRefused
 from ihl_docs.bags.records import files_of
 from ihl_docs.core.audit import verify_audit
 from ihl_docs.core.case_records import RecordPart, Restoring
 from ihl_docs.core.errors import InvalidInput
+from ihl_docs.core.models import CASE_REF_PATTERN
 from ihl_docs.core.storage import CHUNK, EvidenceStore
 
 IMPORT_ACTOR = "ihl import"
+GIVEN_KEY = "given key (--public-key)"
+BAGS_OWN_KEY = "the bag's own key (--trust-bag-key)"
 SHOWN_DIFFERENCES = 5
 
 
@@ -35,6 +45,7 @@ class CaseBag:
     checkpoint: dict
     public_key: str
     parts: list[RecordPart]
+    trusted: str = GIVEN_KEY  # how the key was chosen, for the audit entry
 
     @property
     def case_ref(self) -> str:
@@ -59,43 +70,50 @@ class ImportResult:
     counts: dict = field(default_factory=dict)
     unknown_members: list[str] = field(default_factory=list)
     audit_entries: int = 0
+    authors: list[str] = field(default_factory=list)  # named by the bag, recorded as at source
+    withheld_members: list[str] = field(default_factory=list)  # --trust-bag-key: not added
 
 
 # ---- the bag ------------------------------------------------------------------------------------
 
 def open_bag(path: str | os.PathLike, *, parts: list[RecordPart],
-             public_key: str | None = None) -> CaseBag:
+             public_key: str | None = None, trust_bag_key: bool = False) -> CaseBag:
     """Validate the bag against its manifests (every file re-hashed), then its audit entries,
     checkpoint and seal, and read its records (one file per part); refused, naming what is
-    wrong, otherwise. `public_key` (hex): accept only a bag signed with that key, not just the
-    one it names."""
-    path = Path(path)
+    wrong, otherwise. `public_key` (hex): accept only a bag signed with that key; without it,
+    `trust_bag_key` must say to accept the key the bag names (anyone can sign with their own)."""
+    path, given = Path(path), public_key
+    if not public_key and not trust_bag_key:
+        raise BagRefused("Give the exporting instance's public key (--public-key), or say "
+                         "--trust-bag-key to accept whatever key the bag names.")
     _validated(path)
     data = str(path / "data")
     try:
-        entries = verify_audit.read_jsonl(f"{data}/audit.jsonl")
-        checkpoints = verify_audit.read_jsonl(f"{data}/checkpoints.jsonl")
-        seal = verify_audit.read_optional_json(f"{data}/seal.json")
+        entries, checkpoints, seal, marker = verify_audit.read_export(data, [])
         named_key = verify_audit.read_public_key(data)
     except verify_audit.Unreadable as exc:
-        raise BagRefused(f"The bag's audit entries cannot be read ({exc}).") from None
-    public_key = public_key.strip().lower() if public_key else named_key
-    if seal is None or seal.get("format") != SEAL_FORMAT or not checkpoints or not named_key:
+        raise BagRefused(f"The bag's audit entries cannot be read ({exc}). Nothing was "
+                         "imported.") from None
+    if seal is None or not checkpoints or not named_key:
         raise BagRefused(f"{path} is a bag, but not a case export of ihl_docs (it lacks the "
                          "case seal, checkpoint or public key).")
-    problems = verify_audit.problems_in(entries, checkpoints, public_key, seal, data)
+    public_key = public_key.strip().lower() if public_key else named_key
+    problems = verify_audit.problems_in(entries, checkpoints, public_key, seal, data,
+                                        cover=True, marker=marker)
     if problems:
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
         raise BagRefused(f"The bag does not verify against its signed checkpoint and seal: "
                          f"{problems[0]}{more}. Nothing was imported.")
     records = _read_records(path, seal, [part.name for part in parts])
-    checkpoint = max(checkpoints, key=lambda c: c["seq"] if isinstance(c.get("seq"), int) else 0)
-    return CaseBag(path, records, checkpoint, public_key, parts)
+    checkpoint = max(checkpoints, key=lambda c: c["seq"])
+    trusted = GIVEN_KEY if given else BAGS_OWN_KEY
+    return CaseBag(path, records, checkpoint, public_key, parts, trusted)
 
 
 def _validated(path: Path) -> None:
     if not (path / "bagit.txt").is_file():
         raise BagRefused(f"{path} is not a BagIt bag (it has no bagit.txt).")
+    _only_regular_files(path)
     try:
         bag = bagit.Bag(str(path))
         bag.validate(fast=False)
@@ -111,6 +129,51 @@ def _validated(path: Path) -> None:
                          + ". Nothing was imported.") from None
     except bagit.BagError as exc:
         raise BagRefused(f"{path} is not a valid BagIt bag ({exc}).") from None
+
+
+def _only_regular_files(path: Path) -> None:
+    """Refuse a bag holding anything but folders and regular files with one link each: a
+    symbolic link (which bagit's check of paths lets through when it points inside the bag's
+    folder name, and which could name any file here, another case's stored evidence included),
+    a file with other hard links (it could be that file, and the bag's writer never makes one),
+    a device or a FIFO (reading it could hang or read what is not the bag's)."""
+    for folder, dirs, files in os.walk(path, followlinks=False):
+        for name in sorted(dirs + files):
+            full = os.path.join(folder, name)
+            what = _not_regular(os.lstat(full), is_dir=name in dirs)
+            if what:
+                raise BagRefused(f"The bag's {os.path.relpath(full, path)} is {what}; a bag "
+                                 "holds only folders and regular files. Nothing was imported.")
+
+
+def _not_regular(info: os.stat_result, *, is_dir: bool) -> str | None:
+    """What keeps a payload entry from being a plain folder or regular file, or None."""
+    if stat.S_ISLNK(info.st_mode):
+        return "a symbolic link"
+    if is_dir and stat.S_ISDIR(info.st_mode):
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file (a device, FIFO or socket)"
+    if info.st_nlink > 1:
+        return f"a file with {info.st_nlink - 1} other hard link(s)"
+    return None
+
+
+def open_payload(path: Path):
+    """The bag's file at `path` opened for reading, refused if it is (or has become) anything
+    but a regular file with one link; never follows a symbolic link (O_NOFOLLOW)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise BagRefused(f"The bag's {path.name} is a symbolic link; nothing was "
+                             "imported.") from None
+        raise
+    what = _not_regular(os.fstat(fd), is_dir=False)
+    if what:
+        os.close(fd)
+        raise BagRefused(f"The bag's {path.name} is {what}; nothing was imported.")
+    return os.fdopen(fd, "rb")
 
 
 def _difference(detail) -> str:
@@ -150,11 +213,15 @@ def _read_records(path: Path, seal: dict, names: list[str]) -> dict:
     records = {}
     for name in names:
         try:
-            records[name] = json.loads((path / "data" / name).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise BagRefused(f"The bag's data/{name} is missing or not JSON.") from None
+            records[name] = verify_audit.read_json(str(path / "data" / name), f"data/{name}")
+        except verify_audit.Unreadable as exc:
+            raise BagRefused(f"The bag's records cannot be read ({exc}); nothing was "
+                             "imported.") from None
+        if records[name] is None:
+            raise BagRefused(f"The bag's data/{name} is missing; nothing was imported.")
     case = records["case.json"]
-    if not isinstance(case, dict) or case.get("format") != FORMAT:
+    if not isinstance(case, dict) or case.get("format") != FORMAT or \
+            not isinstance(case.get("case"), dict):
         raise BagRefused(f"The bag's data/case.json is not a case export ({FORMAT}).")
     if sorted(seal.get("files") or {}) != sorted(names) or \
             case.get("case", {}).get("ref") != seal.get("case_ref"):
@@ -164,11 +231,48 @@ def _read_records(path: Path, seal: dict, names: list[str]) -> dict:
 
 # ---- before anything is changed -----------------------------------------------------------------
 
-def check_importable(session: Session, bag: CaseBag) -> None:
-    """Refuse what a part cannot import here: a case ref already here, provisions this
-    catalogue lacks (by key) …"""
+REF_FORMS = {"incident": ("I", "incident_counter"), "evidence": ("E", "evidence_counter"),
+             "dossier": ("D", "dossier_counter")}  # as the services number a case's records
+
+
+def foreign_ref(bag: CaseBag) -> str | None:
+    """Why a ref in the bag is not one the bag's case could hold, or None. Refs are the case's
+    ref, a letter and the record's number within the case (NK-2020-001-E0004); the case's
+    counter must have reached that number, or the case's next record here would clash."""
+    case = bag.records["case.json"]["case"]
+    case_ref = case["ref"]
+    if not isinstance(case_ref, str) or not re.fullmatch(CASE_REF_PATTERN, case_ref):
+        return f"The bag's case ref {str(case_ref)[:60]!r} is not a case ref; nothing was imported."
     for part in bag.parts:
-        reason = part.refusal(session, bag.records[part.name])
+        try:
+            named = list(part.refs(bag.records[part.name]))
+        except (KeyError, TypeError, AttributeError):
+            return f"The bag's {part.name} is malformed (a ref); nothing was imported."
+        for kind, ref in named:
+            letter, counter = REF_FORMS[kind]
+            form = re.fullmatch(re.escape(case_ref) + "-" + letter + "([0-9]{1,9})",
+                                ref if isinstance(ref, str) else "")
+            if form is None:
+                return (f"The bag's {part.name} names {kind} {str(ref)[:80]}, which is not a "
+                        f"ref of case {case_ref} ({case_ref}-{letter}…); nothing was imported.")
+            if not isinstance(case.get(counter), int) or int(form.group(1)) > case[counter]:
+                return (f"The bag's {part.name} names {kind} {ref}, beyond the case's count of "
+                        f"{kind} records ({counter} {case.get(counter)!r}); nothing was "
+                        "imported.")
+    return None
+
+
+def check_importable(session: Session, bag: CaseBag) -> None:
+    """Refuse a ref that is not of the bag's case, and what a part cannot import here: a case
+    ref already here, provisions this catalogue lacks (by key) …"""
+    reason = foreign_ref(bag)
+    if reason:
+        raise BagRefused(reason)
+    for part in bag.parts:
+        try:
+            reason = part.refusal(session, bag.records[part.name])
+        except (KeyError, TypeError, AttributeError, ValueError):
+            reason = f"The bag's {part.name} is malformed; nothing was imported."
         if reason:
             raise BagRefused(reason)
 
@@ -182,7 +286,7 @@ def store_files(store: EvidenceStore, bag: CaseBag) -> int:
         source = bag.file_path(sha256)
         with store.incoming() as incoming:
             try:
-                with open(source, "rb") as f:
+                with open_payload(source) as f:
                     while chunk := f.read(CHUNK):
                         incoming.write(chunk)
                 if incoming.sha256 != sha256:
@@ -203,16 +307,17 @@ def store_files(store: EvidenceStore, bag: CaseBag) -> int:
 def _restore(session: Session, bag: CaseBag, actor: str) -> ImportResult:
     """Each part's records, in the order the parts were registered (the case first)."""
     source = {"bag": os.path.abspath(bag.path), "public_key": bag.public_key,
-              "checkpoint_seq": bag.checkpoint.get("seq"),
+              "key_trusted": bag.trusted, "checkpoint_seq": bag.checkpoint.get("seq"),
               "checkpoint_hash": bag.checkpoint.get("hash")}
-    restoring = Restoring(session, actor, source)
+    restoring = Restoring(session, actor, source, vouched=bag.trusted == GIVEN_KEY)
     for part in bag.parts:
         try:
             part.restore(restoring, bag.records[part.name])
         except InvalidInput as exc:
             raise BagRefused(exc.message) from None
     return ImportResult(bag.case_ref, restoring.counts, restoring.unknown_members,
-                        restoring.audit_entries)
+                        restoring.audit_entries, sorted(restoring.authors),
+                        restoring.withheld_members)
 
 
 def import_case(session: Session, store: EvidenceStore, bag: CaseBag, *,

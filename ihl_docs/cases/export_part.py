@@ -26,7 +26,7 @@ def restore(ctx: Restoring, records: dict) -> None:
     """The case and its parties, then its members who have an account here (by e-mail)."""
     session, data = ctx.session, records["case"]
     ctx.case = Case(**row_values(Case, data, "id", "created_by_id"),
-                    created_by_id=ctx.user_id(data.get("created_by")))
+                    created_by_id=ctx.author_id(data.get("created_by")))
     session.add(ctx.case)
     session.flush()
     for party in records["parties"]:
@@ -43,10 +43,13 @@ def _restore_member(ctx: Restoring, member: dict) -> None:
     if user is None:
         ctx.unknown_members.append(member["email"])
         return
+    if not ctx.vouched:  # membership opens the case: not on the word of an unvouched bag
+        ctx.withheld_members.append(member["email"])
+        return
     ctx.session.add(CaseMember(**row_values(CaseMember, member, "case_id", "user_id",
                                             "added_by_id"),
                                case_id=ctx.case.id, user_id=user.id,
-                               added_by_id=ctx.user_id(member.get("added_by"))))
+                               added_by_id=ctx.author_id(member.get("added_by"))))
     ctx.session.flush()
     ctx.record("case_member", f"{ctx.case.ref}:{user.email}",
                {"case": ctx.case.ref, "user": user.email, "role": user.role})

@@ -4,7 +4,12 @@ A case export (`ihl export`, a BagIt bag) holds one record file per part: the ca
 parties and members, its incidents, its evidence, its qualifications, its dossiers, and whatever
 a later feature registers. Records name each other by ref, provisions by key and people by
 e-mail; never by database id. On import, the parts are restored in the order they were
-registered, each creating its rows with an audit entry per record."""
+registered, each creating its rows with an audit entry per record.
+
+The authors a bag names (who created, linked, requested or added a record at the source) are
+not attributed to accounts here, even one with the same e-mail: a bag's claim is not this
+instance's record of who did what. Their columns stay empty, and each record's `import` audit
+entry names them under `at_source`."""
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -70,22 +75,33 @@ class Restoring:
     session: Session
     actor: str
     source: dict  # where the records came from: the bag, its key and checkpoint
+    vouched: bool = True  # signed with a key the importer gave; else members are not added
     case: Case | None = None
     created: dict = field(default_factory=dict)  # model -> ref -> row
     counts: dict = field(default_factory=dict)
     unknown_members: list[str] = field(default_factory=list)
+    withheld_members: list[str] = field(default_factory=list)  # not added: bag not vouched for
+    authors: set[str] = field(default_factory=set)  # every author the bag names
     audit_entries: int = 0
+    _pending: list[str] = field(default_factory=list)  # authors of the record being restored
 
     @cached_property
     def users(self) -> dict[str, User]:
         return {u.email: u for u in self.session.exec(select(User))}
 
-    def user_id(self, email: str | None) -> int | None:
-        user = self.users.get(email) if email else None
-        return user.id if user else None
+    def author_id(self, email: str | None) -> None:
+        """None: the author a bag names for a record is not attributed to an account here (see
+        the module's docstring); the name goes into the record's audit entry (`record`)."""
+        if isinstance(email, str) and email:
+            self._pending.append(email)
+            self.authors.add(email)
 
     def record(self, entity: str, entity_id: str, after: dict) -> None:
-        """The `import` audit entry of one record."""
+        """The `import` audit entry of one record, naming the authors given for it at the
+        source (by author_id since the last entry) under `at_source`."""
+        if self._pending:
+            after = {**after, "at_source": sorted(set(self._pending))}
+            self._pending.clear()
         audit.record(self.session, actor=self.actor, action="import", entity=entity,
                      entity_id=entity_id, case_ref=self.case.ref, after=after)
         self.audit_entries += 1
@@ -110,6 +126,10 @@ def _nothing_lacking(session: Session, records) -> str | None:
     return None
 
 
+def _no_refs(records) -> Iterable[tuple[str, str]]:
+    return ()
+
+
 @dataclass(frozen=True)
 class RecordPart:
     """One record file of a case export, as a feature contributes it."""
@@ -119,6 +139,9 @@ class RecordPart:
     restore: Callable[[Restoring, object], None]  # create them on import (flush, audit)
     files: Callable[[object], Iterable[str]] = _no_files  # the stored files they name
     refusal: Callable[[Session, object], str | None] = _nothing_lacking  # why not importable
+    # (kind, ref) of every record ref the records hold or cite: "incident", "evidence" or
+    # "dossier"; an import holds each to the bag's case (CASE-I001, CASE-E0001, CASE-D001)
+    refs: Callable[[object], Iterable[tuple[str, str]]] = _no_refs
 
 
 def register_record_part(app, part: RecordPart) -> None:

@@ -28,11 +28,15 @@ def restore(ctx: Restoring, records: list[dict]) -> None:
             raise InvalidInput(f"Dossier {data.get('ref')} in the bag is not finished; only done "
                                "and failed dossiers are imported.")
         dossier = Dossier(**row_values(Dossier, data, "id", "case_id", "requested_by_id"),
-                          case_id=ctx.case.id, requested_by_id=ctx.user_id(data.get("requested_by")))
+                          case_id=ctx.case.id, requested_by_id=ctx.author_id(data.get("requested_by")))
         ctx.session.add(dossier)
         ctx.session.flush()
         ctx.record("dossier", dossier.ref, audited(dossier))
         ctx.count("dossiers")
 
 
-PART = RecordPart("dossiers.json", collect, restore, files=files)
+def refs(records: list[dict]):
+    return [("dossier", d["ref"]) for d in records]
+
+
+PART = RecordPart("dossiers.json", collect, restore, files=files, refs=refs)

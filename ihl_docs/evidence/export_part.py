@@ -59,7 +59,7 @@ def restore(ctx: Restoring, records: list[dict]) -> None:
 
 def _restore_item(ctx: Restoring, data: dict) -> None:
     item = Evidence(**row_values(Evidence, data, "id", "case_id", "parent_id", "created_by_id"),
-                    case_id=ctx.case.id, created_by_id=ctx.user_id(data.get("created_by")))
+                    case_id=ctx.case.id, created_by_id=ctx.author_id(data.get("created_by")))
     ctx.session.add(item)
     ctx.session.flush()
     for derivative in data["derivatives"]:
@@ -79,7 +79,7 @@ def _restore_links_and_custody(ctx: Restoring, data: dict) -> None:
         session.add(IncidentEvidence(
             **row_values(IncidentEvidence, link, "incident_id", "evidence_id", "linked_by_id"),
             incident_id=incident.id, evidence_id=item.id,
-            linked_by_id=ctx.user_id(link.get("linked_by"))))
+            linked_by_id=ctx.author_id(link.get("linked_by"))))
         session.flush()
         ctx.record("incident_evidence", f"{incident.ref}:{item.ref}",
                    {"incident": incident.ref, "evidence": item.ref, "relevance": link["relevance"]})
@@ -93,4 +93,15 @@ def _restore_links_and_custody(ctx: Restoring, data: dict) -> None:
         ctx.count("custody events")
 
 
-PART = RecordPart("evidence.json", collect, restore, files=files)
+def refs(records: list[dict]):
+    """The items' refs, their parents' and the incidents they are linked to."""
+    found = []
+    for item in records:
+        found.append(("evidence", item["ref"]))
+        if item.get("parent_ref") is not None:
+            found.append(("evidence", item["parent_ref"]))
+        found += [("incident", link["incident"]) for link in item["incidents"]]
+    return found
+
+
+PART = RecordPart("evidence.json", collect, restore, files=files, refs=refs)

@@ -23,7 +23,7 @@ def restore(ctx: Restoring, records: list[dict]) -> None:
                                          "created_by_id"),
                             case_id=ctx.case.id,
                             responsible_party_id=parties.get(data.get("responsible_party")),
-                            created_by_id=ctx.user_id(data.get("created_by")))
+                            created_by_id=ctx.author_id(data.get("created_by")))
         ctx.session.add(incident)
         ctx.session.flush()
         ctx.keep(Incident, incident)
@@ -31,4 +31,8 @@ def restore(ctx: Restoring, records: list[dict]) -> None:
         ctx.count("incidents")
 
 
-PART = RecordPart("incidents.json", collect, restore)
+def refs(records: list[dict]):
+    return [("incident", data["ref"]) for data in records]
+
+
+PART = RecordPart("incidents.json", collect, restore, refs=refs)

@@ -51,7 +51,7 @@ def _restore(ctx: Restoring, data: dict) -> None:
     qualification = Qualification(
         **row_values(Qualification, data, "id", "incident_id", "provision_id", "created_by_id"),
         incident_id=ctx.made(Incident)[data["incident"]].id, provision_id=provision.id,
-        created_by_id=ctx.user_id(data.get("created_by")))
+        created_by_id=ctx.author_id(data.get("created_by")))
     session.add(qualification)
     session.flush()
     for finding_data in data["findings"]:
@@ -81,4 +81,14 @@ def refusal(session: Session, records: list[dict]) -> str | None:
     return None
 
 
-PART = RecordPart("qualifications.json", collect, restore, refusal=refusal)
+def refs(records: list[dict]):
+    """The incidents qualified and the evidence cited for their elements."""
+    found = []
+    for qualification in records:
+        found.append(("incident", qualification["incident"]))
+        found += [("evidence", cited["ref"]) for finding in qualification["findings"]
+                  for cited in finding["evidence"]]
+    return found
+
+
+PART = RecordPart("qualifications.json", collect, restore, refusal=refusal, refs=refs)
