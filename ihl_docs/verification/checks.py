@@ -8,6 +8,8 @@
    with the state the entries recorded. A row changed, added or removed in the database without
    the application is named by its ref and field, with the entry it differs from.
 3. The audit chain recomputed from its first entry, and held against its signed checkpoints.
+4. The checkpoints held against their witnesses outside the database: the checkpoint journal(s)
+   and the RFC 3161 timestamp tokens.
 
 Each problem is a `Finding` naming the evidence ref, the dossier ref, the record or the audit
 seq.
@@ -98,12 +100,11 @@ def verify(session: Session, store: EvidenceStore, *, case: Case | None = None,
         match = SEQ.search(problem)
         kind = FindingKind.checkpoint if "checkpoint" in problem else FindingKind.audit
         report.findings.append(Finding(kind, f"seq {match[1]}" if match else "", problem))
-    # --- the checkpoints held against their witnesses outside the database (journals, TSA) ---
+    # the checkpoints held against their witnesses outside the database (journals, timestamps)
     for problem in witness_problems(session, witnesses or current_witnesses(), public_key):
         match = SEQ.search(problem)
         report.findings.append(Finding(FindingKind.checkpoint, f"seq {match[1]}" if match else "",
                                        problem))
-    # --- end of the witnesses' check ---
     progress("done", 100)
     return report
 
