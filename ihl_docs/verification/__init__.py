@@ -1,5 +1,6 @@
-"""Verification: re-hashing stored files, checking custody records against the audit log, and
-recomputing the audit chain; run by `ihl verify`, the API and the auditors' verification runs."""
+"""Verification: re-hashing stored files, holding every record against the replayed audit log,
+recomputing the audit chain and holding its checkpoints against their witnesses; run by
+`ihl verify`, the API and the auditors' verification runs."""
 
 from ihl_docs.verification.checks import instance_public_key, verify_all, verify_files
 
