@@ -173,3 +173,18 @@ def test_administrators_may_verify_and_visitors_are_sent_to_log_in(client, setup
     login(client, make_user(db, "admin"))
     _, report = start(client)
     assert "Intact" in text(report)
+
+
+def test_a_clean_report_says_what_held_and_claims_no_checkpoint_it_did_not_check(
+        auditor_client, setup):
+    location, _ = start(auditor_client)
+    ref = location.rsplit("/", 1)[1]
+    response = auditor_client.get(f"/verification/{ref}/report.pdf")
+    pdf = PdfReader(io.BytesIO(response.data))
+    words = re.sub(r"\s+", " ", "\n".join(p.extract_text() for p in pdf.pages))
+    assert "Result: intact." in words
+    assert "every record the replayed audit log" in words
+    assert "Records held against the audit log (replayed)" in words
+    assert "against its signed checkpoints" not in words  # none was signed yet
+    page = text(auditor_client.get(location))
+    assert "every record the replayed audit log" in page

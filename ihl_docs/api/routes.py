@@ -170,8 +170,9 @@ ROUTES = [
           "Audit log entries in seq order, after the seq given (auditors and administrators)",
           query=AuditQuery, result=AuditEntryList, errors=(401, 403, 422)),
     Route("POST", "/verify", audit.run_verification,
-          "Re-hash every stored file, hold every custody event against its audit entry and "
-          "recompute the audit chain against its signed checkpoints, as `ihl verify` does "
+          "Re-hash every stored file, hold every record against the replayed audit log and "
+          "recompute the audit chain against its signed checkpoints and their witnesses, as "
+          "`ihl verify` does "
           "(auditors and administrators)",
           result=VerificationReport, errors=(401, 403)),
     Route("POST", "/verifications", audit.start_verification,

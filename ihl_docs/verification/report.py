@@ -28,6 +28,7 @@ def report_data(session: Session, run: VerificationRun) -> dict:
             ("Audit entries recomputed (the whole chain)", run.audit_checked),
             ("Signed checkpoints checked", run.checkpoints_checked),
         ],
+        "checkpoints_checked": run.checkpoints_checked,
         "audit_head": (run.audit_head_seq, run.audit_head_hash),
         "problem_count": run.problem_count,
         "findings": [{
