@@ -32,6 +32,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from support import run_child
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -288,11 +290,7 @@ def measure_chromium(html: Path, out: Path) -> dict | None:
 
 
 def _child(args: list[str]) -> dict:
-    result = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
-                            text=True)
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr.strip().splitlines()[-1] if result.stderr else "failed")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_child(__file__, args)
 
 
 def child_main(args: list[str]) -> None:

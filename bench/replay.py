@@ -43,7 +43,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from support import postgres_database
+from support import postgres_database, run_child
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -492,11 +492,7 @@ def tamper(url: str, instance: Path, ref: str) -> dict:
 
 
 def _child(args: list[str]) -> dict:
-    result = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
-                            text=True)
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr.strip().splitlines()[-1] if result.stderr else "failed")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_child(__file__, args)
 
 
 def child_main(args: list[str]) -> None:

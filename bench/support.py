@@ -1,4 +1,9 @@
-"""What the benchmark scripts share: a temporary PostgreSQL database next to a given one."""
+"""What the benchmark scripts share: a temporary PostgreSQL database next to a given one, and a
+measurement run in a fresh process of the script."""
+
+import json
+import subprocess
+import sys
 
 
 def postgres_database(url: str, name: str, create: bool) -> str:
@@ -15,3 +20,13 @@ def postgres_database(url: str, name: str, create: bool) -> str:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()
     return url.rsplit("/", 1)[0] + "/" + name
+
+
+def run_child(script: str, args: list[str]) -> dict:
+    """Run `script --child ARGS` in a fresh Python process; its last line of output, as JSON.
+    A failure is a RuntimeError carrying the child's last line of error output."""
+    result = subprocess.run([sys.executable, script, "--child", *args], capture_output=True,
+                            text=True)
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr.strip().splitlines()[-1] if result.stderr else "failed")
+    return json.loads(result.stdout.strip().splitlines()[-1])

@@ -40,7 +40,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from support import postgres_database
+from support import postgres_database, run_child
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -217,11 +217,7 @@ def measure_read(url: str) -> dict:
 
 
 def _child(args: list[str]) -> dict:
-    result = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
-                            text=True)
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr.strip().splitlines()[-1] if result.stderr else "failed")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_child(__file__, args)
 
 
 def bench_audit(label: str, url: str, count: int, repeat: int) -> bool:

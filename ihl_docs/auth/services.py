@@ -173,22 +173,22 @@ def account_vouched(session: Session, user: User) -> bool:
     """Whether the account's role, state and password hash are what its audit entries recorded.
     An account raised to administrator, re-activated or given a known password in the database,
     without the application, is refused (and named by `ihl verify`)."""
-    state = audit.snapshot(user)
-    changed = differs_from_log(session, "user", user.email, {
-        name: state[name] for name in ("role", "is_active", "password_hash_sha256")})
-    if changed:
-        log.warning("Refused account %s: its %s differ(s) from the audit log", user.email,
-                    ", ".join(changed))
-    return not changed
+    return _vouched(session, user, "user", user.email, f"account {user.email}",
+                    ("role", "is_active", "password_hash_sha256"))
 
 
 def _token_vouched(session: Session, row: ApiToken) -> bool:
+    return _vouched(session, row, "api_token", str(row.id), f"API token #{row.id}",
+                    ("user_id", "token_hash_sha256", "revoked_at"))
+
+
+def _vouched(session: Session, row, entity: str, entity_id: str, name: str,
+             fields: tuple[str, ...]) -> bool:
+    """Whether `fields` of the row are what its audit entries recorded; a refusal is logged."""
     state = audit.snapshot(row)
-    changed = differs_from_log(session, "api_token", str(row.id), {
-        name: state[name] for name in ("user_id", "token_hash_sha256", "revoked_at")})
+    changed = differs_from_log(session, entity, entity_id, {f: state[f] for f in fields})
     if changed:
-        log.warning("Refused API token #%s: its %s differ(s) from the audit log", row.id,
-                    ", ".join(changed))
+        log.warning("Refused %s: its %s differ(s) from the audit log", name, ", ".join(changed))
     return not changed
 
 

@@ -1,6 +1,6 @@
 """Cases and their members as the audit log records them (held against the log by verification)."""
 
-from ihl_docs.core.audit.replay import Projection, Row, stored_rows, table_rows
+from ihl_docs.core.audit.replay import Projection, Row, names_by_id, stored_rows, table_rows
 from ihl_docs.core.models import Case, CaseMember, Party, User
 
 
@@ -22,8 +22,7 @@ def case_rows(session, case):
 
 
 def member_rows(session, case):
-    refs = {v["id"]: v["ref"] for v, _ in stored_rows(session, Case)}
-    emails = {v["id"]: v["email"] for v, _ in stored_rows(session, User)}
+    refs, emails = names_by_id(session, Case), names_by_id(session, User, "email")
     where = [CaseMember.case_id == case.id] if case is not None else []
     for values, unreadable in stored_rows(session, CaseMember, *where):
         ref, email = refs.get(values["case_id"]), emails.get(values["user_id"])

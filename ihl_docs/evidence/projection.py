@@ -1,13 +1,13 @@
 """Evidence items, their incident links and custody events as the audit log records them (held
 against the log by verification)."""
 
-from ihl_docs.core.audit.replay import Projection, Row, row_state, stored_rows, table_rows
+from ihl_docs.core.audit.replay import Projection, Row, names_by_id, row_state, stored_rows, table_rows
 from ihl_docs.core.models import CustodyEvent, Evidence, EvidenceDerivative, Incident, IncidentEvidence
 
 
 def _refs(session, model, case) -> dict[int, str]:
     where = [model.case_id == case.id] if case is not None else []
-    return {v["id"]: v["ref"] for v, _ in stored_rows(session, model, *where)}
+    return names_by_id(session, model, "ref", *where)
 
 
 def derivative_state(values: dict) -> dict:

@@ -1,15 +1,14 @@
 """Qualifications, with their element findings and citations, as the audit log records them
 (held against the log by verification)."""
 
-from ihl_docs.core.audit.replay import Projection, stored_rows, table_rows
+from ihl_docs.core.audit.replay import Projection, names_by_id, stored_rows, table_rows
 from ihl_docs.core.models import ElementEvidence, ElementFinding, Evidence, Incident, Provision, Qualification
 
 
 def qualification_rows(session, case):
-    keys = {v["id"]: v["key"] for v, _ in stored_rows(session, Provision)}
-    refs = {v["id"]: v["ref"] for v, _ in stored_rows(session, Evidence)}
-    incidents = {v["id"] for v, _ in stored_rows(
-        session, Incident, *([Incident.case_id == case.id] if case is not None else []))}
+    keys, refs = names_by_id(session, Provision, "key"), names_by_id(session, Evidence)
+    incidents = set(names_by_id(
+        session, Incident, "ref", *([Incident.case_id == case.id] if case is not None else [])))
     citations: dict[int, list[dict]] = {}
     for values, _ in stored_rows(session, ElementEvidence):
         citations.setdefault(values["finding_id"], []).append(

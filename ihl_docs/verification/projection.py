@@ -2,7 +2,7 @@
 (held against the log by the verification itself)."""
 
 from ihl_docs.core.audit.log import jsonable
-from ihl_docs.core.audit.replay import Projection, Row, stored_rows, table_rows
+from ihl_docs.core.audit.replay import Projection, Row, names_by_id, stored_rows, table_rows
 from ihl_docs.core.models import VerificationFinding, VerificationRun
 
 # What a run writes while it runs, to show its progress and that it is alive.
@@ -11,7 +11,7 @@ PROGRESS_FIELDS = frozenset({"stage", "progress", "heartbeat_at"})
 
 def _runs(session, case) -> dict[int, str]:
     where = [VerificationRun.case_id == case.id] if case is not None else []
-    return {v["id"]: v["ref"] for v, _ in stored_rows(session, VerificationRun, *where)}
+    return names_by_id(session, VerificationRun, "ref", *where)
 
 
 def run_rows(session, case):

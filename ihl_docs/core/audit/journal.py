@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 
 from ihl_docs.core.audit.chain import canonical_json
 from ihl_docs.core.audit.signing import signature_valid
+from ihl_docs.core.audit.timestamps import failure_reason as _reason
 from ihl_docs.core.audit.verify_audit import checkpoint_message, checkpoint_problems
 from ihl_docs.core.errors import Conflict
 from ihl_docs.core.models import AuditEntry
@@ -152,14 +153,6 @@ def _send(address: str, line: str, timeout: float) -> None:
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310 (http(s) only)
         reply.read(MAX_LINE)
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, urllib.error.HTTPError):
-        return f"HTTP {exc.code}"
-    if isinstance(exc, urllib.error.URLError):
-        return f"unreachable: {exc.reason}"
-    return str(exc) or type(exc).__name__
 
 
 # --- reading ----------------------------------------------------------------------------------

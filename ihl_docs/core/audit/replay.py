@@ -104,6 +104,15 @@ def stored_rows(session: Session, model, *where, order_by=None) -> Iterator[tupl
         yield values, unreadable
 
 
+def names_by_id(session: Session, model, name: str = "ref", *where) -> dict:
+    """id -> the value of column `name` (a ref, an e-mail, a key) of `model`'s rows matching
+    `where`: two plain columns, read without the rest of each row, to name what rows refer to."""
+    statement = select(model.id, getattr(model, name))
+    for condition in where:
+        statement = statement.where(condition)
+    return dict(session.connection().execute(statement).all())
+
+
 def _reader(column, dialect):
     """What the ORM does to the column's stored value, or None where the driver's value is
     taken as it is (PostgreSQL's drivers give numbers as numbers)."""

@@ -60,7 +60,7 @@ def request_timestamp(urls: list[str], message: bytes, ca_file: str | None,
                 verifier.build().verify_message(response, message)
             return base64.b64encode(reply).decode("ascii")
         except (OSError, ValueError, VerificationError) as exc:
-            failures.append(f"{url}: {_reason(exc)}")
+            failures.append(f"{url}: {failure_reason(exc)}")
     raise TimestampUnavailable("; ".join(failures) or "no time-stamping authority configured")
 
 
@@ -74,7 +74,8 @@ def _post(url: str, body: bytes, timeout: float) -> bytes:
     return data
 
 
-def _reason(exc: Exception) -> str:
+def failure_reason(exc: Exception) -> str:
+    """Why a request to an authority or a witness failed, or a value did not read, in words."""
     if isinstance(exc, urllib.error.HTTPError):
         return f"HTTP {exc.code}"
     if isinstance(exc, urllib.error.URLError):
@@ -89,7 +90,7 @@ def token_problem(token: str, message: bytes, trusted: list[x509.Certificate] | 
     try:
         response = decode_timestamp_response(base64.b64decode(token, validate=True))
     except (binascii.Error, ValueError) as exc:
-        return f"the timestamp token cannot be read ({_reason(exc)})"
+        return f"the timestamp token cannot be read ({failure_reason(exc)})"
     if response.status != 0:
         return "the timestamp token is not a granted timestamp"
     imprint = response.tst_info.message_imprint
