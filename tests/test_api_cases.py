@@ -21,9 +21,11 @@ def test_open_a_case(client, db, as_role):
     assert response.status_code == 201
     case = response.get_json()
     assert case["ref"] == "UA-2022-014"
+    no_attribution = {"attributed_state": None, "attribution": None, "attribution_note": "",
+                      "attribution_evidence": []}
     assert case["parties"] == [
-        {"name": "Group B", "kind": "non-state", "state_code": None},
-        {"name": "State A armed forces", "kind": "state", "state_code": "UKR"},
+        {"name": "Group B", "kind": "non-state", "state_code": None} | no_attribution,
+        {"name": "State A armed forces", "kind": "state", "state_code": "UKR"} | no_attribution,
     ]
     assert case["members"] == [user.email]
     assert case["incidents"] == []

@@ -1,7 +1,18 @@
 """Cases and their members as the audit log records them (held against the log by verification)."""
 
 from ihl_docs.core.audit.replay import Projection, Row, names_by_id, stored_rows, table_rows
-from ihl_docs.core.models import Case, CaseMember, Party, User
+from ihl_docs.core.models import Case, CaseMember, Party, PartyBase, User
+
+ATTRIBUTION_FIELDS = [f for f in PartyBase.model_fields if f.startswith("attribut")]
+
+
+def party_record(values: dict) -> dict:
+    """A party as a case's audit entries record it: its attribution to a state only where one is
+    alleged (entries written before attributions existed have none)."""
+    record = {"name": values["name"], "kind": values["kind"], "state_code": values["state_code"]}
+    if values.get("attributed_state") or values.get("attribution"):
+        record.update({name: values.get(name) for name in ATTRIBUTION_FIELDS})
+    return record
 
 
 def _parties(session, case) -> dict[int, list[dict]]:
@@ -9,8 +20,7 @@ def _parties(session, case) -> dict[int, list[dict]]:
     where = [Party.case_id == case.id] if case is not None else []
     parties: dict[int, list[dict]] = {}
     for values, _ in stored_rows(session, Party, *where):
-        parties.setdefault(values["case_id"], []).append(
-            {"name": values["name"], "kind": values["kind"], "state_code": values["state_code"]})
+        parties.setdefault(values["case_id"], []).append(party_record(values))
     return {k: sorted(v, key=lambda p: str(p["name"])) for k, v in parties.items()}
 
 

@@ -2,6 +2,7 @@
 
 from sqlmodel import Session, select
 
+from ihl_docs.cases.projection import party_record
 from ihl_docs.core.access import can_create_case, can_edit_case
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -15,6 +16,7 @@ from ihl_docs.core.models import (
     Incident,
     Party,
     PartyIn,
+    PartyRead,
     User,
 )
 from ihl_docs.core.versions import lock_at_version, save_version
@@ -86,7 +88,8 @@ def _set_parties(session: Session, case: Case, parties: list[PartyIn]) -> None:
     for data in parties:
         party = existing.pop(data.name, None) or Party(case_id=case.id, name=data.name,
                                                        kind=data.kind)
-        party.kind, party.state_code = data.kind, data.state_code
+        for name, value in data.model_dump().items():
+            setattr(party, name, value)
         session.add(party)
     for party in existing.values():
         session.delete(party)
@@ -97,8 +100,9 @@ def case_snapshot(session: Session, case: Case, parties: list[PartyIn] | None = 
     snap = audit.snapshot(case)
     if parties is None:
         rows = session.exec(select(Party).where(Party.case_id == case.id).order_by(Party.name))
-        parties = [PartyIn(name=p.name, kind=p.kind, state_code=p.state_code) for p in rows]
-    snap["parties"] = [audit.jsonable(p.model_dump()) for p in sorted(parties, key=lambda p: p.name)]
+        parties = [PartyIn.model_validate(p, from_attributes=True) for p in rows]
+    snap["parties"] = [audit.jsonable(party_record(p.model_dump()))
+                       for p in sorted(parties, key=lambda p: p.name)]
     return snap
 
 
@@ -150,7 +154,7 @@ def case_read(session: Session, case: Case) -> CaseRead:
     return CaseRead(
         ref=case.ref, title=case.title, summary=case.summary,
         conflict_classification=case.conflict_classification, status=case.status,
-        parties=[{"name": p.name, "kind": p.kind, "state_code": p.state_code}
+        parties=[PartyRead.model_validate(p, from_attributes=True)
                  for p in parties(session, case)],
         members=[u.email for u in members(session, case)],
         incidents=list(incident_refs), evidence=list(session.exec(select(Evidence.ref).where(

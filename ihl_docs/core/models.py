@@ -1,6 +1,6 @@
 """Every table of ihl_docs, and the enumerations its fields take."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Optional
 
@@ -320,10 +320,23 @@ class CaseMember(SQLModel, table=True):
     added_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
 
 
+class Attribution(StrEnum):
+    """How a party's conduct is alleged to be attributable to a state (ILC ARSIWA arts 4-8)."""
+
+    acts_for = "acts_for"                    # an organ, or on its instructions (arts 4-5, 8)
+    overall_control = "overall_control"      # Tadić: organised group under overall control
+    effective_control = "effective_control"  # Nicaragua / art. 8: control of the operation
+
+
 class PartyBase(SQLModel):
     name: str = Field(min_length=1, max_length=200, sa_type=sa.String(200))
     kind: PartyKind = Field(sa_type=_enum(16))
     state_code: Optional[str] = Field(default=None, max_length=3, sa_type=sa.String(3))
+    # Alleged: the party acts for, or under the control of, this state (ISO 3166-1 alpha-3).
+    attributed_state: Optional[str] = Field(default=None, max_length=3, sa_type=sa.String(3))
+    attribution: Optional[Attribution] = Field(default=None, sa_type=_enum(24))
+    attribution_note: str = Field(default="", max_length=20_000, sa_type=sa.Text)
+    attribution_evidence: list[str] = Field(default_factory=list, max_length=100, sa_type=JSONList)
 
 
 class Party(PartyBase, table=True):
@@ -395,6 +408,10 @@ class IncidentBase(SQLModel):
     incident_type: IncidentType = Field(sa_type=_enum(32))
     occurred_from: AwareDatetime = Field(sa_type=UTCDateTime)
     occurred_to: Optional[AwareDatetime] = Field(default=None, sa_type=UTCDateTime)
+    # Where the incident happened in time: an IANA zone ("Asia/Baku"), or else a fixed offset
+    # from UTC in minutes; neither known: the times are shown as UTC and marked so.
+    time_zone: str = Field(default="", max_length=64, sa_type=sa.String(64))
+    utc_offset_minutes: Optional[int] = Field(default=None, ge=-14 * 60, le=14 * 60)
     date_precision: DatePrecision = Field(default=DatePrecision.day, sa_type=_enum(16))
     place_name: str = Field(default="", max_length=300, sa_type=sa.String(300))
     admin_area: str = Field(default="", max_length=300, sa_type=sa.String(300))
@@ -434,6 +451,8 @@ class Incident(IncidentBase, table=True):
     case_id: int = Field(foreign_key="case.id")
     responsible_party_id: Optional[int] = Field(default=None, foreign_key="party.id")
     workflow_status: WorkflowStatus = Field(default=WorkflowStatus.draft, sa_type=_enum(20))
+    # Why it was approved although elements were unsupported or the facts unverified.
+    approval_note: str = Field(default="", sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -637,10 +656,48 @@ class InstrumentParty(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     instrument_id: int = Field(foreign_key="instrument.id", index=True)
     state: str = Field(sa_type=sa.String(3))
-    status: str = Field(sa_type=sa.String(40))
+    status: str = Field(sa_type=sa.String(40))  # party, not_party, signatory, withdrawn, unknown
     since: Optional[str] = Field(default=None, sa_type=sa.String(10))  # YYYY or YYYY-MM-DD
     detail: str = Field(default="", sa_type=sa.Text)
-    confidence: str = Field(default="", sa_type=sa.String(200))
+    confidence: str = Field(default="", sa_type=sa.String(200))  # high, medium, low
+    deposit: Optional[str] = Field(default=None, sa_type=sa.String(10))  # YYYY or YYYY-MM-DD
+    action: str = Field(default="", sa_type=sa.String(40))  # ratification, accession, …
+    signature: Optional[str] = Field(default=None, sa_type=sa.String(10))
+    in_force_for_state: Optional[date] = Field(default=None)
+    withdrawal_effective: Optional[date] = Field(default=None)
+    source: str = Field(default="", sa_type=sa.Text)
+    # "catalogue": as the bundled data says; "team": entered or corrected by the legal team,
+    # kept over catalogue upgrades unless the team takes the new version.
+    origin: str = Field(default="catalogue", sa_type=sa.String(16))
+    entered_by: str = Field(default="", sa_type=sa.String(254))
+    entered_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+
+class IccBasis(SQLModel, table=True):
+    """A fact the ICC's jurisdiction rests on besides states parties: an art. 12(3) declaration
+    (period covered), a Security Council referral (art. 13(b)) or a withdrawal (art. 127)."""
+
+    __tablename__ = "icc_basis"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(sa_type=sa.String(80), unique=True, index=True)  # "declaration:CIV:2003-04-18"
+    kind: str = Field(sa_type=sa.String(16))  # declaration, referral, withdrawal
+    state: str = Field(sa_type=sa.String(3))
+    situation: str = Field(default="", sa_type=sa.String(300))
+    reference: str = Field(default="", sa_type=sa.String(300))  # e.g. S/RES/1593 (2005)
+    lodged_on: Optional[date] = Field(default=None)  # lodged, adopted or notified
+    period_from: Optional[date] = Field(default=None)  # covered from / effective from
+    period_to: Optional[date] = Field(default=None)
+    in_effect: bool = Field(default=True)  # a declaration without legal effect, a revoked withdrawal
+    status: str = Field(default="", sa_type=sa.String(40))
+    source: str = Field(default="", sa_type=sa.Text)
+    confidence: str = Field(default="", sa_type=sa.String(20))
+    notes: str = Field(default="", sa_type=sa.Text)
+    origin: str = Field(default="catalogue", sa_type=sa.String(16))
+    entered_by: str = Field(default="", sa_type=sa.String(254))
+    entered_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    version: int = Field(default=1)
 
 
 class Provision(SQLModel, table=True):
@@ -659,6 +716,9 @@ class Provision(SQLModel, table=True):
     verification: str = Field(default="", sa_type=sa.String(40))
     elements_source: str = Field(default="", sa_type=sa.Text)
     notes: str = Field(default="", sa_type=sa.Text)
+    binds: str = Field(default="", sa_type=sa.String(24))  # states, parties_to_conflict, individuals
+    jurisdiction_note: str = Field(default="", sa_type=sa.Text)
+    inoperative: bool = Field(default=False)  # e.g. Rome Statute 8(2)(b)(xx): no annex adopted
     version: int = Field(default=1)
 
 
@@ -671,6 +731,7 @@ class ProvisionElement(SQLModel, table=True):
     provision_id: int = Field(foreign_key="provision.id", index=True)
     number: int
     text: str = Field(sa_type=sa.Text)
+    kind: str = Field(default="", sa_type=sa.String(16))  # conduct, circumstance, consequence, …
 
 
 class Qualification(SQLModel, table=True):

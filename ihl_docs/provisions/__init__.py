@@ -12,8 +12,9 @@ def init_app(app) -> None:
     app.cli.add_command(provisions_group)
     register_init_step(app, bundled_catalogue_step)
     from ihl_docs.core.audit.replay import register_projection
-    from ihl_docs.provisions.projection import INSTRUMENT, PROVISION, RULE
+    from ihl_docs.provisions.projection import ICC_BASIS, INSTRUMENT, PROVISION, RULE
 
     register_projection(app, INSTRUMENT)
     register_projection(app, PROVISION)
     register_projection(app, RULE)
+    register_projection(app, ICC_BASIS)

@@ -2,7 +2,14 @@
 log by verification)."""
 
 from ihl_docs.core.audit.replay import Projection, row_state, stored_rows, table_rows
-from ihl_docs.core.models import Instrument, InstrumentParty, Provision, ProvisionElement, SuggestionRule
+from ihl_docs.core.models import (
+    IccBasis,
+    Instrument,
+    InstrumentParty,
+    Provision,
+    ProvisionElement,
+    SuggestionRule,
+)
 
 
 def provision_rows(session, _case):
@@ -23,6 +30,10 @@ def instrument_rows(session, _case):
         "parties": sorted(parties.get(v["id"], []), key=lambda p: str(p["state"]))})
 
 
+def icc_basis_rows(session, _case):
+    return table_rows(session, IccBasis, lambda v: v["key"])
+
+
 def rule_rows(session, _case):
     return table_rows(session, SuggestionRule, lambda v: str(v["id"]))
 
@@ -34,3 +45,5 @@ INSTRUMENT = Projection("instrument", "instrument", instrument_rows, in_cases=Fa
 RULE = Projection("suggestion_rule", "suggestion rule", rule_rows, in_cases=False,
                   tables=("suggestion_rule",),
                   label_of=lambda key: f"#{key}")
+ICC_BASIS = Projection("icc_basis", "ICC jurisdiction fact", icc_basis_rows, in_cases=False,
+                       tables=("icc_basis",))
