@@ -245,3 +245,85 @@ def test_auditor_verifies_sees_a_clean_report_then_the_altered_file_named(live_s
     path = tmp_path / "report.pdf"
     download.value.save_as(path)
     assert path.read_bytes().startswith(b"%PDF-")
+
+
+def test_lawyer_records_an_attribution_qualifies_under_a_customary_rule_and_reads_jurisdiction(
+        live_server, page, db):
+    """Cluster munitions fired by an armed group in Ukraine: the lawyer records that the group
+    acts under a state's overall control, qualifies the strike under customary rule 71 element by
+    element, and reads which court could try the war crime."""
+    from datetime import UTC, datetime
+
+    from ihl_docs.cases import services as case_services
+    from ihl_docs.evidence import services as evidence_services
+    from tests.builders import load_catalogue, make_case, make_evidence, make_incident
+
+    load_catalogue(db)
+    investigator = make_user(db, "investigator", name="Ana Investigator")
+    lawyer = make_user(db, "legal", name="Lea Lawyer")
+    case = make_case(db, investigator, ref="UA-2022-071", conflict_classification="international",
+                     parties=[{"name": "Russian armed forces", "kind": "state", "state_code": "RUS"},
+                              {"name": "Group X", "kind": "non-state"}])
+    case_services.add_member(db, case, lawyer.email, actor=investigator)
+    db.commit()
+    incident = make_incident(db, case, investigator, responsible_party="Group X", country="UKR",
+                             occurred_from=datetime(2022, 3, 1, 10, tzinfo=UTC),
+                             time_zone="Europe/Kyiv", weapon_type="cluster munition rocket")
+    store = live_server["app"].extensions["ihl_store"]
+    remnant = make_evidence(db, case, investigator, store, b"%PDF-1.4 remnant",
+                            title="Photo of a 9N235 submunition remnant")
+    evidence_services.link_evidence(db, incident, remnant, "", actor=investigator)
+    db.commit()
+    base = live_server["url"]
+
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(lawyer.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Cases").wait_for()
+
+    page.goto(f"{base}/cases/{case.ref}")
+    page.get_by_role("link", name="Record attribution to a state").click()
+    page.get_by_role("heading", name="Attribution of a party's conduct to a state").wait_for()
+    page.get_by_label("How its conduct is alleged to be the state's").select_option(
+        "overall_control")
+    page.get_by_label("State", exact=True).fill("RUS")
+    page.get_by_label("Note", exact=True).fill("Its units report to the state's general staff.")
+    page.get_by_label("Evidence", exact=True).select_option(remnant.ref)
+    page.get_by_role("button", name="Save attribution").click()
+    page.get_by_text("Attribution of Group X saved.").wait_for()
+    page.get_by_text("Alleged to act under the overall control of RUS").wait_for()
+
+    page.goto(f"{base}/incidents/{incident.ref}/qualifications")
+    add = page.get_by_role("region", name="Add a provision")
+    add.get_by_label("Provision", exact=True).select_option("cihl-71")
+    add.get_by_label("Assessment", exact=True).select_option("probable")
+    add.get_by_role("button", name="Add provision").click()
+    page.get_by_text(f"{incident.ref} is now qualified under cihl-71 (probable).").wait_for()
+    rule = page.locator("article.qualification").filter(has_text="cihl-71")
+    statuses = rule.locator(".finding-status").all_inner_texts()
+    assert len(statuses) >= 3
+    assert set(statuses) == {"Not assessed"}
+
+    page.get_by_text("Record the finding on element 1", exact=True).click()
+    save = page.get_by_role("button", name="Save the finding on element 1", exact=True)
+    form = page.locator("form").filter(has=save)
+    form.get_by_label("Finding", exact=True).select_option("supported")
+    form.get_by_label("Note", exact=True).fill("Remnants of a cluster munition at the site.")
+    form.get_by_label(remnant.ref, exact=True).select_option("supports")
+    save.click()
+    page.get_by_text("Finding on element 1 saved.").wait_for()
+    rule = page.locator("article.qualification").filter(has_text="cihl-71")
+    assert rule.locator(".finding-status").all_inner_texts()[0] == "Supported"
+    assert "attribution_needed" not in rule.inner_text()
+
+    add = page.get_by_role("region", name="Add a provision")
+    add.get_by_label("Provision", exact=True).select_option("rs-8-2-b-i")
+    add.get_by_label("Assessment", exact=True).select_option("alleged")
+    add.get_by_role("button", name="Add provision").click()
+    page.get_by_text(f"{incident.ref} is now qualified under rs-8-2-b-i (alleged).").wait_for()
+    crime = page.locator("article.qualification").filter(has_text="rs-8-2-b-i")
+    answers = " ".join(crime.locator(".notice.applicability").inner_text().split())
+    assert "Which court could try it?" in answers
+    assert "The ICC may exercise jurisdiction" in answers
+    assert "art. 12(3) declaration" in answers

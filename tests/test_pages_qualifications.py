@@ -387,7 +387,7 @@ def test_a_state_bound_only_after_the_incident_draws_a_warning_with_the_customar
     assert "This provision may not apply to this incident:" in text
     assert ("ARM was bound by CCM only from 2024-02-01; the incident (2020-10-04) is earlier."
             in text)
-    assert "Provisions that may apply instead:" in text
+    assert "Provisions that do reach the conduct:" in text
     assert 'href="/provisions/cihl-11"' in html
     assert 'href="/provisions/cihl-71"' in html
     # the qualification is still shown in full, and the alternative is one click away

@@ -287,10 +287,24 @@ class ElementFindingRead(BaseModel):
     evidence: list[Citation]
 
 
+APPLICABILITY_CODES = (
+    "state_not_party, not_yet_bound, withdrawn, iac_only, niac_only, inoperative, "
+    "no_icc_jurisdiction, icc_jurisdiction (with its basis), attribution_needed, "
+    "state_status_unknown, low_confidence, note (advice, not a warning); also "
+    "classification_undetermined, not_in_force, state_since_unknown, bound_date_uncertain")
+
+
 class ApplicabilityWarning(BaseModel):
-    code: str
+    code: str = Field(description=f"stable: {APPLICABILITY_CODES}")
     message: str
-    suggested_provisions: list[str] = Field(description="provision keys that may apply instead")
+    question: str = Field(description="binding, jurisdiction, attribution or conflict")
+    warning: bool = Field(description="false for answers and advice (icc_jurisdiction, note)")
+    facts: list[str] = Field(description="the dated, sourced facts the answer rests on")
+    basis: Optional[str] = Field(
+        description="for icc_jurisdiction: territory, nationality, declaration or referral")
+    suggested_provisions: list[str] = Field(
+        description="provision keys that do reach the conduct: customary rules for conduct; "
+                    "other crimes and customary rules 156-157 for crimes")
 
 
 class QualificationRead(BaseModel):
@@ -302,7 +316,11 @@ class QualificationRead(BaseModel):
     analysis: str
     version: int
     elements: list[ElementFindingRead]
-    warnings: list[ApplicabilityWarning] = Field(description="the applicability check")
+    provision_binds: str = Field(description="states, parties_to_conflict or individuals")
+    applicability: list[ApplicabilityWarning] = Field(
+        description="every answer of the applicability check: binding, jurisdiction, attribution")
+    warnings: list[ApplicabilityWarning] = Field(
+        description="the answers of `applicability` that are warnings")
 
 
 class DossierCreate(BaseModel):

@@ -1,7 +1,16 @@
 """Forms of the case pages: a case with its parties, and adding a member."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, FieldList, Form, FormField, IntegerField, StringField, TextAreaField
+from wtforms import (
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import HiddenInput
 
@@ -14,7 +23,7 @@ from ihl_docs.core.forms_support import (
     unix_newlines,
     values_of,
 )
-from ihl_docs.core.models import ConflictClassification, PartyKind
+from ihl_docs.core.models import Attribution, ConflictClassification, PartyKind
 
 PARTY_ROWS = 6
 
@@ -83,3 +92,29 @@ class CaseEditForm(CaseForm):
 class MemberForm(FlaskForm):
     email = EmailField("E-mail of the person to add", [InputRequired(REQUIRED), Length(max=254)],
                        description="They join with the rights of their role.")
+
+
+ATTRIBUTION_CHOICES = [
+    ("", "None: the party's conduct is its own"),
+    (Attribution.acts_for.value, "Acts for the state (an organ of it, or on its instructions)"),
+    (Attribution.overall_control.value, "Under the state's overall control"),
+    (Attribution.effective_control.value, "Under the state's effective control"),
+]
+
+
+class AttributionForm(FlaskForm):
+    """Record that a non-state party is alleged to act for, or under the control of, a state."""
+
+    party = ChoiceField("Party", [InputRequired(REQUIRED)])
+    attribution = ChoiceField("How its conduct is alleged to be the state's",
+                              choices=ATTRIBUTION_CHOICES, default="")
+    attributed_state = StringField(
+        "State", filters=[strip], render_kw={"list": "countries", "autocomplete": "off",
+                                             "size": 5},
+        description="The ISO 3166-1 alpha-3 code (e.g. RUS), or the name of a state party of "
+                    "this case. Treaty checks then follow this state, and say so.")
+    attribution_note = TextAreaField("Note", filters=[unix_newlines], render_kw={"rows": 4},
+                                     description="What the allegation rests on.")
+    attribution_evidence = SelectMultipleField("Evidence", choices=[], validate_choice=False,
+                                               description="Items of this case that support it.")
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])

@@ -1,9 +1,10 @@
 """Cases, their parties and their members."""
 
+from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from ihl_docs.cases.projection import party_record
-from ihl_docs.core.access import can_create_case, can_edit_case
+from ihl_docs.core.access import can_create_case, can_do_legal_work, can_edit_case
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ihl_docs.core.models import (
@@ -16,8 +17,10 @@ from ihl_docs.core.models import (
     Incident,
     Party,
     PartyIn,
+    PartyKind,
     PartyRead,
     User,
+    _valid_state_code,
 )
 from ihl_docs.core.versions import lock_at_version, save_version
 
@@ -29,7 +32,7 @@ def create_case(session: Session, data: CaseCreate, *, actor: User) -> Case:
     if session.exec(select(Case).where(Case.ref == data.ref)).first():
         raise Conflict(f"A case with the reference {data.ref} already exists.",
                        {"ref": "already in use"})
-    _check_parties(data.parties)
+    _check_parties(session, None, data.parties)
     case = Case(ref=data.ref, title=data.title.strip(), summary=data.summary,
                 conflict_classification=data.conflict_classification, created_by_id=actor.id)
     session.add(case)
@@ -45,12 +48,12 @@ CASE_STALE = "{what} was changed by someone else since you opened it (your versi
 
 
 def update_case(session: Session, case: Case, data: CaseUpdate, *, expected_version: int,
-                actor: User) -> Case:
-    if not can_edit_case(session, actor, case):
+                actor: User, authorised: bool = False) -> Case:
+    if not (authorised or can_edit_case(session, actor, case)):
         raise Forbidden("Your role does not allow changing this case.")
     lock_at_version(session, case, expected_version, entity="case", entity_id=case.ref,
                     what=f"Case {case.ref}", message=CASE_STALE)
-    _check_parties(data.parties)
+    _check_parties(session, case, data.parties)
     _check_parties_in_use(session, case, data.parties)
     before = case_snapshot(session, case)
     case.title, case.summary = data.title.strip(), data.summary
@@ -61,12 +64,79 @@ def update_case(session: Session, case: Case, data: CaseUpdate, *, expected_vers
     return case
 
 
-def _check_parties(parties: list[PartyIn]) -> None:
+def _check_parties(session: Session, case: Case | None, parties: list[PartyIn]) -> None:
     names = [p.name.casefold() for p in parties]
     duplicates = sorted({p.name for p in parties if names.count(p.name.casefold()) > 1})
     if duplicates:
         message = f"Each party is named once; repeated: {', '.join(duplicates)}."
         raise InvalidInput(message, {"parties": message})
+    for party in parties:
+        if party.attributed_state:
+            party.attributed_state = _attributed_state(party, parties)
+            party.attribution_evidence = _attribution_evidence(session, case, party)
+            party.attribution_note = party.attribution_note.strip()
+
+
+def _attributed_state(party: PartyIn, parties: list[PartyIn]) -> str:
+    """The state code an attribution names: a code, or the name of a state party of the case."""
+    given = party.attributed_state.strip()
+    named = next((p for p in parties if p.name.casefold() == given.casefold()), None)
+    if named is not None:
+        if named.kind != PartyKind.state:
+            message = (f"{named.name} is a non-state party: {party.name}'s conduct can be "
+                       f"attributed only to a state.")
+            raise InvalidInput(message, {"attributed_state": message})
+        return named.state_code
+    try:
+        code = _valid_state_code(given)
+    except ValueError:
+        code = None
+    if code is None:
+        message = (f"{given!r} is neither an ISO 3166-1 alpha-3 state code nor a state party of "
+                   f"this case.")
+        raise InvalidInput(message, {"attributed_state": message})
+    return code
+
+
+def _attribution_evidence(session: Session, case: Case | None, party: PartyIn) -> list[str]:
+    refs = list(dict.fromkeys(r.strip() for r in party.attribution_evidence if r.strip()))
+    known = set() if case is None else set(session.exec(
+        select(Evidence.ref).where(Evidence.case_id == case.id, Evidence.ref.in_(refs))))
+    unknown = [r for r in refs if r not in known]
+    if unknown:
+        message = f"Not evidence of this case: {', '.join(unknown)}."
+        raise InvalidInput(message, {"attribution_evidence": message})
+    return sorted(refs)
+
+
+def set_attribution(session: Session, case: Case, party_name: str, *, state: str | None,
+                    attribution: str | None, note: str, evidence: list[str],
+                    expected_version: int, actor: User) -> Case:
+    """Record (or, with no state, withdraw) that a non-state party is alleged to act for or
+    under the control of a state. The case's lawyers may do it, as may those who edit the case."""
+    if not (can_edit_case(session, actor, case) or can_do_legal_work(session, actor, case)):
+        raise Forbidden("Only the case's investigators and lawyers record attributions.")
+    current = [PartyIn.model_validate(p, from_attributes=True) for p in parties(session, case)]
+    chosen = next((p for p in current if p.name == party_name), None)
+    if chosen is None:
+        message = f"{party_name} is not one of this case's parties."
+        raise InvalidInput(message, {"party": message})
+    values = chosen.model_dump() | {"attributed_state": state or None,
+                                    "attribution": attribution or None,
+                                    "attribution_note": note or "",
+                                    "attribution_evidence": evidence}
+    try:
+        updated = PartyIn.model_validate(values)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        text = str(problem["msg"]).removeprefix("Value error, ")
+        field, _, message = text.partition(": ") if ": " in text else ("attribution", "", text)
+        raise InvalidInput(message, {field: message}) from None
+    data = CaseUpdate(title=case.title, summary=case.summary,
+                      conflict_classification=case.conflict_classification,
+                      parties=[updated if p.name == party_name else p for p in current])
+    return update_case(session, case, data, expected_version=expected_version, actor=actor,
+                       authorised=True)
 
 
 def _check_parties_in_use(session: Session, case: Case, parties: list[PartyIn]) -> None:

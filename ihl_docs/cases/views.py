@@ -5,12 +5,18 @@ from flask_login import current_user, login_required
 from sqlmodel import func, select
 
 from ihl_docs.cases import services
-from ihl_docs.cases.forms import CaseEditForm, CaseForm, MemberForm
-from ihl_docs.core.access import can_create_case, can_edit_case, case_for, visible_cases
+from ihl_docs.cases.forms import AttributionForm, CaseEditForm, CaseForm, MemberForm
+from ihl_docs.core.access import (
+    can_create_case,
+    can_do_legal_work,
+    can_edit_case,
+    case_for,
+    visible_cases,
+)
 from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
 from ihl_docs.core.forms_support import COUNTRIES, validated
-from ihl_docs.core.models import Case, CaseCreate, CaseUpdate, Incident
+from ihl_docs.core.models import Case, CaseCreate, CaseUpdate, Evidence, Incident, PartyKind
 from ihl_docs.core.web import case_sections, commit_form
 
 bp = Blueprint("cases", __name__)
@@ -62,7 +68,7 @@ def edit(ref):
     if len(form.parties) - len(initial["parties"]) < 2:
         form.parties.append_entry()
     status, conflict = 422, None
-    if form.is_submitted() and (data := _checked(form, CaseUpdate)):
+    if form.is_submitted() and (data := _checked(form, CaseUpdate, case)):
         post = commit_form(form, lambda: services.update_case(
             db, case, data, expected_version=form.version.data, actor=user),
             refused=(StaleVersion, InvalidInput))
@@ -91,11 +97,62 @@ def add_member(ref):
     return _detail_page(case, form), status
 
 
-def _checked(form, model):
-    """The form's own checks, then the model's; the data only if both passed."""
+def _checked(form, model, case=None):
+    """The form's own checks, then the model's; the data only if both passed. Editing a case
+    keeps each non-state party's attribution (recorded on its own page)."""
     form_ok = form.validate()
-    data = validated(form, model, form.case_data())
+    values = form.case_data()
+    if case is not None:
+        kept = {p.name: p for p in services.parties(get_session(), case)}
+        for party in values["parties"]:
+            old = kept.get(party["name"])
+            if old is not None and old.attributed_state and party["kind"] != PartyKind.state:
+                party.update({"attributed_state": old.attributed_state,
+                              "attribution": old.attribution,
+                              "attribution_note": old.attribution_note,
+                              "attribution_evidence": old.attribution_evidence})
+    data = validated(form, model, values)
     return data if form_ok else None
+
+
+@bp.route("/cases/<ref>/attribution", methods=["GET", "POST"])
+@login_required
+def attribution(ref):
+    """Record that a non-state party is alleged to act for, or under the control of, a state."""
+    db, user = get_session(), current_user.user
+    case = case_for(db, user, ref)
+    if not (can_edit_case(db, user, case) or can_do_legal_work(db, user, case)):
+        raise Forbidden("Only the case's investigators and lawyers record attributions.")
+    groups = [p for p in services.parties(db, case) if p.kind == PartyKind.non_state]
+    chosen = next((p for p in groups if p.name == request.args.get("party")),
+                  groups[0] if groups else None)
+    initial = {"version": case.version}
+    if chosen is not None:
+        initial.update(party=chosen.name, attribution=chosen.attribution or "",
+                       attributed_state=chosen.attributed_state or "",
+                       attribution_note=chosen.attribution_note,
+                       attribution_evidence=chosen.attribution_evidence)
+    form = AttributionForm(data=None if request.method == "POST" else initial)
+    form.party.choices = [(p.name, p.name) for p in groups]
+    refs = db.exec(select(Evidence.ref, Evidence.title).where(Evidence.case_id == case.id)
+                   .order_by(Evidence.ref)).all()
+    form.attribution_evidence.choices = [(r, f"{r} — {t}") for r, t in refs]
+    status, conflict = 200, None
+    if form.is_submitted():
+        status = 422
+        if form.validate():
+            post = commit_form(form, lambda: services.set_attribution(
+                db, case, form.party.data, state=form.attributed_state.data,
+                attribution=form.attribution.data, note=form.attribution_note.data or "",
+                evidence=form.attribution_evidence.data or [],
+                expected_version=form.version.data, actor=user),
+                refused=(StaleVersion, InvalidInput), full_messages=True)
+            if post.saved:
+                flash(f"Attribution of {form.party.data} saved.", "success")
+                return redirect(url_for("cases.detail", ref=case.ref) + "#parties-title")
+            status, conflict = post.status, post.conflict
+    return render_template("cases/attribution.html", form=form, case=case, groups=groups,
+                           conflict=conflict, countries=COUNTRIES), status
 
 
 def _form_page(form, case, status, conflict=None):
@@ -108,5 +165,6 @@ def _detail_page(case, member_form):
     return render_template(
         "cases/detail.html", case=case, parties=services.parties(db, case),
         members=services.members(db, case), can_edit=can_edit_case(db, user, case),
+        can_attribute=can_edit_case(db, user, case) or can_do_legal_work(db, user, case),
         member_form=member_form, case_sections=case_sections(current_app, db, user, case),
     )

@@ -348,6 +348,12 @@ class Party(PartyBase, table=True):
 
 
 class PartyIn(PartyBase):
+    # A state code (ISO 3166-1 alpha-3) or the name of one of the case's state parties.
+    attributed_state: Optional[str] = Field(
+        default=None, max_length=200,
+        description="the state the party is alleged to act for or under the control of: its "
+                    "ISO 3166-1 alpha-3 code, or the name of a state party of the case")
+
     @field_validator("name")
     @classmethod
     def _strip_name(cls, value: str) -> str:
@@ -366,6 +372,18 @@ class PartyIn(PartyBase):
             raise ValueError("state_code: a state party needs its ISO 3166-1 alpha-3 code")
         if self.kind == PartyKind.non_state and self.state_code:
             raise ValueError("state_code: a non-state party has no state code")
+        if self.attributed_state is not None and not self.attributed_state.strip():
+            self.attributed_state = None
+        attributed = self.attributed_state or self.attribution
+        if attributed and self.kind == PartyKind.state:
+            raise ValueError("attributed_state: a state party's conduct is its own; only a "
+                             "non-state party is attributed to a state")
+        if attributed and not (self.attributed_state and self.attribution):
+            raise ValueError("attribution: give both the state and how the party is alleged "
+                             "to act for it (acts_for, overall_control or effective_control)")
+        if not attributed and (self.attribution_note.strip() or self.attribution_evidence):
+            raise ValueError("attributed_state: a note or evidence of attribution needs the "
+                             "state it attributes the party's conduct to")
         return self
 
 

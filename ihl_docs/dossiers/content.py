@@ -284,6 +284,7 @@ def _qualifications(session: Session, incident: Incident, shown: set[str]) -> li
             "provision_key": read["provision_key"], "provision_title": read["provision_title"],
             "assessment": jsonable(read["assessment"]), "analysis": read["analysis"],
             "elements": elements, "warnings": read["warnings"],
+            "applicability": read["applicability"],
         })
     return result
 

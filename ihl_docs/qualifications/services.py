@@ -179,6 +179,7 @@ def qualification_read(session: Session, qualification: Qualification) -> dict:
     provision = session.get(Provision, qualification.provision_id)
     incident = session.get(Incident, qualification.incident_id)
     texts = {e.number: e.text for e in elements_of(session, provision)}
+    findings = applicability.check(session, incident, provision)
     elements = []
     for finding in findings_of(session, qualification):
         elements.append({
@@ -191,7 +192,9 @@ def qualification_read(session: Session, qualification: Qualification) -> dict:
         "provision_title": provision.title, "assessment": qualification.assessment,
         "analysis": qualification.analysis, "version": qualification.version,
         "elements": elements,
-        "warnings": [w.as_dict() for w in applicability.check(session, incident, provision)],
+        "provision_binds": provision.binds,
+        "applicability": [f.as_dict() for f in findings],
+        "warnings": [f.as_dict() for f in applicability.warnings_of(findings)],
     }
 
 
