@@ -142,3 +142,31 @@ def test_anonymous_visitors_are_sent_to_log_in(client, team):
     response = client.get(_url(team))
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def test_the_api_records_and_withdraws_an_attribution(client, db, team):
+    from tests.api_support import bearer, error_of, token_for
+
+    headers = bearer(token_for(db, team["lawyer"]))
+    url = f"/api/v1/cases/{team['case'].ref}/attribution"
+    body = {"party": "Group X", "attributed_state": "rus", "attribution": "effective_control",
+            "note": "Orders intercepted."}
+    version = f'"{team["case"].version}"'
+    assert error_of(client.put(url, headers=headers, json=body), 428)["code"] == \
+        "precondition_required"
+    error = error_of(client.put(url, headers={**headers, "If-Match": version},
+                                json=body | {"attributed_state": "Russian armed forces",
+                                             "party": "Russian armed forces"}), 422)
+    assert "its own" in error["message"]
+    response = client.put(url, headers={**headers, "If-Match": version}, json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    group = next(p for p in response.get_json()["parties"] if p["name"] == "Group X")
+    assert group["attributed_state"] == "RUS"
+    assert group["attribution"] == "effective_control"
+    stale = client.put(url, headers={**headers, "If-Match": version}, json=body)
+    assert stale.status_code == 409
+    response = client.put(url, headers={**headers, "If-Match": f'"{team["case"].version + 1}"'},
+                          json={"party": "Group X"})
+    assert response.status_code == 200
+    group = next(p for p in response.get_json()["parties"] if p["name"] == "Group X")
+    assert group["attributed_state"] is None

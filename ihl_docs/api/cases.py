@@ -52,3 +52,17 @@ def add_case_member(ref: str):
                         role=member.role)
     session.commit()
     return result
+
+
+def set_party_attribution(ref: str):
+    """Record, change or withdraw a non-state party's attribution to a state."""
+    session, user = get_session(), api_user()
+    case = case_for(session, user, inputs.checked_ref(ref, "case"))
+    body = inputs.body()
+    cases.set_attribution(session, case, body.party, state=body.attributed_state,
+                          attribution=body.attribution.value if body.attribution else None,
+                          note=body.note, evidence=body.evidence,
+                          expected_version=inputs.if_match_version(), actor=user)
+    result = cases.case_read(session, case)
+    session.commit()
+    return result

@@ -27,6 +27,7 @@ from ihl_docs.api import (
 )
 from ihl_docs.api.auth import authenticate
 from ihl_docs.api.schemas import (
+    AttributionUpdate,
     AuditEntryList,
     AuditQuery,
     CaseCreate,
@@ -106,6 +107,10 @@ ROUTES = [
     Route("POST", "/cases/{ref}/members", cases.add_case_member,
           "Add a user to the case, with the rights of their role",
           status=201, body=MemberAdd, result=MemberRead, errors=WRITE),
+    Route("PUT", "/cases/{ref}/attribution", cases.set_party_attribution,
+          "Record that a non-state party is alleged to act for, or under the control of, a "
+          "state (the case's investigators and lawyers); treaty checks then follow that state",
+          body=AttributionUpdate, result=CaseRead, if_match=True, errors=EDIT),
     Route("GET", "/cases/{ref}/incidents", incidents.list_case_incidents,
           "The case's incidents, newest first", query=IncidentQuery, result=IncidentList,
           errors=LIST),

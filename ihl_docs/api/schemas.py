@@ -15,6 +15,7 @@ from ihl_docs.core import models
 from ihl_docs.core.models import (
     Applicability,
     Assessment,
+    Attribution,
     CaseRead,
     CustodyEventRead,
     DossierAudience,
@@ -74,6 +75,24 @@ class MemberAdd(BaseModel):
     model_config = STRICT
 
     email: str = Field(min_length=3, max_length=254, description="the account to add")
+
+
+class AttributionUpdate(BaseModel):
+    """That a non-state party is alleged to act for, or under the control of, a state — or, with
+    no state, that it no longer is."""
+
+    model_config = STRICT
+
+    party: str = Field(min_length=1, max_length=200, description="the name of a non-state party")
+    attributed_state: Optional[str] = Field(
+        default=None, max_length=200,
+        description="ISO 3166-1 alpha-3 code, or the name of a state party of the case; "
+                    "null withdraws the attribution")
+    attribution: Optional[Attribution] = Field(
+        default=None, description="acts_for, overall_control or effective_control")
+    note: str = Field(default="", max_length=20_000, description="what the allegation rests on")
+    evidence: list[str] = Field(default_factory=list, max_length=100,
+                                description="refs of items of the case that support it")
 
 
 class MemberRead(BaseModel):
