@@ -342,13 +342,13 @@ def load_participation(session: Session, wanted: dict, *, actor: str, report: Tr
     rows = {(short_of[r.instrument_id], r.state): r for r in session.exec(select(InstrumentParty))}
     logged = set(session.exec(select(AuditEntry.entity_id).where(
         AuditEntry.entity == "instrument_party").distinct()))
-    now, changes, created, touched = utcnow(), [], [], set()
+    changes, created, touched = [], [], set()
     for (short, state), values in sorted(wanted.items()):
         label = f"{short}:{state}"
         row = rows.get((short, state))
         if row is None:
             row = InstrumentParty(instrument_id=instruments[short].id, state=state,
-                                  origin=CATALOGUE, entered_by=actor, entered_at=now,
+                                  origin=CATALOGUE, entered_by=actor, entered_at=None,
                                   version=1, **values)
             created.append((label, row))
             continue
@@ -366,7 +366,7 @@ def load_participation(session: Session, wanted: dict, *, actor: str, report: Tr
         before = audit.snapshot(row)
         for name, value in values.items():
             setattr(row, name, value)
-        row.origin, row.entered_by, row.entered_at = CATALOGUE, actor, now
+        row.origin, row.entered_by, row.entered_at = CATALOGUE, actor, None
         row.version += 1
         session.add(row)
         report.changed += 1
@@ -393,11 +393,11 @@ def load_icc(session: Session, wanted: dict, *, actor: str, report: TreatyReport
              take=frozenset()) -> None:
     """Upsert the catalogue's ICC facts by key, as load_participation does its rows."""
     rows = {r.key: r for r in session.exec(select(IccBasis))}
-    now, changes, created = utcnow(), [], []
+    changes, created = [], []
     for key, values in sorted(wanted.items()):
         row = rows.get(key)
         if row is None:
-            row = IccBasis(key=key, origin=CATALOGUE, entered_by=actor, entered_at=now,
+            row = IccBasis(key=key, origin=CATALOGUE, entered_by=actor, entered_at=None,
                            version=1, **values)
             created.append(row)
             continue
@@ -414,7 +414,7 @@ def load_icc(session: Session, wanted: dict, *, actor: str, report: TreatyReport
         before = audit.snapshot(row)
         for name, value in values.items():
             setattr(row, name, value)
-        row.origin, row.entered_by, row.entered_at = CATALOGUE, actor, now
+        row.origin, row.entered_by, row.entered_at = CATALOGUE, actor, None
         row.version += 1
         session.add(row)
         report.icc_changed += 1
