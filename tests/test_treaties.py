@@ -365,3 +365,14 @@ def test_the_api_reads_a_states_rows_and_a_lawyer_puts_one(client, db, loaded, a
     assert saved.get_json()["origin"] == "team"
     assert saved.headers["ETag"] == '"2"'
     assert count(db) == before + 1
+
+
+def test_an_instruments_file_alone_does_not_overwrite_the_participation_file(runner, db, loaded):
+    before = row(db, "GC IV", "ARM")
+    assert before.source != "instruments.json (bundled catalogue)"
+    entries = count(db)
+    result = runner.invoke(args=["provisions", "import", "--instruments",
+                                 str(BUNDLED / "instruments.json")])
+    assert result.exit_code == 0, result.output
+    assert row(db, "GC IV", "ARM").source == before.source
+    assert count(db) == entries

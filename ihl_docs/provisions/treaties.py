@@ -62,7 +62,7 @@ def state_name(code: str) -> str:
 def _day_or_year(value: Optional[str]) -> Optional[str]:
     if value in (None, ""):
         return None
-    if not DAY_OR_YEAR.match(value):
+    if not isinstance(value, str) or not DAY_OR_YEAR.match(value):
         raise ValueError("write a year (YYYY) or a date (YYYY-MM-DD)")
     if len(value) == 10:
         date.fromisoformat(value)
@@ -307,7 +307,8 @@ class TreatyReport:
                  "unchanged."]
         if self.kept:
             lines.append(f"Kept {len(self.kept)} team correction(s) where the catalogue differs "
-                         "(take the catalogue's with --take-catalogue STATE:INSTRUMENT or all):")
+                         "(to take the catalogue's: ihl provisions import --bundled "
+                         "--take-catalogue STATE:INSTRUMENT, or all):")
             for label, differences in sorted(self.kept.items()):
                 lines.append(f"  {label}")
                 lines += [f"    {name}: {shown(mine)} → {shown(theirs)}"
@@ -665,10 +666,18 @@ def load_treaty_files(session: Session, *, actor: str, instruments: list[Instrum
     """Load a states-parties file (JSON Lines) and an ICC jurisdiction file (JSON), each if
     given; instruments.json's `parties` fill the pairs the states-parties file lacks."""
     report = TreatyReport()
-    if states_parties is not None or any(i.parties for i in instruments):
-        records = parse_participation(states_parties, sources[0]) if states_parties else []
+    if states_parties is not None:
+        records = parse_participation(states_parties, sources[0])
         load_participation(session, catalogue_participation(records, instruments), actor=actor,
                            report=report, take=take)
+    elif any(i.parties for i in instruments):
+        # Without a states-parties file, instruments.json's lines only fill pairs nobody holds.
+        held = {(short, state) for short, state in session.exec(
+            select(Instrument.short_name, InstrumentParty.state).join(
+                InstrumentParty, InstrumentParty.instrument_id == Instrument.id))}
+        wanted = {pair: values for pair, values in catalogue_participation([], instruments).items()
+                  if pair not in held}
+        load_participation(session, wanted, actor=actor, report=report, take=take)
     if icc is not None:
         load_icc(session, catalogue_icc(icc, sources[1]), actor=actor, report=report, take=take)
     return report
