@@ -47,11 +47,11 @@ def test_everyone_logged_in_browses_the_catalogue_page_by_page(client, db, catal
     response = client.get("/provisions")
     assert response.status_code == 200
     text = text_of(response)
-    assert "105 provisions, page 1 of 5." in text
+    assert "160 provisions, page 1 of 7." in text
     assert len(keys_on(response)) == 25
-    last = client.get("/provisions?page=5")
-    assert len(keys_on(last)) == 5
-    assert "page 5 of 5" in text_of(last)
+    last = client.get("/provisions?page=7")
+    assert len(keys_on(last)) == 10
+    assert "page 7 of 7" in text_of(last)
     assert set(keys_on(response)).isdisjoint(keys_on(last))
     assert 'href="/provisions?page=2"' in response.get_data(as_text=True)
 
@@ -68,7 +68,7 @@ def test_search_covers_article_title_and_summary(client, db, catalogue):
     assert "ccm-1" in keys
     assert "api-51-2" not in keys
     by_article = client.get("/provisions?q=51(4)")
-    assert keys_on(by_article) == ["api-51-4"]
+    assert keys_on(by_article) == ["api-51-4", "api-51-4-a", "api-51-4-b", "api-51-4-c"]
     # two words: both must occur, each in any of the fields
     both = keys_on(client.get("/provisions?q=cluster+stockpile"))
     assert "ccm-3" in both
@@ -106,7 +106,7 @@ def test_a_wrong_filter_value_is_named_and_ignored(client, db, catalogue):
     page = FormPage(response.get_data(as_text=True))
     assert page.errors["instrument"] == "Choose one of the listed options."
     assert page.errors["applies_to"] == "Choose one of the listed options."
-    assert "105 provisions" in text_of(response)
+    assert "160 provisions" in text_of(response)
 
 
 def test_a_provision_page_shows_summary_elements_related_and_the_official_text(
@@ -128,6 +128,20 @@ def test_a_provision_page_shows_summary_elements_related_and_the_official_text(
     assert 'rel="noopener noreferrer"' in link
     assert "Partially verified" not in text
     assert "Correct this provision" not in text   # investigators do not correct the catalogue
+    assert "Binds Individuals (criminal responsibility)" in text
+    assert "Who is bound, and before which court" in text
+    assert "Element 1: The perpetrator directed an attack. conduct" in text
+    assert "Source of the elements: paraphrase of the ICC Elements of Crimes" in text
+    assert "Inoperative" not in text
+
+
+def test_an_inoperative_provision_says_so_with_the_reason(client, db, catalogue):
+    login(client, make_user(db, "investigator"))
+    html = client.get("/provisions/rs-8-2-b-xx").get_data(as_text=True)
+    notice = html[html.index('class="notice inoperative-notice"'):]
+    notice = notice[:notice.index("</section>")]
+    assert "cannot be applied today" in notice
+    assert stored(db, "rs-8-2-b-xx").notes.strip()[:40] in notice
 
 
 def test_a_partially_verified_provision_says_so_prominently_with_its_notes(client, db, catalogue):
@@ -157,7 +171,9 @@ def correction_form(db, key: str, **changes) -> dict:
 
     read = provision_services.provision_read(db, stored(db, key))
     db.commit()
-    data = {k: str(v) for k, v in ProvisionForm.initial(read).items()}
+    # as a browser sends a form: an unticked box not at all, a ticked one as "y"
+    data = {k: "y" if v is True else str(v) for k, v in ProvisionForm.initial(read).items()
+            if v is not False}
     data.update(changes)
     return data
 
@@ -168,9 +184,11 @@ def test_the_correction_form_shows_the_stored_provision(client, db, catalogue, l
     assert response.status_code == 200
     page = FormPage(response.get_data(as_text=True))
     assert page.value("title") == "War crime of attacking civilians (IAC)"
-    assert page.value("elements").split("\n")[0] == "The perpetrator directed an attack."
+    assert page.value("elements").split("\n")[0] == \
+        "[conduct] The perpetrator directed an attack."
     assert len(page.value("elements").split("\n")) == 5
-    assert page.value("related") == "api-51-2 api-85-3 cihl-1 rs-8-2-e-i api-51-4"
+    assert page.value("related") == "api-51-2 api-85-3 cihl-1 rs-8-2-e-i api-51-4 cihl-11 " \
+                                    "cihl-156 vstgb-11"
     assert page.value("applies_to") == "IAC"
     assert page.value("version") == "1"
 
@@ -200,6 +218,38 @@ def test_a_lawyer_corrects_a_provision_and_the_audit_log_records_it(client, db, 
     assert (entry.actor, entry.action, entry.entity, entry.entity_id) == (
         "lawyer@example.org", "update", "provision", "ccm-3")
     assert "Checked against the UN Treaty Collection text." in entry.change
+
+
+def test_a_correction_sets_element_kinds_and_whom_the_provision_binds(client, db, catalogue,
+                                                                      lawyer):
+    login(client, lawyer)
+    form = correction_form(db, "ccm-3", elements="[conduct] First\n[mental] Second\nThird",
+                           binds="parties_to_conflict", jurisdiction_note="Our note.")
+    assert client.post("/provisions/ccm-3/edit", data=form).status_code == 302
+    read = provision_services.provision_read(db, stored(db, "ccm-3"))
+    db.commit()
+    assert [(e["text"], e["kind"]) for e in read["elements"]] == [
+        ("First", "conduct"), ("Second", "mental"), ("Third", "")]
+    assert (read["binds"], read["jurisdiction_note"]) == ("parties_to_conflict", "Our note.")
+    entry = db.exec(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    db.commit()
+    assert '"kind":"mental"' in entry.change.replace(" ", "")
+
+
+def test_an_element_kind_outside_the_list_is_refused_on_the_form(client, db, catalogue, lawyer):
+    login(client, lawyer)
+    before = audit_count(db)
+    response = client.post("/provisions/ccm-3/edit", data=correction_form(
+        db, "ccm-3", elements="[conduct] First\n[motive] Second"))
+    assert response.status_code == 422
+    assert FormPage(response.get_data(as_text=True)).errors["elements"].startswith(
+        "Line 2: “motive” is not a kind of element.")
+    assert audit_count(db) == before
+
+
+def test_the_correction_model_still_takes_elements_as_plain_text(db, catalogue):
+    data = provision_services.ElementCorrection.model_validate("Plain text")
+    assert (data.text, data.kind) == ("Plain text", "")
 
 
 def test_saving_an_unchanged_form_changes_nothing(client, db, catalogue, lawyer):

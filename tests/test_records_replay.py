@@ -219,9 +219,15 @@ def _provision_text(db, w):
 
 
 def _treaty_status(db, w):
-    sql(db, "UPDATE instrument_party SET status = 'not party' WHERE id = "
-            "(SELECT min(id) FROM instrument_party)")
-    return ": parties differs from audit seq"
+    sql(db, "UPDATE instrument_party SET status = 'not_party' WHERE state = 'UKR' AND "
+            "instrument_id = (SELECT id FROM instrument WHERE short_name = 'Rome Statute')")
+    return "treaty participation Rome Statute:UKR: status differs from audit seq"
+
+
+def _icc_period(db, w):
+    sql(db, "UPDATE icc_basis SET period_to = :d WHERE key = 'declaration:UKR:2015-09-08'",
+        d="2030-12-31")
+    return "ICC jurisdiction fact declaration:UKR:2015-09-08: period_to differs from audit seq"
 
 
 def _rule_retired(db, w):
@@ -263,6 +269,7 @@ TAMPERING = {
     "a dossier's sha256 pointed at another stored PDF": _dossier_sha_repointed,
     "an element of a provision rewritten": _provision_text,
     "a state's treaty status": _treaty_status,
+    "an ICC declaration's period": _icc_period,
     "a suggestion rule retired": _rule_retired,
     "a list stored as JSON damaged": _json_damaged,
 }

@@ -7,7 +7,7 @@ writes the OpenAPI document, so what is documented is what runs.
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from functools import wraps
 
@@ -24,6 +24,7 @@ from ihl_docs.api import (
     incidents,
     openapi,
     qualifications,
+    treaties,
 )
 from ihl_docs.api.auth import authenticate
 from ihl_docs.api.schemas import (
@@ -52,6 +53,7 @@ from ihl_docs.api.schemas import (
     ListQuery,
     MemberAdd,
     MemberRead,
+    ParticipationRead,
     ProvisionList,
     ProvisionQuery,
     ProvisionRead,
@@ -59,6 +61,7 @@ from ihl_docs.api.schemas import (
     QualificationList,
     QualificationRead,
     StatusChange,
+    TreatyState,
     VerificationAccepted,
     VerificationCreate,
     VerificationRead,
@@ -66,6 +69,7 @@ from ihl_docs.api.schemas import (
 )
 from ihl_docs.core.db import open_session
 from ihl_docs.core.models import CaseRead, EvidenceRead, IncidentRead
+from ihl_docs.provisions.treaties import ParticipationFields
 
 READ = (401, 404)
 LIST = (401, 404, 422)
@@ -149,6 +153,15 @@ ROUTES = [
           query=ProvisionQuery, result=ProvisionList, errors=(401, 422)),
     Route("GET", "/provisions/{key}", qualifications.show_provision,
           "A provision of the catalogue with its elements", result=ProvisionRead),
+    Route("GET", "/treaties/{state}", treaties.show_state,
+          "A state's treaty participation, one row per instrument that has one (an instrument "
+          "without a row is unknown, never 'not a party'), and its ICC jurisdiction facts",
+          result=TreatyState),
+    Route("PUT", "/treaties/{state}/{instrument}", treaties.put_participation,
+          "Add or correct the state's participation in an instrument, as the legal team "
+          "(lawyers and administrators); kept over catalogue upgrades",
+          body=ParticipationFields, result=ParticipationRead, if_match=True,
+          if_match_optional=True, errors=WRITE),
     Route("GET", "/incidents/{ref}/qualifications", qualifications.list_qualifications,
           "The incident's qualifications, with findings per element and applicability warnings",
           query=ListQuery, result=QualificationList, errors=LIST),
@@ -236,6 +249,8 @@ def jsonable(value):
         return [jsonable(v) for v in value]
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, Enum):
         return value.value
     return value

@@ -4,7 +4,7 @@ The shared create models ignore unknown fields; the API refuses them, so a missp
 reported instead of silently dropped.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any, Literal, Optional
 
@@ -252,6 +252,8 @@ class ProvisionQuery(ListQuery):
 class ProvisionElementRead(BaseModel):
     number: int
     text: str
+    kind: str = Field(description="what the element is about: conduct, circumstance, "
+                                  "consequence, mental, context or attribution (empty if not set)")
 
 
 class ProvisionRead(BaseModel):
@@ -269,6 +271,11 @@ class ProvisionRead(BaseModel):
     notes: str
     elements_source: str
     version: int
+    binds: str = Field(description="whom the provision binds: states, parties_to_conflict or "
+                                   "individuals (empty if not set)")
+    jurisdiction_note: str
+    inoperative: bool = Field(description="true for a provision that cannot apply today "
+                                          "(see notes), e.g. Rome Statute 8(2)(b)(xx)")
     elements: list[ProvisionElementRead]
 
 
@@ -477,3 +484,52 @@ class VerificationRead(BaseModel):
     created_at: datetime
     started_at: Optional[datetime]
     finished_at: Optional[datetime]
+
+
+class ParticipationRead(BaseModel):
+    instrument: str = Field(description="the instrument's short name, e.g. Rome Statute")
+    state: str = Field(description="ISO 3166 alpha-3")
+    status: str = Field(description="party, not_party, signatory, withdrawn or unknown")
+    deposit: Optional[str] = Field(description="YYYY or YYYY-MM-DD")
+    action: str
+    signature: Optional[str]
+    in_force_for_state: Optional[date]
+    withdrawal_effective: Optional[date]
+    source: str
+    confidence: str = Field(description="high, medium or low")
+    notes: str
+    origin: str = Field(description="catalogue, or team (entered or corrected by the legal "
+                                    "team; kept over catalogue upgrades)")
+    entered_by: str
+    entered_at: Optional[datetime]
+    version: int
+
+
+class IccFactRead(BaseModel):
+    key: str = Field(description='e.g. "declaration:CIV:2003-04-18"')
+    kind: str = Field(description="declaration, referral or withdrawal")
+    state: str
+    situation: str
+    reference: str
+    lodged_on: Optional[date]
+    period_from: Optional[date]
+    period_to: Optional[date]
+    in_effect: bool
+    status: str
+    source: str
+    confidence: str
+    notes: str
+    origin: str
+    entered_by: str
+    entered_at: Optional[datetime]
+    version: int
+
+
+class TreatyState(BaseModel):
+    state: str
+    name: str
+    rows: list[ParticipationRead] = Field(description="the state's rows, one per instrument "
+                                                      "that has one")
+    unknown: list[str] = Field(description="instruments without a row for the state: unknown, "
+                                           "never 'not a party'")
+    icc: list[IccFactRead]

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 from pydantic import (
     BaseModel,
@@ -23,9 +23,9 @@ from ihl_docs.core.audit import log as audit
 from ihl_docs.core.errors import InvalidInput
 from ihl_docs.core.models import (
     Applicability,
+    AuditEntry,
     IncidentType,
     Instrument,
-    InstrumentParty,
     Provision,
     ProvisionElement,
     SuggestionRule,
@@ -39,10 +39,19 @@ SINCE_PATTERN = re.compile(r"^\d{4}(-\d{2}-\d{2})?$")
 Text = Annotated[str, BeforeValidator(lambda v: "" if v is None else v)]
 
 
+ELEMENT_KINDS = ("conduct", "circumstance", "consequence", "mental", "context", "attribution")
+ElementKind = Literal["", "conduct", "circumstance", "consequence", "mental", "context",
+                      "attribution"]
+BINDS = ("states", "parties_to_conflict", "individuals")
+Binds = Literal["", "states", "parties_to_conflict", "individuals"]
+
+
 class ElementRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
     number: int = Field(ge=1, le=100)
     text: str = Field(min_length=1, max_length=5000)
+    # What the element is about; the first edition had none (kept as "").
+    kind: Annotated[ElementKind, BeforeValidator(lambda v: "" if v is None else v)] = ""
 
 
 class ProvisionRecord(BaseModel):
@@ -63,6 +72,9 @@ class ProvisionRecord(BaseModel):
     source_url: Text = Field(default="", max_length=500, pattern=r"^(https?://\S+)?$")
     verification: Text = Field(default="", max_length=40)
     notes: Text = Field(default="", max_length=20_000)
+    binds: Annotated[Binds, BeforeValidator(lambda v: "" if v is None else v)] = ""
+    jurisdiction_note: Text = Field(default="", max_length=20_000)
+    inoperative: bool = False
 
     @field_validator("elements")
     @classmethod
@@ -173,27 +185,46 @@ class LoadReport:
     unchanged: int = 0
     instruments_added: list[str] = field(default_factory=list)
     instruments_changed: list[str] = field(default_factory=list)
+    # key -> [(field, the corrected value kept, the file's value)]
+    kept: dict[str, list] = field(default_factory=dict)
+    treaties: object = None  # treaties.TreatyReport, when treaty files were loaded
 
     def summary(self) -> str:
+        kept = (f"; kept {len(self.kept)} provision(s) corrected in the application where the "
+                f"file differs" if self.kept else "")
         return (f"{len(self.added)} provision(s) added, {len(self.changed)} changed, "
-                f"{self.unchanged} unchanged; {len(self.instruments_added)} instrument(s) added, "
-                f"{len(self.instruments_changed)} changed.")
+                f"{self.unchanged} unchanged{kept}; {len(self.instruments_added)} instrument(s) "
+                f"added, {len(self.instruments_changed)} changed.")
 
 
 def load(session: Session, instruments: list[InstrumentRecord],
-         provisions: list[ProvisionRecord], *, actor: str, update_existing: bool = True) -> LoadReport:
+         provisions: list[ProvisionRecord], *, actor: str, update_existing: bool = True,
+         take_new: set[str] | str = frozenset()) -> LoadReport:
     """Upsert instruments and provisions by key. Nothing is removed. With update_existing=False
-    (what `ihl init` does) provisions already present keep their corrections."""
+    (what `ihl init` does) provisions already present are left as they are. Otherwise a
+    provision someone corrected in the application (an audit entry by a user) is kept, and what
+    the file would change is reported, unless its key is in `take_new` (or `take_new` is
+    "all")."""
     report = LoadReport()
     by_short = {i.short_name: i for i in session.exec(select(Instrument))}
     for record in instruments:
         _upsert_instrument(session, record, by_short, report, actor, update_existing)
     _check_references(session, provisions, by_short)
+    corrected = corrected_provisions(session) if update_existing else set()
     for record in provisions:
+        keep = record.key in corrected and not (take_new == "all" or record.key in take_new)
         _upsert_provision(session, record, by_short[record.instrument_short], report, actor,
-                          update_existing)
+                          update_existing, keep=keep)
     session.flush()
     return report
+
+
+def corrected_provisions(session: Session) -> set[str]:
+    """Keys of the provisions a user corrected in the application: those with an audit entry
+    whose actor is a person (an e-mail), not a catalogue load (`ihl init`, `ihl provisions
+    import`)."""
+    return set(session.exec(select(AuditEntry.entity_id).where(
+        AuditEntry.entity == "provision", AuditEntry.actor.contains("@")).distinct()))
 
 
 def _check_references(session: Session, provisions: list[ProvisionRecord], by_short) -> None:
@@ -219,7 +250,6 @@ def _instrument_values(record: InstrumentRecord) -> dict:
 def _upsert_instrument(session, record, by_short, report, actor, update_existing) -> None:
     instrument = by_short.get(record.instrument_short)
     values = _instrument_values(record)
-    parties = sorted((p.model_dump() for p in record.parties), key=lambda p: p["state"])
     if instrument is None:
         instrument = Instrument(short_name=record.instrument_short, **values)
         session.add(instrument)
@@ -228,13 +258,14 @@ def _upsert_instrument(session, record, by_short, report, actor, update_existing
         report.instruments_added.append(instrument.short_name)
         before = None
     else:
-        before = _instrument_snapshot(session, instrument)
+        before = audit.snapshot(instrument)
         if not update_existing:
             return
         for name, value in values.items():
             setattr(instrument, name, value)
-    _set_parties(session, instrument, parties)
-    after = _instrument_snapshot(session, instrument)
+        session.add(instrument)
+        session.flush()
+    after = audit.snapshot(instrument)
     if before is not None and after == before:
         return
     if before is not None:
@@ -243,36 +274,24 @@ def _upsert_instrument(session, record, by_short, report, actor, update_existing
                  entity="instrument", entity_id=instrument.short_name, before=before, after=after)
 
 
-def _set_parties(session, instrument, parties: list[dict]) -> None:
-    existing = {p.state: p for p in session.exec(
-        select(InstrumentParty).where(InstrumentParty.instrument_id == instrument.id))}
-    for data in parties:
-        row = existing.pop(data["state"], None) or InstrumentParty(
-            instrument_id=instrument.id, state=data["state"], status=data["status"])
-        for name, value in data.items():
-            setattr(row, name, value)
-        session.add(row)
-    for row in existing.values():  # a state no longer listed: its entry is the file's to drop
-        session.delete(row)
-    session.flush()
-
-
-def _instrument_snapshot(session, instrument) -> dict:
-    snap = audit.snapshot(instrument)
-    snap["parties"] = [audit.snapshot(p) | {"id": None, "instrument_id": None} for p in
-                       session.exec(select(InstrumentParty)
-                                    .where(InstrumentParty.instrument_id == instrument.id)
-                                    .order_by(InstrumentParty.state))]
-    return snap
-
-
 PROVISION_FIELDS = ["article", "title", "summary", "applies_to", "category", "related",
-                    "source_url", "verification", "elements_source", "notes"]
+                    "source_url", "verification", "elements_source", "notes", "binds",
+                    "jurisdiction_note", "inoperative"]
+
+
+def element_state(number: int, text: str, kind: str) -> dict:
+    """An element as audit entries record it. The kind is written only when it is set, so that
+    entries written before elements had kinds still agree with rows that have none."""
+    state = {"number": number, "text": text}
+    if kind:
+        state["kind"] = kind
+    return state
 
 
 def provision_snapshot(session: Session, provision: Provision) -> dict:
     snap = audit.snapshot(provision)
-    snap["elements"] = [{"number": e.number, "text": e.text} for e in elements_of(session, provision)]
+    snap["elements"] = [element_state(e.number, e.text, e.kind)
+                        for e in elements_of(session, provision)]
     return snap
 
 
@@ -282,7 +301,8 @@ def elements_of(session: Session, provision: Provision) -> list[ProvisionElement
                              .order_by(ProvisionElement.number)))
 
 
-def _upsert_provision(session, record, instrument, report, actor, update_existing) -> None:
+def _upsert_provision(session, record, instrument, report, actor, update_existing,
+                      keep=False) -> None:
     provision = session.exec(select(Provision).where(Provision.key == record.key)).first()
     values = {name: getattr(record, name) for name in PROVISION_FIELDS}
     values["applies_to"] = record.applies_to.value
@@ -291,7 +311,7 @@ def _upsert_provision(session, record, instrument, report, actor, update_existin
         provision = Provision(key=record.key, **values)
         session.add(provision)
         session.flush()
-        set_elements(session, provision, [e.text for e in record.elements])
+        set_elements(session, provision, [(e.text, e.kind) for e in record.elements])
         report.added.append(record.key)
         audit.record(session, actor=actor, action="create", entity="provision",
                      entity_id=provision.key, after=provision_snapshot(session, provision))
@@ -300,9 +320,16 @@ def _upsert_provision(session, record, instrument, report, actor, update_existin
         report.unchanged += 1
         return
     before = provision_snapshot(session, provision)
+    if keep:
+        differences = _provision_differences(before, values, record)
+        if differences:
+            report.kept[record.key] = differences
+        else:
+            report.unchanged += 1
+        return
     for name, value in values.items():
         setattr(provision, name, value)
-    set_elements(session, provision, [e.text for e in record.elements])
+    set_elements(session, provision, [(e.text, e.kind) for e in record.elements])
     if not save_version(session, provision, before, lambda: provision_snapshot(session, provision),
                         actor=actor, entity="provision", entity_id=provision.key):
         report.unchanged += 1
@@ -310,13 +337,27 @@ def _upsert_provision(session, record, instrument, report, actor, update_existin
     report.changed.append(record.key)
 
 
-def set_elements(session: Session, provision: Provision, texts: list[str]) -> None:
-    """Make the provision's elements exactly `texts`, numbered from 1, keeping rows by number."""
+def _provision_differences(before: dict, values: dict, record) -> list[tuple[str, object, object]]:
+    """(field, value kept, the file's value) for each field where a corrected provision and the
+    file differ."""
+    found = [(name, before.get(name), value) for name, value in values.items()
+             if name != "instrument_id" and before.get(name) != value]
+    theirs = [element_state(e.number, e.text, e.kind) for e in record.elements]
+    if before.get("elements") != theirs:
+        found.append(("elements", before.get("elements"), theirs))
+    return found
+
+
+def set_elements(session: Session, provision: Provision,
+                 elements: list[tuple[str, str]]) -> None:
+    """Make the provision's elements exactly `elements` ((text, kind) each), numbered from 1,
+    keeping rows by number."""
     existing = {e.number: e for e in elements_of(session, provision)}
-    for number, text in enumerate(texts, start=1):
+    for number, (text, kind) in enumerate(elements, start=1):
         element = existing.pop(number, None) or ProvisionElement(provision_id=provision.id,
                                                                  number=number, text=text)
         element.text = text
+        element.kind = kind or ""
         session.add(element)
     for element in existing.values():
         session.delete(element)
@@ -332,14 +373,22 @@ class SuggestionRecord(BaseModel):
     reason: Text = Field(default="", max_length=500)
 
 
-def load_bundled(session: Session, *, actor: str) -> LoadReport:
-    """The researched catalogue shipped with the package; existing entries are left as they are.
+def load_bundled(session: Session, *, actor: str, take_catalogue=frozenset()) -> LoadReport:
+    """The researched catalogue shipped with the package; existing provisions are left as they
+    are. Treaty participation and the ICC's jurisdiction facts are brought up to the bundled
+    data, except rows the legal team entered or corrected (kept unless in `take_catalogue`).
     The suggestion mapping is loaded only into a database that has none yet."""
+    from ihl_docs.provisions import treaties
+
     instruments = parse_instruments((BUNDLED / "instruments.json").read_text("utf-8"),
                                     "instruments.json")
     provisions = parse_provisions((BUNDLED / "provisions.jsonl").read_text("utf-8"),
                                   "provisions.jsonl")
     report = load(session, instruments, provisions, actor=actor, update_existing=False)
+    report.treaties = treaties.load_treaty_files(
+        session, actor=actor, instruments=instruments, take=take_catalogue,
+        states_parties=(BUNDLED / "states_parties.jsonl").read_text("utf-8"),
+        icc=(BUNDLED / "icc_jurisdiction.json").read_text("utf-8"))
     if session.exec(select(SuggestionRule.id).limit(1)).first() is None:
         rules = json.loads((BUNDLED / "suggestions.json").read_text("utf-8"))
         for raw in rules:
@@ -355,4 +404,4 @@ def load_bundled(session: Session, *, actor: str) -> LoadReport:
 def bundled_catalogue_step(session: Session, options: dict) -> list[str]:
     """`ihl init`: load the bundled catalogue (new and changed provisions; none removed)."""
     report = load_bundled(session, actor=options["actor"])
-    return [f"Legal catalogue: {report.summary()}"]
+    return [f"Legal catalogue: {report.summary()}", *report.treaties.lines()]

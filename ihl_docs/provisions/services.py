@@ -1,16 +1,23 @@
 """Browsing and correcting the legal catalogue."""
 
 from dataclasses import dataclass
+from typing import Optional
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import Session, or_, select
 
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.errors import Forbidden, InvalidInput, NotFound
 from ihl_docs.core.models import Applicability, Instrument, Provision, Role, SuggestionRule, User
 from ihl_docs.core.versions import lock_at_version, save_version
-from ihl_docs.provisions.catalogue import elements_of, provision_snapshot, set_elements
+from ihl_docs.provisions.catalogue import (
+    Binds,
+    ElementKind,
+    elements_of,
+    provision_snapshot,
+    set_elements,
+)
 
 
 @dataclass
@@ -66,6 +73,22 @@ def related(session: Session, provision: Provision) -> list[Provision]:
     return [rows[k] for k in provision.related if k in rows]
 
 
+class ElementCorrection(BaseModel):
+    """One element: its text and what it is about (kind). A plain string is taken as an
+    element's text without a kind, as the API took elements before they had kinds."""
+
+    model_config = ConfigDict(extra="forbid")
+    number: Optional[int] = Field(default=None, description="ignored: elements are numbered "
+                                                            "in the order given")
+    text: str = Field(max_length=5000)
+    kind: ElementKind = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, value):
+        return {"text": value} if isinstance(value, str) else value
+
+
 class ProvisionCorrection(BaseModel):
     """What a lawyer or administrator may correct in the application."""
 
@@ -80,7 +103,10 @@ class ProvisionCorrection(BaseModel):
     verification: str = Field(default="", max_length=40)
     notes: str = Field(default="", max_length=20_000)
     related: list[str] = Field(default_factory=list, max_length=100)
-    elements: list[str] = Field(default_factory=list, max_length=100)
+    elements: list[ElementCorrection] = Field(default_factory=list, max_length=100)
+    binds: Binds = ""
+    jurisdiction_note: str = Field(default="", max_length=20_000)
+    inoperative: bool = False
 
 
 def correct_provision(session: Session, provision: Provision, data: ProvisionCorrection, *,
@@ -97,12 +123,12 @@ def correct_provision(session: Session, provision: Provision, data: ProvisionCor
     if unknown:
         message = f"Unknown provision key(s): {', '.join(unknown)}."
         raise InvalidInput(message, {"related": message})
-    if any(not t.strip() for t in data.elements):
+    if any(not e.text.strip() for e in data.elements):
         raise InvalidInput("An element cannot be empty.", {"elements": "An element is empty."})
     before = provision_snapshot(session, provision)
     for name, value in data.model_dump(exclude={"elements"}).items():
         setattr(provision, name, value.strip() if isinstance(value, str) else value)
-    set_elements(session, provision, [t.strip() for t in data.elements])
+    set_elements(session, provision, [(e.text.strip(), e.kind) for e in data.elements])
     save_version(session, provision, before, lambda: provision_snapshot(session, provision),
                  actor=actor.email, entity="provision", entity_id=provision.key)
     return provision
@@ -118,7 +144,10 @@ def provision_read(session: Session, provision: Provision) -> dict:
         "related": provision.related, "source_url": provision.source_url,
         "verification": provision.verification, "notes": provision.notes,
         "elements_source": provision.elements_source, "version": provision.version,
-        "elements": [{"number": e.number, "text": e.text} for e in elements_of(session, provision)],
+        "binds": provision.binds, "jurisdiction_note": provision.jurisdiction_note,
+        "inoperative": provision.inoperative,
+        "elements": [{"number": e.number, "text": e.text, "kind": e.kind}
+                     for e in elements_of(session, provision)],
     }
 
 

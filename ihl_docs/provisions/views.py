@@ -14,6 +14,7 @@ from ihl_docs.core.web import MAX_PAGE, commit_form, pager_for
 from ihl_docs.provisions import services
 from ihl_docs.provisions.forms import (
     APPLIES_TO_WORDS,
+    BINDS_WORDS,
     ProvisionFilterForm,
     ProvisionForm,
     SuggestionRuleForm,
@@ -67,6 +68,7 @@ def detail(key):
                            related=services.related(db, provision),
                            instrument=db.get(Instrument, provision.instrument_id),
                            parties=_parties(db, provision.instrument_id),
+                           binds_words=BINDS_WORDS,
                            can_correct=can_correct(current_user.user))
 
 

@@ -119,6 +119,35 @@ def record(
     return entry
 
 
+def record_many(session: Session, changes: list[dict], *, actor: str) -> int:
+    """Append one entry per item of `changes` (each: action, entity, entity_id, before, after,
+    optionally case_ref), in order, in the caller's transaction: one look at the chain's head and
+    one flush for all, so that loading a data file of a thousand records stays quick. The entries
+    are exactly those `record` would write one by one."""
+    if not changes:
+        return 0
+    _lock_chain(session)
+    head_entry = session.exec(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    seq = head_entry.seq if head_entry else 0
+    prev_hash = head_entry.hash if head_entry else GENESIS_HASH
+    entries = []
+    for item in changes:
+        seq += 1
+        change = {"before": jsonable(item.get("before")), "after": jsonable(item.get("after"))}
+        fields = {"seq": seq, "occurred_at": jsonable(utcnow()), "actor": actor,
+                  "action": item["action"], "entity": item["entity"],
+                  "entity_id": str(item["entity_id"]), "case_ref": item.get("case_ref"),
+                  "change": change, "prev_hash": prev_hash}
+        prev_hash = entry_hash(fields)
+        entry = AuditEntry(**{**fields, "occurred_at": datetime.fromisoformat(fields["occurred_at"])},
+                           hash=prev_hash)
+        entry.change = canonical_json(change)
+        entries.append(entry)
+    session.add_all(entries)
+    session.flush()
+    return len(entries)
+
+
 def entry_document(entry: AuditEntry) -> dict:
     """The flat JSON object of an entry, as hashed and as exported."""
     return {
