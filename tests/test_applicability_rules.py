@@ -273,3 +273,17 @@ def test_a_withdrawn_state_no_longer_founds_jurisdiction(lab):
 def test_before_the_statute_entered_into_force(lab):
     incident = _incident(lab, "Russian armed forces", "UKR", _at(2001, 5, 1, 10))
     assert "art. 11(1)" in _check(lab, incident, "rs-8-2-b-i")["no_icc_jurisdiction"].message
+
+
+def test_crimes_committed_while_a_state_was_party_stay_within_jurisdiction(lab):
+    """Art. 127(2): Burundi was a State Party from 2004-12-01 until its withdrawal took effect
+    on 2017-10-27; the Philippines from 2011-11-01 to 2019-03-17."""
+    _classify(lab, "non-international")
+    during = _incident(lab, "Burundian armed forces", "BDI", _at(2016, 1, 10, 10))
+    assert _check(lab, during, "rs-8-2-e-i")["icc_jurisdiction"].basis == "territory"
+    before = _incident(lab, "Burundian armed forces", "BDI", _at(2004, 6, 1, 10))
+    assert "no_icc_jurisdiction" in _check(lab, before, "rs-8-2-e-i")
+    manila = _incident(lab, "Group X", "PHL", _at(2018, 5, 1, 10))
+    assert _check(lab, manila, "rs-8-2-e-i")["icc_jurisdiction"].basis == "territory"
+    after = _incident(lab, "Group X", "PHL", _at(2020, 5, 1, 10))
+    assert "no_icc_jurisdiction" in _check(lab, after, "rs-8-2-e-i")

@@ -3,6 +3,7 @@ the proof matrices, and who may do what."""
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from sqlmodel import func, select
@@ -372,7 +373,10 @@ def set_party(db, instrument: str, state_code: str, status: str, since: str | No
     row = db.exec(select(InstrumentParty).where(InstrumentParty.instrument_id == inst.id,
                                                 InstrumentParty.state == state_code)).first()
     row = row or InstrumentParty(instrument_id=inst.id, state=state_code, status=status)
-    row.status, row.since = status, since
+    exact = date.fromisoformat(since) if since and len(since) == 10 else None
+    row.status, row.since, row.in_force_for_state = status, since, exact
+    row.deposit = since if since and len(since) == 4 else None
+    row.confidence = "high"
     db.add(row)
     db.commit()
 
@@ -482,6 +486,21 @@ def text_of_html(fragment: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment))
 
 
+def _without_elements(db, key, lawyer):
+    """A provision a lawyer corrected to list no elements (every provision of the bundled
+    catalogue has some)."""
+    from ihl_docs.provisions import services as provisions
+
+    provision = provisions.get_provision(db, key)
+    values = provisions.provision_read(db, provision)
+    data = provisions.ProvisionCorrection.model_validate(
+        {k: values[k] for k in provisions.ProvisionCorrection.model_fields if k in values}
+        | {"elements": []})
+    provisions.correct_provision(db, provision, data, expected_version=provision.version,
+                                 actor=lawyer)
+    db.commit()
+
+
 def test_the_case_matrix_summarises_gaps_across_incidents(client, db, team):
     second = make_incident(db, team.case, team.investigator, title="Second strike")
     make_incident(db, team.case, team.investigator, title="Not yet qualified")
@@ -491,6 +510,7 @@ def test_the_case_matrix_summarises_gaps_across_incidents(client, db, team):
                                                            (team.report.ref, "context")],
                       actor=team.lawyer)
     qualify(db, second, team.lawyer, "rs-8-2-b-ii")
+    _without_elements(db, "cihl-11", team.lawyer)
     qualify(db, second, team.lawyer, "cihl-11")              # no elements: analysis only
     spare = link(db, team.case, second, team.investigator, team.store, b"%PDF-1.4 s",
                  title="Spare")
