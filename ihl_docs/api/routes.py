@@ -7,7 +7,7 @@ writes the OpenAPI document, so what is documented is what runs.
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from functools import wraps
 
@@ -231,6 +231,8 @@ def jsonable(value):
         return [jsonable(v) for v in value]
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, Enum):
         return value.value
     return value
