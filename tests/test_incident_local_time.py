@@ -123,6 +123,14 @@ def test_bad_local_time_is_refused_naming_the_field_and_files_nothing(client, wo
     assert _count(db) == before
 
 
+def test_a_time_written_at_another_offset_than_the_zone_says_which(client, world):
+    response = _file(client, world, time_zone="Asia/Baku",
+                     occurred_from="2020-10-04T01:30:00+05:00")
+    message = error_of(response, 422)["fields"]["occurred_from"]
+    assert message == ("The time is written at UTC+05:00, but Asia/Baku was at UTC+04:00 on "
+                       "2020-10-04: write it at that offset, or in UTC (Z).")
+
+
 def test_a_bad_zone_in_an_edit_changes_nothing(client, world):
     incident = _file(client, world, time_zone="Asia/Baku").get_json()
     url = f"/api/v1/incidents/{incident['ref']}"
@@ -251,6 +259,15 @@ def test_the_form_asks_for_the_zone_of_a_country_with_several(logged_in, db, cas
     assert "Europe/Kyiv" in error
     assert "Europe/Simferopol" in error
     assert _count(db) == before
+
+
+def test_the_form_keeps_times_in_utc_without_a_country_zone_or_offset(logged_in, db, case):
+    form = incident_form(title="Nowhere known", country="", time_zone="",
+                         occurred_from="2020-10-04", occurred_from_time="09:30")
+    assert logged_in.post(f"/cases/{case.ref}/incidents/new", data=form).status_code == 302
+    stored = _stored(db, "Nowhere known")
+    assert (stored.time_zone, stored.utc_offset_minutes) == ("", None)
+    assert stored.occurred_from.isoformat() == "2020-10-04T09:30:00+00:00"
 
 
 def test_the_form_keeps_times_in_utc_when_the_zone_is_said_to_be_unknown(logged_in, db, case):

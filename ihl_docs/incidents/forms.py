@@ -38,10 +38,10 @@ BAD_DATE = "Enter a date as YYYY-MM-DD."
 BAD_TIME = "Enter a time as HH:MM (24-hour, local time)."
 WHOLE_NUMBER = "Enter a whole number, e.g. 3."
 ANY = options([("", "Any")])
-# The zone choices besides the zones themselves: the country's zone (or the offset given), and
-# no zone at all (the times are then UTC, or at the offset given).
+# The zone choices besides the zones themselves: the country's zone (or the offset given; with
+# neither, UTC), and no zone at all (the times are then UTC, or at the offset given).
 FROM_COUNTRY, NO_ZONE = "", "unknown"
-ZONE_OPTIONS = options([(FROM_COUNTRY, "— the country's, or the offset given —"),
+ZONE_OPTIONS = options([(FROM_COUNTRY, "— the country's, or the offset given (else UTC) —"),
                         (NO_ZONE, "Not known (times in UTC, or at the offset given)")]
                        + [(name, name) for name in localtime.zone_choices()])
 
@@ -132,7 +132,8 @@ class IncidentForm(FlaskForm):
             raise ValidationError("Give the end date as well, or leave the end time empty.")
 
     def validate_time_zone(self, field):
-        """Ask for the zone where the country does not settle it and no offset is given."""
+        """Ask for the zone of a country that has several, unless an offset is given (no
+        country: the times are UTC, the zone not known)."""
         if field.data != FROM_COUNTRY or self.utc_offset_minutes.data is not None:
             return
         country = (self.country.data or "").upper()
@@ -140,9 +141,6 @@ class IncidentForm(FlaskForm):
         if len(zones) > 1:
             raise ValidationError(f"{country} has several time zones ({', '.join(zones)}): "
                                   f"choose the one where the incident happened, or “Not known”.")
-        if not zones:
-            raise ValidationError("Choose the time zone, or “Not known”: there is no country "
-                                  "to take it from.")
 
     def local_zone(self) -> tuple[str, int | None]:
         """The zone and offset the dates and times are entered in ("" and None: UTC)."""

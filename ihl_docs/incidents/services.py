@@ -93,12 +93,13 @@ def _written_offset(moment: datetime | None) -> int | None:
 
 def _against_recorded(zone: str, minutes: int | None, written: int, moment: datetime) -> str | None:
     """Why a time written at offset `written` contradicts the incident's zone or offset."""
-    if zone:
-        return localtime.zone_disagreement(zone, written, moment)
-    if minutes is not None and minutes != written:
-        return (f"The time is written at {localtime.offset_text(written)} but the incident's "
-                f"offset is {localtime.offset_text(minutes)}.")
-    return None
+    there = localtime.local(moment, zone, minutes)
+    if (not zone and minutes is None) or localtime.offset_minutes(there) == written:
+        return None
+    recorded = f"{zone} was at" if zone else "the incident's offset is"
+    return (f"The time is written at {localtime.offset_text(written)}, but {recorded} "
+            f"{localtime.offset_text(localtime.offset_minutes(there))} on {there.date()}: "
+            f"write it at that offset, or in UTC (Z).")
 
 
 def settle_local_time(values: dict, *, zone_from_country: bool) -> None:
