@@ -95,6 +95,13 @@ def test_a_country_with_several_zones_leaves_it_unknown_and_utc(client, world):
     assert incident["local_date"] == "2020-10-03"
 
 
+def test_the_coordinates_settle_the_zone_of_a_country_with_several(client, world):
+    incident = _file(client, world, occurred_from="2020-10-03T20:30:00Z", country="USA",
+                     latitude=40.71, longitude=-74.01).get_json()
+    assert incident["time_zone"] == "America/New_York"
+    assert incident["occurred_from_local"] == "2020-10-03T16:30:00-04:00"
+
+
 def test_summer_and_winter_time_in_kyiv(client, world):
     summer = _file(client, world, country="UKR", time_zone="Europe/Kyiv",
                    occurred_from="2022-07-01T09:00:00Z").get_json()
@@ -259,6 +266,17 @@ def test_the_form_asks_for_the_zone_of_a_country_with_several(logged_in, db, cas
     assert "Europe/Kyiv" in error
     assert "Europe/Simferopol" in error
     assert _count(db) == before
+
+
+def test_the_form_takes_the_zone_at_the_coordinates_in_a_country_with_several(logged_in, db,
+                                                                               case):
+    form = incident_form(title="Kyiv strike", country="UKR", time_zone="", latitude="50.45",
+                         longitude="30.52", occurred_from="2022-07-01", occurred_from_time="12:00")
+    response = logged_in.post(f"/cases/{case.ref}/incidents/new", data=form)
+    assert response.status_code == 302, FormPage(response.get_data(as_text=True)).errors
+    stored = _stored(db, "Kyiv strike")
+    assert stored.time_zone == "Europe/Kyiv"
+    assert stored.occurred_from.isoformat() == "2022-07-01T09:00:00+00:00"
 
 
 def test_the_form_keeps_times_in_utc_without_a_country_zone_or_offset(logged_in, db, case):

@@ -80,6 +80,19 @@ def test_ukraine_has_two_zones_in_the_database_so_none_is_assumed():
     assert localtime.default_zone("UKR") == ""
 
 
+@pytest.mark.parametrize(("country", "position", "zone"), [
+    ("USA", (40.71, -74.01), "America/New_York"),
+    ("USA", (34.05, -118.24), "America/Los_Angeles"),
+    ("UKR", (50.45, 30.52), "Europe/Kyiv"),
+    ("UKR", (44.95, 34.10), "Europe/Simferopol"),
+    ("USA", (55.75, 37.62), ""),            # a position in another country settles nothing
+    ("USA", (None, None), ""),
+    ("ARM", (40.71, -74.01), "Asia/Yerevan"),  # one zone: the country's, whatever the position
+])
+def test_the_coordinates_settle_the_zone_of_a_country_with_several(country, position, zone):
+    assert localtime.default_zone(country, *position) == zone
+
+
 def test_zones_are_checked_against_the_database():
     assert localtime.is_zone("Asia/Baku")
     assert not localtime.is_zone("Mars/Olympus")

@@ -8,9 +8,11 @@ local calendar date is the one legal checks compare with treaty dates. Neither k
 times are UTC and are marked so.
 
 Zone data comes from the `tzdata` package when the system has none (zoneinfo reads the
-system's first); the zones of a country from the package's `zone.tab`.
+system's first); the zones of a country from the package's `zone.tab`; the zone at a position
+from `timezonefinder`'s boundaries, offline.
 """
 
+import atexit
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import cache
 from importlib import resources
@@ -97,10 +99,31 @@ def country_zones(alpha_3: str | None) -> tuple[str, ...]:
     return _zones_by_country().get(country.alpha_2, ()) if country else ()
 
 
-def default_zone(alpha_3: str | None) -> str:
-    """The zone of a country that has exactly one ("ARM" -> "Asia/Yerevan"), else ""."""
+def default_zone(alpha_3: str | None, latitude: float | None = None,
+                 longitude: float | None = None) -> str:
+    """The zone of a country that has exactly one ("ARM" -> "Asia/Yerevan"); for a country with
+    several, the zone at the coordinates if it is one of the country's; else ""."""
     zones = country_zones(alpha_3)
-    return zones[0] if len(zones) == 1 else ""
+    if len(zones) == 1:
+        return zones[0]
+    found = zone_at(latitude, longitude) if zones else ""
+    return found if found in zones else ""
+
+
+@cache
+def _zone_finder():
+    from timezonefinder import TimezoneFinder  # its boundary data loads in about half a second
+
+    finder = TimezoneFinder()  # maps the boundary files; they are released when Python exits
+    atexit.register(finder.cleanup)
+    return finder
+
+
+def zone_at(latitude: float | None, longitude: float | None) -> str:
+    """The IANA zone at a position, from the zone boundaries shipped offline; "" if none."""
+    if latitude is None or longitude is None:
+        return ""
+    return _zone_finder().timezone_at(lat=latitude, lng=longitude) or ""
 
 
 @cache

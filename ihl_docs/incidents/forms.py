@@ -62,7 +62,8 @@ class IncidentForm(FlaskForm):
         "Time zone", choices=ZONE_OPTIONS, default=FROM_COUNTRY,
         invalid_choice_message="Choose a time zone of the list (IANA names, e.g. Asia/Baku).",
         description="Where the incident happened; dates and times below are local times there. "
-                    "A country with one zone gives it.")
+                    "A country with one zone gives it; one with several, the zone at the "
+                    "coordinates.")
     utc_offset_minutes = OffsetField(
         "UTC offset", description="Only if the zone is not known: local time's offset, "
                                   "e.g. +04:00.")
@@ -132,13 +133,13 @@ class IncidentForm(FlaskForm):
             raise ValidationError("Give the end date as well, or leave the end time empty.")
 
     def validate_time_zone(self, field):
-        """Ask for the zone of a country that has several, unless an offset is given (no
-        country: the times are UTC, the zone not known)."""
+        """Ask for the zone of a country that has several, unless an offset is given or the
+        coordinates settle it (no country: the times are UTC, the zone not known)."""
         if field.data != FROM_COUNTRY or self.utc_offset_minutes.data is not None:
             return
         country = (self.country.data or "").upper()
         zones = localtime.country_zones(country)
-        if len(zones) > 1:
+        if len(zones) > 1 and not self._zone_from_country():
             raise ValidationError(f"{country} has several time zones ({', '.join(zones)}): "
                                   f"choose the one where the incident happened, or “Not known”.")
 
@@ -149,8 +150,13 @@ class IncidentForm(FlaskForm):
         if choice == NO_ZONE or self.time_zone.errors:
             return "", offset
         if choice == FROM_COUNTRY:
-            return ("" if offset is not None else localtime.default_zone(self.country.data)), offset
+            return ("" if offset is not None else self._zone_from_country()), offset
         return choice, offset
+
+    def _zone_from_country(self) -> str:
+        """The country's only zone, or of its several the one at the coordinates, or ""."""
+        position = [None if f.errors else f.data for f in (self.latitude, self.longitude)]
+        return localtime.default_zone(self.country.data, *position)
 
     def incident_data(self) -> dict:
         """The fields as IncidentCreate takes them; dates and times, entered in local time,

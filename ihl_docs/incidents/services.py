@@ -106,15 +106,16 @@ def settle_local_time(values: dict, *, zone_from_country: bool) -> None:
     """Record where the incident is in time, then keep its moments in UTC.
 
     No zone and no offset given: with `zone_from_country` (a filing that says nothing of the
-    zone), a country that has only one zone gives it, unless the start was written at another
-    offset; otherwise the offset the start was written with ("+04:00") is recorded. A time
-    written in UTC ("Z") says nothing of the place, so a country with several zones leaves it
-    unknown.
+    zone), a country that has only one zone gives it (a country with several, the one at the
+    coordinates), unless the start was written at another offset; otherwise the offset the
+    start was written with ("+04:00") is recorded. A time written in UTC ("Z") says nothing of
+    the place, so a country with several zones and no coordinates leaves it unknown.
     """
     start = values.get("occurred_from")
     if not values.get("time_zone") and values.get("utc_offset_minutes") is None:
         written = _written_offset(start)
-        zone = localtime.default_zone(values.get("country")) if zone_from_country else ""
+        zone = (localtime.default_zone(values.get("country"), values.get("latitude"),
+                                       values.get("longitude")) if zone_from_country else "")
         if zone and (written is None or not localtime.zone_disagreement(zone, written, start)):
             values["time_zone"] = zone
         else:
