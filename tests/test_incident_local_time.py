@@ -312,6 +312,18 @@ def test_the_form_refuses_bad_local_time_with_a_field_error(logged_in, db, case,
     assert _count(db) == before
 
 
+def test_a_photo_taken_before_the_incident_names_its_local_start_date(app, db, case,
+                                                                      investigator):
+    # 00:30 on 5 October in Baku is 20:30 UTC on the 4th; the photo was taken at 09:12 UTC
+    # on the 4th, before it: the flag gives the date the incident began there, the 5th.
+    incident = make_incident(db, case, investigator, country="AZE",
+                             occurred_from="2020-10-05T00:30:00+04:00")
+    item = make_evidence(db, case, investigator, app.extensions["ihl_store"],
+                         data=jpeg_with_exif(), kind="photo", original_filename="IMG_0001.JPG")
+    flags = evidence_services.metadata_discrepancies(item, [incident])
+    assert f"EXIF capture time is before incident {incident.ref} began (2020-10-05)." in flags
+
+
 # ---- the dossier ------------------------------------------------------------------------------
 
 def _dossier_html(app, db, case, template: str) -> str:
