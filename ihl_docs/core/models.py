@@ -411,8 +411,12 @@ class IncidentBase(SQLModel):
     occurred_to: Optional[AwareDatetime] = Field(default=None, sa_type=UTCDateTime)
     # Where the incident happened in time: an IANA zone ("Asia/Baku"), or else a fixed offset
     # from UTC in minutes; neither known: the times are shown as UTC and marked so.
-    time_zone: str = Field(default="", max_length=64, sa_type=sa.String(64))
-    utc_offset_minutes: Optional[int] = Field(default=None, ge=-14 * 60, le=14 * 60)
+    time_zone: str = Field(default="", max_length=64, sa_type=sa.String(64),
+                           description='the IANA zone where it happened, e.g. Asia/Baku; "" if '
+                                       'not known')
+    utc_offset_minutes: Optional[int] = Field(
+        default=None, ge=-14 * 60, le=14 * 60,
+        description="the local offset from UTC in minutes (240 for +04:00), when no zone is known")
     date_precision: DatePrecision = Field(default=DatePrecision.day, sa_type=_enum(16))
     place_name: str = Field(default="", max_length=300, sa_type=sa.String(300))
     admin_area: str = Field(default="", max_length=300, sa_type=sa.String(300))

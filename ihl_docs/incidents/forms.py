@@ -245,8 +245,12 @@ class IncidentFilterForm(Form):
                                       choices=ANY + enum_options(VerificationStatus))
     workflow_status = ChoiceField("Workflow", [Optional()],
                                   choices=ANY + enum_options(WorkflowStatus))
-    date_from = DateField("From", [Optional()], invalid_value_message=BAD_DATE)
-    date_to = DateField("To", [Optional()], invalid_value_message=BAD_DATE)
+    # The days of the filter are UTC days: an incident at 00:30 on 4 October in Baku (20:30
+    # UTC on the 3rd) is found from 3 October. Its local date is not kept as a column.
+    date_from = DateField("From", [Optional()], invalid_value_message=BAD_DATE,
+                          description="A UTC date.")
+    date_to = DateField("To", [Optional()], invalid_value_message=BAD_DATE,
+                        description="A UTC date.")
     page = IntegerField("Page", [Optional(), NumberRange(min=1)])
 
     def valid(self, name: str):
