@@ -163,7 +163,7 @@ class IncidentForm(FlaskForm):
         become aware datetimes in their zone (the service keeps them in UTC)."""
         data = values_of(self, PLAIN_FIELDS)
         data["time_zone"], data["utc_offset_minutes"] = self.local_zone()
-        zone = localtime.incident_zone(*self.local_zone()) or UTC
+        zone = localtime.incident_zone(data["time_zone"], data["utc_offset_minutes"]) or UTC
         data["occurred_from"] = moment(self.occurred_from.data, self.occurred_from_time.data,
                                        zone=zone)
         data["occurred_to"] = moment(self.occurred_to.data, self.occurred_to_time.data, end=True,
