@@ -21,7 +21,6 @@ def template_environment() -> Environment:
                        size=size_text)
     env.globals.update(harm=harm, coordinates=coordinates, thumb_url=render.thumbnail_url,
                        incident_when=localtime.incident_when,
-                       incident_zone_text=localtime.zone_text,
                        local_date_text=localtime.local_date_text)
     return env
 
