@@ -86,6 +86,7 @@ def incident_form(**fields) -> dict:
         "title": "Strike on the district hospital", "incident_type": "attack_on_medical_care",
         "occurred_from": "2020-10-04", "occurred_from_time": "09:30",
         "occurred_to": "", "occurred_to_time": "", "date_precision": "exact",
+        "time_zone": "unknown", "utc_offset_minutes": "",  # times in UTC, as tests compare them
         "place_name": "District hospital", "admin_area": "Central district", "country": "ARM",
         "latitude": "39.8", "longitude": "46.75", "location_precision_m": "50",
         "weapon_type": "122 mm rocket", "munition_details": "Lot 12-34",

@@ -11,6 +11,7 @@ from sqlmodel import func, select
 
 from ihl_docs import create_app
 from ihl_docs.cases import services as case_services
+from ihl_docs.core import localtime
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.db import open_session
 from ihl_docs.core.models import (
@@ -79,6 +80,13 @@ def test_demo_loads_the_illustrative_case(demo, runner, db):
     assert len({i.verification_status for i in incidents}) == 4
     assert all("invented" in i.narrative and "(invented place)" in i.place_name for i in incidents)
     assert all(i.latitude is not None and i.location_precision_m for i in incidents)
+    # the invented region is at UTC-8: the market shelling at 09:40 local, as its narrative says
+    assert {i.utc_offset_minutes for i in incidents} == {-480}
+    market = incidents[0]
+    assert localtime.incident_when(market) == (
+        "2023-03-14 09:40 (UTC-08:00) · 2023-03-14 17:40 UTC")
+    assert "09:40 local time" in market.narrative
+    assert [localtime.local_date(i).isoformat() for i in incidents[1:2]] == ["2023-03-15"]
 
     items = {e.ref: e for e in db.exec(select(Evidence).order_by(Evidence.ref))}
     assert all("ILLUSTRATIVE DEMO" in e.description for e in items.values())

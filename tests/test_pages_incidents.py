@@ -105,7 +105,8 @@ RULES = [
     ({"incident_type": "meteor"}, "incident_type", "Choose one of the listed options."),
     ({"occurred_from": ""}, "occurred_from", "This field is required."),
     ({"occurred_from": "2020-13-45"}, "occurred_from", "Enter a date as YYYY-MM-DD."),
-    ({"occurred_from_time": "25:61"}, "occurred_from_time", "Enter a time as HH:MM (24-hour, UTC)."),
+    ({"occurred_from_time": "25:61"}, "occurred_from_time",
+     "Enter a time as HH:MM (24-hour, local time)."),
     ({"occurred_from": TOMORROW}, "occurred_from", "The start cannot be in the future."),
     ({"occurred_to": TOMORROW}, "occurred_to", "The end cannot be in the future."),
     ({"occurred_to": "2020-10-03"}, "occurred_to", "The end cannot be before the start."),
@@ -167,7 +168,9 @@ def test_edit_form_shows_the_stored_values_and_saving_raises_the_version(logged_
     incident = make_incident(db, case, investigator, responsible_party="Group B")
     page = FormPage(logged_in.get(f"/incidents/{incident.ref}/edit").get_data(as_text=True))
     assert page.value("title") == "Rocket strike on market"
-    assert (page.value("occurred_from"), page.value("occurred_from_time")) == ("2020-10-04", "09:30")
+    # 09:30 UTC, in Armenia's zone (the country's only one, taken on filing)
+    assert (page.value("occurred_from"), page.value("occurred_from_time")) == ("2020-10-04", "13:30")
+    assert page.values["time_zone"] == ["Asia/Yerevan"]
     assert page.value("responsible_party") == "Group B"
     assert page.values["civilian_objects"] == ["market"]
     assert page.value("version") == "1"

@@ -2,13 +2,23 @@
 
 import math
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 
 import pycountry
 from flask import flash
 from pydantic import ValidationError
-from wtforms import FloatField, SelectChoice, SelectField, SelectMultipleField, TimeField, widgets
+from wtforms import (
+    FloatField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TimeField,
+    widgets,
+)
+from wtforms.validators import ValidationError as FieldError
 
+from ihl_docs.core import localtime
 from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.models import label
 
@@ -83,6 +93,37 @@ class TimeOfDayField(TimeField):
         if self.data is None:
             return ""
         return self.data.strftime("%H:%M:%S" if self.data.second else "%H:%M")
+
+
+class OffsetField(StringField):
+    """An offset from UTC written "+04:00", "-3:30", "+4" or "UTC+04:00"; its data in minutes."""
+
+    PATTERN = re.compile(r"^(?:UTC|GMT)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("render_kw", {"placeholder": "+04:00", "size": 8})
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not text:
+            return
+        found = self.PATTERN.match(text)
+        if not found or int(found[3] or 0) >= 60:
+            raise ValueError("Enter an offset from UTC as +04:00 or -03:30.")
+        minutes = int(found[2]) * 60 + int(found[3] or 0)
+        self.data = -minutes if found[1] == "-" else minutes
+
+    def pre_validate(self, form):
+        problem = localtime.offset_problem(self.data)
+        if problem:
+            raise FieldError(problem)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else localtime.offset_text(self.data).removeprefix("UTC")
 
 
 def _number(value) -> str:
@@ -195,8 +236,9 @@ def with_full_messages(exc):
     return exc
 
 
-def moment(day: date | None, at: time | None, *, end: bool = False) -> datetime | None:
-    """A date and optional time (UTC) as an aware datetime.
+def moment(day: date | None, at: time | None, *, end: bool = False,
+           zone: tzinfo = UTC) -> datetime | None:
+    """A date and optional time, read in `zone` (UTC unless said), as an aware datetime.
 
     Without a time, a start means the day's beginning and an end the day's last second
     (or now, for an end today), so that a single day never ends before it starts.
@@ -204,19 +246,20 @@ def moment(day: date | None, at: time | None, *, end: bool = False) -> datetime 
     if day is None:
         return None
     if at is not None:
-        return datetime.combine(day, at, tzinfo=UTC)
+        return datetime.combine(day, at, tzinfo=zone)
     if not end:
-        return datetime.combine(day, time(0, 0), tzinfo=UTC)
-    last_second = datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
-    now = utcnow().replace(microsecond=0)
+        return datetime.combine(day, time(0, 0), tzinfo=zone)
+    last_second = datetime.combine(day, time(23, 59, 59), tzinfo=zone)
+    now = utcnow().replace(microsecond=0).astimezone(zone)
     return min(last_second, now) if day == now.date() else last_second
 
 
-def day_and_time(value: datetime | None, *, end: bool = False) -> tuple[date | None, time | None]:
+def day_and_time(value: datetime | None, *, end: bool = False,
+                 zone: tzinfo = UTC) -> tuple[date | None, time | None]:
     """The reverse of `moment`: the time is left blank where `moment` would fill it in."""
     if value is None:
         return None, None
-    value = value.astimezone(UTC)
+    value = value.astimezone(zone)
     implied = time(23, 59, 59) if end else time(0, 0)
     at = value.time().replace(microsecond=0)
     return value.date(), (None if at == implied and not value.microsecond else at)

@@ -17,6 +17,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from sqlmodel import Field, SQLModel
 
+from ihl_docs.core import localtime
 from ihl_docs.core.dbtypes import JSONList, UTCDateTime, utcnow
 
 SQLModel.metadata.naming_convention = {
@@ -428,8 +429,12 @@ class IncidentBase(SQLModel):
     occurred_to: Optional[AwareDatetime] = Field(default=None, sa_type=UTCDateTime)
     # Where the incident happened in time: an IANA zone ("Asia/Baku"), or else a fixed offset
     # from UTC in minutes; neither known: the times are shown as UTC and marked so.
-    time_zone: str = Field(default="", max_length=64, sa_type=sa.String(64))
-    utc_offset_minutes: Optional[int] = Field(default=None, ge=-14 * 60, le=14 * 60)
+    time_zone: str = Field(default="", max_length=64, sa_type=sa.String(64),
+                           description='the IANA zone where it happened, e.g. Asia/Baku; "" if '
+                                       'not known')
+    utc_offset_minutes: Optional[int] = Field(
+        default=None, ge=-14 * 60, le=14 * 60,
+        description="the local offset from UTC in minutes (240 for +04:00), when no zone is known")
     date_precision: DatePrecision = Field(default=DatePrecision.day, sa_type=_enum(16))
     place_name: str = Field(default="", max_length=300, sa_type=sa.String(300))
     admin_area: str = Field(default="", max_length=300, sa_type=sa.String(300))
@@ -494,6 +499,33 @@ class IncidentCreate(IncidentBase):
             raise ValueError("the title must not be blank")
         return value.strip()
 
+    @field_validator("time_zone", mode="before")
+    @classmethod
+    def _time_zone(cls, value):
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if value and not localtime.is_zone(value):
+            raise ValueError(f"{value!r} is not a time zone of the IANA database; give one such "
+                             f"as Asia/Baku, or a UTC offset")
+        return value
+
+    @field_validator("utc_offset_minutes", mode="before")
+    @classmethod
+    def _utc_offset_minutes(cls, value):
+        problem = localtime.offset_problem(value) if isinstance(value, int) else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("occurred_from", "occurred_to")
+    @classmethod
+    def _written_offset(cls, value):
+        problem = localtime.offset_problem(localtime.offset_minutes(value)) if value else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
 
 def _all_optional(model: type[SQLModel], name: str) -> type[BaseModel]:
     """The same fields and rules as `model`, each optional: the body of a PATCH."""
@@ -512,6 +544,14 @@ IncidentUpdate.model_rebuild(force=True)
 class IncidentRead(IncidentBase):
     ref: str
     case_ref: str
+    # The moments in the incident's local time, ISO 8601 with the local offset (every other
+    # time is given in UTC); null when no zone or offset is recorded.
+    occurred_from_local: Optional[str] = Field(
+        default=None, description="occurred_from in local time, e.g. 2020-10-04T00:30:00+04:00")
+    occurred_to_local: Optional[str] = Field(default=None,
+                                             description="occurred_to in local time")
+    # The local calendar date of the start (its UTC date when no zone is recorded).
+    local_date: Optional[date] = None
     responsible_party: Optional[str]
     workflow_status: WorkflowStatus
     version: int

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
+from ihl_docs.core import localtime
 from ihl_docs.core.access import load_in_case
 from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import DomainError, InvalidInput, StaleVersion
@@ -150,6 +151,8 @@ def commit_form(form, action: Callable[[], Any], *,
 def init_template_helpers(app) -> None:
     app.jinja_env.filters["label"] = label
     app.jinja_env.globals["ERROR_TEXT"] = ERROR_TEXT
+    app.jinja_env.globals.update(incident_when=localtime.incident_when,
+                                 incident_zone_text=localtime.zone_text)
 
     @app.template_filter("when")
     def when(value, precision: str = "exact"):

@@ -7,7 +7,7 @@ the same case content (only the times of recording differ).
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import click
 from flask import current_app
@@ -37,6 +37,7 @@ MARK = "ILLUSTRATIVE DEMO — invented places, people and parties"
 MAX_BYTES = 64 * 1024 * 1024
 OHF, LDU = "Orvan Highlands Front", "Lakeshore Defence Units"
 LOCAL = "-08:00"  # the invented region's local time
+LOCAL_MINUTES = -8 * 60
 LAB = "Orvel Vale forensic laboratory (invented) — Dr Tomas Reddel"
 FORENSICS = "Digital forensics desk of the documentation unit (invented)"
 EVIDENCE_ROOM = "Documentation unit evidence room, Kestrany (invented)"
@@ -47,6 +48,11 @@ REFUSAL = ("This database already holds a case; `ihl demo` loads its illustrativ
 
 def _utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)
+
+
+def _local_day(*parts: int) -> datetime:
+    """The start of a day in the invented region, for incidents dated to the day or the month."""
+    return datetime(*parts, tzinfo=timezone(timedelta(minutes=LOCAL_MINUTES)))
 
 
 ACCOUNTS = [  # (e-mail, role, name)
@@ -85,7 +91,7 @@ INCIDENTS = [
         "title": "Shelling of Kestrany central market",
         "incident_type": "shelling",
         "occurred_from": _utc(2023, 3, 14, 17, 40), "occurred_to": _utc(2023, 3, 14, 17, 55),
-        "date_precision": "exact",
+        "date_precision": "exact", "utc_offset_minutes": LOCAL_MINUTES,
         "place_name": "Kestrany, central market (invented place)",
         "admin_area": "Orvel Vale province (invented)",
         "latitude": -47.2153, "longitude": -121.9041, "location_precision_m": 25,
@@ -113,7 +119,8 @@ INCIDENTS = [
     {
         "title": "Cluster munition strike on the Reed Lane quarter of Sallowmere",
         "incident_type": "cluster_munition",
-        "occurred_from": _utc(2023, 3, 15), "date_precision": "day",
+        "occurred_from": _local_day(2023, 3, 15), "date_precision": "day",
+        "utc_offset_minutes": LOCAL_MINUTES,
         "place_name": "Sallowmere, Reed Lane quarter (invented place)",
         "admin_area": "Orvel Vale province (invented)",
         "latitude": -47.1820, "longitude": -121.8308, "location_precision_m": 150,
@@ -140,6 +147,7 @@ INCIDENTS = [
         "title": "Strike on the surgical wing of Sallowmere district hospital",
         "incident_type": "attack_on_medical_care",
         "occurred_from": _utc(2023, 3, 21, 18, 20), "date_precision": "exact",
+        "utc_offset_minutes": LOCAL_MINUTES,
         "place_name": "Sallowmere district hospital (invented place)",
         "admin_area": "Orvel Vale province (invented)",
         "latitude": -47.1788, "longitude": -121.8241, "location_precision_m": 10,
@@ -164,8 +172,8 @@ INCIDENTS = [
     {
         "title": "Rocket strike on the Tessavar water pumping station",
         "incident_type": "rocket",
-        "occurred_from": _utc(2023, 3, 1), "occurred_to": _utc(2023, 3, 31),
-        "date_precision": "month",
+        "occurred_from": _local_day(2023, 3, 1), "occurred_to": _local_day(2023, 3, 31),
+        "date_precision": "month", "utc_offset_minutes": LOCAL_MINUTES,
         "place_name": "Tessavar water pumping station (invented place)",
         "admin_area": "Orvel Vale province (invented)",
         "latitude": -47.3010, "longitude": -122.0150, "location_precision_m": 500,
@@ -183,8 +191,8 @@ INCIDENTS = [
     {
         "title": "Drone strike on a vehicle on the Kestrany–Sallowmere road",
         "incident_type": "drone_strike",
-        "occurred_from": _utc(2023, 4, 2), "occurred_to": _utc(2023, 4, 6),
-        "date_precision": "approximate",
+        "occurred_from": _local_day(2023, 4, 2), "occurred_to": _local_day(2023, 4, 6),
+        "date_precision": "approximate", "utc_offset_minutes": LOCAL_MINUTES,
         "place_name": "Kestrany–Sallowmere road near the Orvel bridge (invented place)",
         "admin_area": "Orvel Vale province (invented)",
         "latitude": -47.1985, "longitude": -121.8720, "location_precision_m": 1000,

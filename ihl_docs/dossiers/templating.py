@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from ihl_docs.core import localtime
 from ihl_docs.core.models import label
 from ihl_docs.dossiers import render
 
@@ -18,7 +19,9 @@ def template_environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(label=lambda v: label(v) if v else "", when=when, hash=hash_text,
                        size=size_text)
-    env.globals.update(harm=harm, coordinates=coordinates, thumb_url=render.thumbnail_url)
+    env.globals.update(harm=harm, coordinates=coordinates, thumb_url=render.thumbnail_url,
+                       incident_when=localtime.incident_when,
+                       local_date_text=localtime.local_date_text)
     return env
 
 

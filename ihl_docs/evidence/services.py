@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
+from ihl_docs.core import localtime
 from ihl_docs.core.access import can_edit_case
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.audit.replay import differs_from_log
@@ -388,7 +389,7 @@ def metadata_discrepancies(evidence: Evidence, incidents: list[Incident]) -> lis
             start = incident.occurred_from
             if evidence.capture_time < start - _slack(incident.date_precision):
                 flags.append(f"EXIF capture time is before incident {incident.ref} began "
-                             f"({start:%Y-%m-%d}).")
+                             f"({localtime.local_date(incident)}).")
     return flags
 
 

@@ -10,7 +10,8 @@ from ihl_docs.core.forms_support import display_value
 from ihl_docs.core.models import IncidentBase, label
 
 LAID_OUT = frozenset({
-    "title", "incident_type", "occurred_from", "occurred_to", "date_precision", "place_name",
+    "title", "incident_type", "occurred_from", "occurred_to", "time_zone", "utc_offset_minutes",
+    "date_precision", "place_name",
     "admin_area", "country", "latitude", "longitude", "location_precision_m", "weapon_type",
     "munition_details", "narrative", "killed_min", "killed_max", "injured_min", "injured_max",
     "children_killed", "children_injured", "civilian_objects", "military_objective_notes",

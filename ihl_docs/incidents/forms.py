@@ -1,16 +1,20 @@
 """Forms of the incident pages: filing and editing, the workflow step, the list's filters."""
 
+from datetime import UTC
+
 from flask_wtf import FlaskForm
 from wtforms import DateField, Form, IntegerField, StringField, TextAreaField, ValidationError
 from wtforms.fields.core import UnboundField
 from wtforms.validators import InputRequired, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from ihl_docs.core import localtime
 from ihl_docs.core.forms_support import (
     REQUIRED,
     ChoiceField,
     MultiCheckboxField,
     NumberField,
+    OffsetField,
     TimeOfDayField,
     day_and_time,
     enum_options,
@@ -31,8 +35,17 @@ from ihl_docs.core.models import (
 )
 
 BAD_DATE = "Enter a date as YYYY-MM-DD."
+BAD_TIME = "Enter a time as HH:MM (24-hour, local time)."
 WHOLE_NUMBER = "Enter a whole number, e.g. 3."
 ANY = options([("", "Any")])
+# The zone choices besides the zones themselves: the country's zone (or the offset given; with
+# neither, UTC), and no zone at all (the times are then UTC, or at the offset given).
+FROM_COUNTRY, NO_ZONE = "", "unknown"
+ZONE_OPTIONS = options([(FROM_COUNTRY, "— the country's, or the offset given (else UTC) —"),
+                        (NO_ZONE, "Not known (times in UTC, or at the offset given)")]
+                       + [(name, name) for name in localtime.zone_choices()])
+
+
 def _count(text: str, description: str = "") -> IntegerField:
     return IntegerField(text, [Optional()], invalid_value_message=WHOLE_NUMBER,
                         description=description, render_kw={"min": 0})
@@ -45,13 +58,24 @@ class IncidentForm(FlaskForm):
                         description="A short factual name, e.g. “Shelling of the central market”.")
     incident_type = ChoiceField("Type of incident", [InputRequired(REQUIRED)],
                                 choices=options([("", "— choose —")]) + enum_options(IncidentType))
+    time_zone = ChoiceField(
+        "Time zone", choices=ZONE_OPTIONS, default=FROM_COUNTRY,
+        invalid_choice_message="Choose a time zone of the list (IANA names, e.g. Asia/Baku).",
+        description="Where the incident happened; dates and times below are local times there. "
+                    "A country with one zone gives it; one with several, the zone at the "
+                    "coordinates.")
+    utc_offset_minutes = OffsetField(
+        "UTC offset", description="Only if the zone is not known: local time's offset, "
+                                  "e.g. +04:00.")
     occurred_from = DateField("Start date", [InputRequired(REQUIRED)],
                               invalid_value_message=BAD_DATE)
-    occurred_from_time = TimeOfDayField("Start time (UTC)", [Optional()],
+    occurred_from_time = TimeOfDayField("Start time (local)", [Optional()],
+                                        invalid_value_message=BAD_TIME,
                                         description="Leave empty if not known.")
     occurred_to = DateField("End date", [Optional()], invalid_value_message=BAD_DATE,
                             description="For an incident that lasted; leave empty otherwise.")
-    occurred_to_time = TimeOfDayField("End time (UTC)", [Optional()])
+    occurred_to_time = TimeOfDayField("End time (local)", [Optional()],
+                                      invalid_value_message=BAD_TIME)
     date_precision = ChoiceField("How precise the date is", choices=enum_options(DatePrecision),
                                  default=DatePrecision.day.value)
     place_name = StringField("Place", filters=[strip],
@@ -108,29 +132,65 @@ class IncidentForm(FlaskForm):
         if field.data is not None and self.occurred_to.data is None and not self.occurred_to.errors:
             raise ValidationError("Give the end date as well, or leave the end time empty.")
 
+    def validate_time_zone(self, field):
+        """Ask for the zone of a country that has several, unless an offset is given or the
+        coordinates settle it (no country: the times are UTC, the zone not known)."""
+        if field.data != FROM_COUNTRY or self.utc_offset_minutes.data is not None:
+            return
+        country = (self.country.data or "").upper()
+        zones = localtime.country_zones(country)
+        if len(zones) > 1 and not self._zone_from_country():
+            raise ValidationError(f"{country} has several time zones ({', '.join(zones)}): "
+                                  f"choose the one where the incident happened, or “Not known”.")
+
+    def local_zone(self) -> tuple[str, int | None]:
+        """The zone and offset the dates and times are entered in ("" and None: UTC)."""
+        offset = self.utc_offset_minutes.data if not self.utc_offset_minutes.errors else None
+        choice = self.time_zone.data or FROM_COUNTRY
+        if choice == NO_ZONE or self.time_zone.errors:
+            return "", offset
+        if choice == FROM_COUNTRY:
+            return ("" if offset is not None else self._zone_from_country()), offset
+        return choice, offset
+
+    def _zone_from_country(self) -> str:
+        """The country's only zone, or of its several the one at the coordinates, or ""."""
+        position = [None if f.errors else f.data for f in (self.latitude, self.longitude)]
+        return localtime.default_zone(self.country.data, *position)
+
     def incident_data(self) -> dict:
-        """The fields as IncidentCreate takes them; dates and times become aware UTC datetimes."""
+        """The fields as IncidentCreate takes them; dates and times, entered in local time,
+        become aware datetimes in their zone (the service keeps them in UTC)."""
         data = values_of(self, PLAIN_FIELDS)
-        data["occurred_from"] = moment(self.occurred_from.data, self.occurred_from_time.data)
-        data["occurred_to"] = moment(self.occurred_to.data, self.occurred_to_time.data, end=True)
+        data["time_zone"], data["utc_offset_minutes"] = self.local_zone()
+        zone = localtime.incident_zone(data["time_zone"], data["utc_offset_minutes"]) or UTC
+        data["occurred_from"] = moment(self.occurred_from.data, self.occurred_from_time.data,
+                                       zone=zone)
+        data["occurred_to"] = moment(self.occurred_to.data, self.occurred_to_time.data, end=True,
+                                     zone=zone)
         data["country"] = self.country.data or None
         data["responsible_party"] = self.responsible_party.data or None
         return data
 
     @staticmethod
     def initial(incident, responsible_party: str | None) -> dict:
-        """What the form shows for a stored incident."""
+        """What the form shows for a stored incident: its dates and times in its local time."""
         data = {name: getattr(incident, name) for name in PLAIN_FIELDS}
-        data["occurred_from"], data["occurred_from_time"] = day_and_time(incident.occurred_from)
-        data["occurred_to"], data["occurred_to_time"] = day_and_time(incident.occurred_to, end=True)
-        data.update(country=incident.country or "", responsible_party=responsible_party or "",
-                    version=incident.version)
+        zone = localtime.incident_zone(incident.time_zone, incident.utc_offset_minutes) or UTC
+        data["occurred_from"], data["occurred_from_time"] = day_and_time(incident.occurred_from,
+                                                                         zone=zone)
+        data["occurred_to"], data["occurred_to_time"] = day_and_time(incident.occurred_to,
+                                                                     end=True, zone=zone)
+        data.update(time_zone=incident.time_zone or NO_ZONE,
+                    utc_offset_minutes=incident.utc_offset_minutes, country=incident.country or "",
+                    responsible_party=responsible_party or "", version=incident.version)
         return data
 
 
 # Fields IncidentCreate takes from the form as it holds them; the rest are put together from
 # several fields (a date and a time) or read differently (no party: None).
-COMPOSED = {"occurred_from", "occurred_to", "country", "responsible_party"}
+COMPOSED = {"occurred_from", "occurred_to", "time_zone", "utc_offset_minutes", "country",
+            "responsible_party"}
 PLAIN_FIELDS = [name for name in IncidentCreate.model_fields
                 if name not in COMPOSED and isinstance(getattr(IncidentForm, name, None),
                                                        UnboundField)]
@@ -139,8 +199,8 @@ PLAIN_FIELDS = [name for name in IncidentCreate.model_fields
 # no row names is shown under "Other facts", so a new field needs no template change.
 LAYOUT = [
     ("What happened", [["title"], ["incident_type"], ["weapon_type"], ["munition_details"]]),
-    ("When", [["occurred_from", "occurred_from_time"], ["occurred_to", "occurred_to_time"],
-              ["date_precision"]]),
+    ("When", [["time_zone", "utc_offset_minutes"], ["occurred_from", "occurred_from_time"],
+              ["occurred_to", "occurred_to_time"], ["date_precision"]]),
     ("Where", [["place_name"], ["admin_area", "country"],
                ["latitude", "longitude", "location_precision_m"]]),
     ("Civilian harm", [["killed_min", "killed_max", "children_killed"],
@@ -185,8 +245,12 @@ class IncidentFilterForm(Form):
                                       choices=ANY + enum_options(VerificationStatus))
     workflow_status = ChoiceField("Workflow", [Optional()],
                                   choices=ANY + enum_options(WorkflowStatus))
-    date_from = DateField("From", [Optional()], invalid_value_message=BAD_DATE)
-    date_to = DateField("To", [Optional()], invalid_value_message=BAD_DATE)
+    # The days of the filter are UTC days: an incident at 00:30 on 4 October in Baku (20:30
+    # UTC on the 3rd) is found from 3 October. Its local date is not kept as a column.
+    date_from = DateField("From", [Optional()], invalid_value_message=BAD_DATE,
+                          description="A UTC date.")
+    date_to = DateField("To", [Optional()], invalid_value_message=BAD_DATE,
+                        description="A UTC date.")
     page = IntegerField("Page", [Optional(), NumberRange(min=1)])
 
     def valid(self, name: str):
@@ -198,4 +262,5 @@ class IncidentFilterForm(Form):
 FIELD_LABELS = {name: unbound.args[0] for name, unbound in vars(IncidentForm).items()
                 if isinstance(unbound, UnboundField) and unbound.args}
 FIELD_LABELS["workflow_status"] = "Workflow status"
-FIELD_LABELS.update(occurred_from="Start", occurred_to="End")
+FIELD_LABELS.update(occurred_from="Start", occurred_to="End",
+                    utc_offset_minutes="UTC offset (minutes)")

@@ -1,11 +1,12 @@
 """Incidents: filing, editing with optimistic locking, the review workflow, search."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
+from ihl_docs.core import localtime
 from ihl_docs.core.access import TRANSITIONS, can_edit_case, is_member
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.db import ROW_LOCK
@@ -53,7 +54,76 @@ def incident_problems(values: dict, now: datetime) -> dict[str, str]:
         _valid_state_code(values.get("country"))
     except ValueError:
         problems["country"] = "Use the ISO 3166-1 alpha-3 code of the country (e.g. ARM)."
+    problems.update(local_time_problems(values))
     return problems
+
+
+def local_time_problems(values: dict) -> dict[str, str]:
+    """Where the zone, the offset and the offsets written in the times cannot all be true."""
+    zone, minutes = values.get("time_zone") or "", values.get("utc_offset_minutes")
+    start = values.get("occurred_from")
+    if zone and not localtime.is_zone(zone):
+        return {"time_zone": f"{zone!r} is not a time zone of the IANA database."}
+    if localtime.offset_problem(minutes):
+        return {"utc_offset_minutes": localtime.offset_problem(minutes)}
+    if zone and minutes is not None and start:
+        problem = localtime.zone_disagreement(zone, minutes, start)
+        if problem:
+            return {"utc_offset_minutes": problem}
+    problems = {}
+    for name in ("occurred_from", "occurred_to"):
+        written = _written_offset(values.get(name))
+        if written is None:
+            continue
+        problem = localtime.offset_problem(written) or _against_recorded(
+            zone, minutes, written, values[name])
+        if problem:
+            problems[name] = problem
+    return problems
+
+
+def _written_offset(moment: datetime | None) -> int | None:
+    """The offset a time was written with, in minutes; None for a UTC time ("Z", "+00:00"),
+    which says when, not where."""
+    if moment is None:
+        return None
+    minutes = localtime.offset_minutes(moment)
+    return minutes or None
+
+
+def _against_recorded(zone: str, minutes: int | None, written: int, moment: datetime) -> str | None:
+    """Why a time written at offset `written` contradicts the incident's zone or offset."""
+    there = localtime.local(moment, zone, minutes)
+    if (not zone and minutes is None) or localtime.offset_minutes(there) == written:
+        return None
+    recorded = f"{zone} was at" if zone else "the incident's offset is"
+    return (f"The time is written at {localtime.offset_text(written)}, but {recorded} "
+            f"{localtime.offset_text(localtime.offset_minutes(there))} on {there.date()}: "
+            f"write it at that offset, or in UTC (Z).")
+
+
+def settle_local_time(values: dict, *, zone_from_country: bool) -> None:
+    """Record where the incident is in time, then keep its moments in UTC.
+
+    No zone and no offset given: with `zone_from_country` (a filing that says nothing of the
+    zone), a country that has only one zone gives it (a country with several, the one at the
+    coordinates), unless the start was written at another offset; otherwise the offset the
+    start was written with ("+04:00") is recorded. A time written in UTC ("Z") says nothing of
+    the place, so a country with several zones and no coordinates leaves it unknown.
+    """
+    start = values.get("occurred_from")
+    if not values.get("time_zone") and values.get("utc_offset_minutes") is None:
+        written = _written_offset(start)
+        zone = (localtime.default_zone(values.get("country"), values.get("latitude"),
+                                       values.get("longitude")) if zone_from_country else "")
+        if zone and (written is None or not localtime.zone_disagreement(zone, written, start)):
+            values["time_zone"] = zone
+        else:
+            values["utc_offset_minutes"] = written
+    values["time_zone"] = values.get("time_zone") or ""
+    for name in ("occurred_from", "occurred_to"):
+        if values.get(name) is not None:
+            values[name] = values[name].astimezone(UTC)
 
 
 def _party_id(session: Session, case: Case, name: str | None) -> int | None:
@@ -66,11 +136,12 @@ def _party_id(session: Session, case: Case, name: str | None) -> int | None:
     return party.id
 
 
-def _check(values: dict) -> None:
+def _check(values: dict, *, zone_from_country: bool = False) -> None:
     problems = incident_problems(values, utcnow())
     if problems:
         raise InvalidInput("Some fields need correcting.", problems)
     values["country"] = _valid_state_code(values.get("country"))
+    settle_local_time(values, zone_from_country=zone_from_country)
     # One spelling of the same set, whichever order it came in: re-saving is not a change.
     chosen = {str(v) for v in values.get("civilian_objects") or []}
     values["civilian_objects"] = [o.value for o in CivilianObject if o.value in chosen]
@@ -81,7 +152,9 @@ def create_incident(session: Session, case: Case, data: IncidentCreate, *, actor
     if not can_edit_case(session, actor, case):
         raise Forbidden("Your role does not allow filing incidents in this case.")
     values = data.model_dump(exclude={"responsible_party"})
-    _check(values)
+    # A zone given, even as "" (not known), is kept; only a filing that says nothing of it
+    # takes the zone of its country.
+    _check(values, zone_from_country="time_zone" not in data.model_fields_set)
     party_id = _party_id(session, case, data.responsible_party)
     session.refresh(case, with_for_update=ROW_LOCK)
     case.incident_counter += 1
@@ -158,7 +231,15 @@ def incident_read(session: Session, incident: Incident) -> IncidentRead:
     data = {f: getattr(incident, f) for f in IncidentRead.model_fields
             if hasattr(incident, f) and f not in {"case_ref", "responsible_party"}}
     return IncidentRead.model_construct(**data, case_ref=case.ref,
-                                        responsible_party=_party_name(session, incident))
+                                        responsible_party=_party_name(session, incident),
+                                        **local_read(incident))
+
+
+def local_read(incident: Incident) -> dict:
+    """The incident's moments in its local time and its local date, as the API gives them."""
+    return {"occurred_from_local": localtime.local_iso(incident, "occurred_from"),
+            "occurred_to_local": localtime.local_iso(incident, "occurred_to"),
+            "local_date": localtime.local_date(incident)}
 
 
 def get_incident(session: Session, ref: str) -> Incident:
