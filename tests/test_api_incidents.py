@@ -34,7 +34,9 @@ def test_file_an_incident(client, world):
     assert incident["version"] == 1
     assert incident["case_ref"] == CASE_REF
     assert incident["workflow_status"] == "draft"
-    assert incident["occurred_from"] == "2020-10-08T07:00:00+00:00"
+    # 07:00 UTC, written in the time of Armenia (the country's one zone, taken by default)
+    assert incident["occurred_from"] == "2020-10-08T11:00:00+04:00"
+    assert incident["time_zone"] == "Asia/Yerevan"
     assert incident["country"] == "ARM"
     assert incident["responsible_party"] == "Group B"
     assert datetime.fromisoformat(incident["created_at"]).utcoffset().total_seconds() == 0

@@ -124,7 +124,10 @@ def test_the_local_calendar_date_decides_not_utc(lab):
     assert "not_yet_bound" not in _check(lab, local, "ccm-1")
     offset = _incident(lab, "South Sudanese armed forces", "SSD", instant, utc_offset_minutes=120)
     assert "not_yet_bound" not in _check(lab, offset, "ccm-1")
-    unknown = _incident(lab, "South Sudanese armed forces", "SSD", instant)
+    # the country's one zone is taken when none is given; "" says the zone is not known
+    default = _incident(lab, "South Sudanese armed forces", "SSD", instant)
+    assert default.time_zone == "Africa/Juba"
+    unknown = _incident(lab, "South Sudanese armed forces", "SSD", instant, time_zone="")
     assert "not_yet_bound" in _check(lab, unknown, "ccm-1")
 
 

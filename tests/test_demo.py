@@ -84,7 +84,7 @@ def test_demo_loads_the_illustrative_case(demo, runner, db):
     assert {i.utc_offset_minutes for i in incidents} == {-480}
     market = incidents[0]
     assert localtime.incident_when(market) == (
-        "2023-03-14 09:40 (UTC-08:00) · 2023-03-14 17:40 UTC")
+        "2023-03-14 09:40 -08:00 (2023-03-14 17:40 UTC)")
     assert "09:40 local time" in market.narrative
     assert [localtime.local_date(i).isoformat() for i in incidents[1:2]] == ["2023-03-15"]
 

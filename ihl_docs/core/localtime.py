@@ -193,7 +193,8 @@ def moment_text(moment_utc: datetime | None, time_zone: str | None,
                 utc_offset_minutes: int | None, precision: str = "exact") -> str:
     """A moment as the incident's pages and dossier write it, to the precision it is known.
 
-    Exact: "2020-10-04 00:30 (UTC+04:00, Asia/Baku) · 2020-10-03 20:30 UTC"; to the day (or
+    Exact, in the notation the dossiers promise: "2020-10-04 00:30 +04:00 (2020-10-03 20:30
+    UTC)" (the zone's name is on the incident's page); to the day (or
     month) only the local date, since a UTC date beside it would claim an hour nobody knows:
     "2020-10-04 (UTC+04:00, Asia/Baku)". No zone recorded: "2020-10-03 20:30 UTC (local offset
     not recorded)".
@@ -209,7 +210,7 @@ def moment_text(moment_utc: datetime | None, time_zone: str | None,
     zone = offset_text(offset_minutes(there)) + (f", {time_zone}" if time_zone else "")
     if precision != "exact":
         return f"{_day_text(there, precision)} ({zone})"
-    return f"{there:%Y-%m-%d %H:%M} ({zone}) · {utc:%Y-%m-%d %H:%M} UTC"
+    return f"{there:%Y-%m-%d %H:%M} {offset_text(offset_minutes(there))[3:]} ({utc:%Y-%m-%d %H:%M} UTC)"
 
 
 def incident_when(record, name: str = "occurred_from") -> str:

@@ -19,11 +19,11 @@ treaty enters into force for the state is within it). Every answer is a `Finding
 flagged with its source. Findings never exclude a qualification: they inform the lawyer."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime
 
 from sqlmodel import Session, select
 
+from ihl_docs.core import localtime
 from ihl_docs.core.models import (
     Applicability,
     Case,
@@ -94,20 +94,7 @@ def leading_date(text: str | None) -> date | None:
 def incident_date(incident: Incident) -> date | None:
     """The local calendar date the incident began on: its IANA zone, else its UTC offset, else
     (offset not recorded) the UTC date."""
-    when = incident.occurred_from
-    if not isinstance(when, datetime):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    zone = None
-    if incident.time_zone:
-        try:
-            zone = ZoneInfo(incident.time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = None
-    if zone is None and incident.utc_offset_minutes is not None:
-        zone = timezone(timedelta(minutes=incident.utc_offset_minutes))
-    return when.astimezone(zone or UTC).date()
+    return localtime.local_date(incident) if isinstance(incident.occurred_from, datetime) else None
 
 
 def provision_label(provision: Provision) -> str:
