@@ -100,6 +100,7 @@ def set_finding(session: Session, qualification: Qualification, number: int, sta
         raise InvalidInput("Choose not assessed, supported, contested or not met.",
                            {"status": "not a known status"})
     cited = _cited_evidence(session, incident, citations)
+    _require_support(status, cited, number)
     before = qualification_snapshot(session, qualification)
     finding = session.exec(select(ElementFinding).where(
         ElementFinding.qualification_id == qualification.id,
@@ -116,6 +117,15 @@ def set_finding(session: Session, qualification: Qualification, number: int, sta
     session.flush()
     _save(session, qualification, before, case, actor, "update_finding")
     return finding
+
+
+def _require_support(status: str, cited: list[tuple[Evidence, str]], number: int) -> None:
+    """An element found supported must say by what: at least one item cited as supporting it.
+    Findings stored before this rule are left as they are (the proof matrix shows them as gaps)."""
+    if status == ElementStatus.supported and not any(s == Stance.supports for _, s in cited):
+        message = (f"Element {number} is marked supported but no item is cited as supporting it: "
+                   "cite at least one item with the stance \"supports\", or choose another finding.")
+        raise InvalidInput(message, {"evidence": message})
 
 
 def _cited_evidence(session: Session, incident: Incident,
