@@ -496,6 +496,7 @@ class IncidentRead(IncidentBase):
     case_ref: str
     responsible_party: Optional[str]
     workflow_status: WorkflowStatus
+    approval_note: str = ""
     version: int
     created_at: datetime
     updated_at: datetime

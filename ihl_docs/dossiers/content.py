@@ -236,6 +236,8 @@ def _incidents(session: Session, case: Case, policy: AudiencePolicy, shown: set[
     for row in kept:
         incident = {f: jsonable(getattr(row, f)) for f in INCIDENT_FIELDS}
         incident["responsible_party"] = parties.get(row.responsible_party_id)
+        if row.approval_note:  # absent when none, so incidents without one read as before
+            incident["approval_note"] = row.approval_note
         others = other_facts(row, FIELD_LABELS)
         if others:  # absent when none, so incidents without such facts read as before
             incident["other_facts"] = [list(pair) for pair in others]

@@ -294,6 +294,21 @@ def proof_matrices(session: Session, incidents: list[Incident]) -> dict[int, Pro
     return matrices
 
 
+def unsupported_elements(session: Session, incident: Incident) -> list[str]:
+    """The incident's qualifications with elements no item supports, each in words ("2 of 5
+    elements of api-51-4 have no supporting evidence: 2, 4"): what approving it must answer for."""
+    rows = proof_matrix(session, incident).rows
+    gaps = []
+    for key in dict.fromkeys(row.provision_key for row in rows):
+        elements = [row for row in rows if row.provision_key == key]
+        numbers = [str(row.number) for row in elements if row.unsupported]
+        if numbers:
+            verb = "has" if len(numbers) == 1 else "have"
+            gaps.append(f"{len(numbers)} of {len(elements)} elements of {key} {verb} no "
+                        f"supporting evidence: {', '.join(numbers)}")
+    return gaps
+
+
 # ---- suggestions --------------------------------------------------------------------------------
 
 def suggestions(session: Session, incident: Incident) -> list[tuple[Provision, str]]:
