@@ -123,7 +123,7 @@ def test_qualify_an_incident_and_list(client, catalogue):
     assert qualification["version"] == 1
     assert qualification["elements"]
     assert all(
-        set(e) == {"number", "text", "status", "note", "evidence"}
+        set(e) == {"number", "text", "kind", "status", "note", "evidence"}
         and e["status"] == "not_assessed" and e["evidence"] == []
         for e in qualification["elements"])
     assert isinstance(qualification["warnings"], list)

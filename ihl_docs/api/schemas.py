@@ -285,6 +285,8 @@ class FindingUpdate(BaseModel):
 class ElementFindingRead(BaseModel):
     number: int
     text: str
+    kind: str = Field(default="", description="context, conduct, circumstance, consequence, "
+                                              "mental or attribution; empty when not given")
     status: ElementStatus
     note: str
     evidence: list[Citation]
@@ -304,6 +306,7 @@ class QualificationRead(BaseModel):
     assessment: Assessment
     analysis: str
     version: int
+    elements_source: str = Field(default="", description="where the element texts come from")
     elements: list[ElementFindingRead]
     warnings: list[ApplicabilityWarning] = Field(description="the applicability check")
 

@@ -188,19 +188,21 @@ def qualification_read(session: Session, qualification: Qualification) -> dict:
     """The qualification as the API and pages show it, with element texts and warnings."""
     provision = session.get(Provision, qualification.provision_id)
     incident = session.get(Incident, qualification.incident_id)
-    texts = {e.number: e.text for e in elements_of(session, provision)}
+    catalogued = {e.number: e for e in elements_of(session, provision)}
     elements = []
     for finding in findings_of(session, qualification):
+        element = catalogued.get(finding.element_number)
         elements.append({
             "number": finding.element_number,
-            "text": texts.get(finding.element_number, MISSING_ELEMENT),
+            "text": element.text if element else MISSING_ELEMENT,
+            "kind": element.kind if element else "",
             "status": finding.status, "note": finding.note,
             "evidence": [{"ref": r, "stance": s} for r, s in citations_of(session, finding)]})
     return {
         "id": qualification.id, "incident_ref": incident.ref, "provision_key": provision.key,
         "provision_title": provision.title, "assessment": qualification.assessment,
         "analysis": qualification.analysis, "version": qualification.version,
-        "elements": elements,
+        "elements_source": provision.elements_source, "elements": elements,
         "warnings": [w.as_dict() for w in applicability.check(session, incident, provision)],
     }
 
@@ -219,6 +221,22 @@ def get_qualification(session: Session, qualification_id: int) -> Qualification:
 
 # ---- proof matrix -----------------------------------------------------------------------------
 
+# The order in which the matrix groups a provision's elements by kind; elements without a kind
+# come last, as "other".
+ELEMENT_KINDS = ("context", "conduct", "circumstance", "consequence", "mental", "attribution")
+OTHER_KIND = "other"
+
+
+def kind_order(kind: str) -> int:
+    """Where elements of this kind stand in the matrix (unknown and missing kinds last)."""
+    return ELEMENT_KINDS.index(kind) if kind in ELEMENT_KINDS else len(ELEMENT_KINDS)
+
+
+def by_kind(elements: list, kind=lambda e: e["kind"], number=lambda e: e["number"]) -> list:
+    """Elements in the matrix's order: by kind (ELEMENT_KINDS, then other), then number."""
+    return sorted(elements, key=lambda e: (kind_order(kind(e)), number(e)))
+
+
 @dataclass
 class MatrixRow:
     qualification_id: int
@@ -228,6 +246,7 @@ class MatrixRow:
     status: str
     cells: dict[str, str]  # evidence ref -> stance
     unsupported: bool
+    kind: str = OTHER_KIND  # one of ELEMENT_KINDS, or OTHER_KIND
 
 
 @dataclass
@@ -236,6 +255,8 @@ class ProofMatrix:
     evidence: list[str]                    # columns: every item linked to the incident
     rows: list[MatrixRow] = field(default_factory=list)
     uncited: list[str] = field(default_factory=list)   # linked evidence cited by no element
+    # provision key -> where its element texts come from (Provision.elements_source)
+    sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def gaps(self) -> list[MatrixRow]:
@@ -259,12 +280,15 @@ def proof_matrices(session: Session, incidents: list[Incident]) -> dict[int, Pro
             .join(Evidence, Evidence.id == IncidentEvidence.evidence_id)
             .where(IncidentEvidence.incident_id.in_(ids)).order_by(Evidence.ref)):
         matrices[incident_id].evidence.append(ref)
-    qualifications = session.exec(select(Qualification, Provision.key)
-                                  .join(Provision, Provision.id == Qualification.provision_id)
-                                  .where(Qualification.incident_id.in_(ids))
-                                  .order_by(Qualification.id)).all()
+    rows = session.exec(select(Qualification, Provision.key, Provision.elements_source)
+                        .join(Provision, Provision.id == Qualification.provision_id)
+                        .where(Qualification.incident_id.in_(ids))
+                        .order_by(Qualification.id)).all()
+    qualifications = [(q, key) for q, key, _ in rows]
+    for q, key, source in rows:
+        matrices[q.incident_id].sources[key] = source
     provision_ids = {q.provision_id for q, _ in qualifications}
-    texts = {(e.provision_id, e.number): e.text for e in session.exec(
+    catalogued = {(e.provision_id, e.number): e for e in session.exec(
         select(ProvisionElement).where(ProvisionElement.provision_id.in_(provision_ids)))}
     findings = session.exec(select(ElementFinding).where(
         ElementFinding.qualification_id.in_([q.id for q, _ in qualifications]))
@@ -281,14 +305,17 @@ def proof_matrices(session: Session, incidents: list[Incident]) -> dict[int, Pro
     cited: dict[int, set] = {incident_id: set() for incident_id in ids}
     for qualification, key in qualifications:
         matrix = matrices[qualification.incident_id]
+        found = []
         for finding in by_qualification.get(qualification.id, []):
             row = cells[finding.id]
             cited[qualification.incident_id].update(row)
-            matrix.rows.append(MatrixRow(
+            element = catalogued.get((qualification.provision_id, finding.element_number))
+            found.append(MatrixRow(
                 qualification.id, key, finding.element_number,
-                texts.get((qualification.provision_id, finding.element_number), MISSING_ELEMENT),
-                finding.status, row,
-                unsupported=not any(s == Stance.supports for s in row.values())))
+                element.text if element else MISSING_ELEMENT, finding.status, row,
+                unsupported=not any(s == Stance.supports for s in row.values()),
+                kind=element.kind if element and element.kind in ELEMENT_KINDS else OTHER_KIND))
+        matrix.rows += by_kind(found, kind=lambda r: r.kind, number=lambda r: r.number)
     for incident_id, matrix in matrices.items():
         matrix.uncited = [ref for ref in matrix.evidence if ref not in cited[incident_id]]
     return matrices
@@ -301,7 +328,7 @@ def unsupported_elements(session: Session, incident: Incident) -> list[str]:
     gaps = []
     for key in dict.fromkeys(row.provision_key for row in rows):
         elements = [row for row in rows if row.provision_key == key]
-        numbers = [str(row.number) for row in elements if row.unsupported]
+        numbers = [str(n) for n in sorted(row.number for row in elements if row.unsupported)]
         if numbers:
             verb = "has" if len(numbers) == 1 else "have"
             gaps.append(f"{len(numbers)} of {len(elements)} elements of {key} {verb} no "
