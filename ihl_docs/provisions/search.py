@@ -200,7 +200,7 @@ def parse(query: str) -> tuple[str, list]:
         terms.append(ArticleTerm(match["number"] + parts, _kind_of_prefix(prefix),
                                  not prefix and not parts))
     rest = ARTICLE.sub(" ", text)
-    terms += _word_terms(words_of(rest))
+    terms += _word_terms(words_of(rest)[:MAX_TERMS * 2])  # small words among them go
     unique = list(dict.fromkeys(terms))
     return text, unique[:MAX_TERMS]
 
