@@ -7,6 +7,8 @@ import pytest
 from sqlmodel import select
 
 from ihl_docs.cases import services as case_services
+from ihl_docs.core.audit.journal import Witnesses
+from ihl_docs.core.audit.replay import projections
 from ihl_docs.core.errors import InvalidInput
 from ihl_docs.core.models import AuditEntry, Incident
 from ihl_docs.dossiers import content
@@ -15,8 +17,10 @@ from ihl_docs.dossiers.templating import template_environment
 from ihl_docs.evidence import services as evidence_services
 from ihl_docs.incidents import services as incidents
 from ihl_docs.qualifications import services as q
+from ihl_docs.verification import verify_all
 from tests.builders import load_catalogue, login, make_case, make_evidence, make_incident, make_user, qualify
 from tests.pages_support import FormPage, text_of
+from tests.tampering import sql
 
 KEY = "rs-8-2-b-i"  # five elements
 
@@ -190,3 +194,21 @@ def test_the_dossier_prints_the_note_beside_the_status(db, app, review):
                 if s.title.startswith(review["incident"].ref))
     assert ("<th>Approved with note</th><td colspan=\"3\" class=\"narrative\">Remaining "
             "elements rest on the analysis.</td>") in html
+
+
+def test_verification_holds_the_note_against_the_log(db, app, review):
+    approve(db, app, review, note="Remaining elements rest on the analysis.")
+    assert verification_problems(db, app) == []
+    sql(db, "UPDATE incident SET approval_note = 'Everything proven.' WHERE ref = :r",
+        r=review["incident"].ref)
+    found = verification_problems(db, app)
+    assert any(f"incident {review['incident'].ref}: approval_note differs" in p for p in found)
+
+
+def verification_problems(db, app) -> list[str]:
+    db.expire_all()
+    db.commit()
+    report = verify_all(db, app.extensions["ihl_store"], kinds=projections(app),
+                        witnesses=Witnesses.from_config(app.config))
+    db.commit()
+    return report["problems"]
