@@ -186,3 +186,13 @@ def test_the_api_and_the_page_use_the_same_search(client, edition2, as_role):
     assert body["items"][0]["key"] == "api-51-4-c"
     body = client.get("/api/v1/provisions?q=DPICM", headers=headers).get_json()
     assert "cihl-71" in [item["key"] for item in body["items"]]
+
+
+def test_only_the_last_few_databases_keep_an_index(edition2, monkeypatch):
+    others = {f"sqlite:///elsewhere-{n}.sqlite3": ((n,), []) for n in range(6)}
+    monkeypatch.setattr(catalogue_search, "_indexes", dict(others))
+    index = catalogue_search.catalogue_index(edition2)
+    assert len(index) == 160
+    kept = list(catalogue_search._indexes)
+    assert len(kept) == catalogue_search.KEPT_INDEXES
+    assert kept[:-1] == list(others)[-(catalogue_search.KEPT_INDEXES - 1):]

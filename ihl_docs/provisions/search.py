@@ -149,7 +149,10 @@ def _signature_query():
 SIGNATURE = _signature_query()  # built once: the search runs it before every use of the index
 
 
+# database URL -> (signature, index). A process serves one database; tests and tools that open
+# several keep the indexes of the last few only.
 _indexes: dict[str, tuple[tuple, list[Entry]]] = {}
+KEPT_INDEXES = 4
 
 
 def catalogue_index(session: Session) -> list[Entry]:
@@ -159,7 +162,10 @@ def catalogue_index(session: Session) -> list[Entry]:
     cached = _indexes.get(database)
     if cached is None or cached[0] != signature:
         cached = (signature, build_index(session))
+        _indexes.pop(database, None)
         _indexes[database] = cached
+        for oldest in list(_indexes)[:-KEPT_INDEXES]:
+            _indexes.pop(oldest, None)
     return cached[1]
 
 
