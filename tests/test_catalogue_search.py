@@ -86,6 +86,7 @@ def test_dpicm_and_cluster_munitions_find_rule_71(edition2):
     assert "cihl-71" in dpicm
     assert "cihl-71" in cluster
     assert {"ccm-1", "ccm-2", "api-51-4-c"} <= set(dpicm)
+    assert dpicm[:2] == ["ccm-2", "ccm-4"]  # "cluster munition" in their titles
     assert set(cluster) <= set(dpicm)  # DPICM also finds the word "submunition"
     assert set(keys(edition2, "cluster bombs")) == set(cluster)
     assert keys(edition2, "submunitions")[:2] == ["ccm-1", "ccm-2"]

@@ -10,7 +10,7 @@
 - Related terms from `ihl_docs/data/search_terms.json` ("DPICM" also finds "cluster munition").
 - Ranking: the key typed in full, then article matches, then words found in the title, then
   words found as typed elsewhere (rather than through a related term or as the start of a
-  longer word); ties in catalogue order.
+  longer word), then related terms found in the title; ties in catalogue order.
 
 The catalogue is small (a few hundred provisions and elements): it is indexed in memory and the
 index rebuilt whenever the catalogue changes (see `_signature`).
@@ -247,12 +247,15 @@ def _article_rank(entry: Entry, term: ArticleTerm) -> int:
 
 def _word_place(entry: Entry, term: WordTerm) -> str | None:
     """Where a word term is found: the words as typed in the "title", or elsewhere ("text"),
-    or only a related term or the start of a longer word ("related"); None: nowhere."""
+    or only a related term, in the title ("related title") or elsewhere, or the start of a
+    longer word ("related"); None: nowhere."""
     typed, *related = term.alternatives
     if typed <= entry.title:
         return "title"
     if typed <= entry.stems:
         return "text"
+    if any(alt <= entry.title for alt in related):
+        return "related title"
     if any(alt <= entry.stems for alt in related):
         return "related"
     if term.prefix and _has_prefix(entry.words, term.prefix):
@@ -268,7 +271,7 @@ def _has_prefix(words: tuple, prefix: str) -> bool:
 
 def rank(entry: Entry, folded_query: str, terms: list) -> tuple | None:
     """The entry's rank for the query (higher first), or None when a term is not found."""
-    article = title = typed = 0
+    article = title = typed = related_title = 0
     for term in terms:
         if isinstance(term, ArticleTerm):
             found = _article_rank(entry, term)
@@ -283,7 +286,8 @@ def rank(entry: Entry, folded_query: str, terms: list) -> tuple | None:
             return None
         title += place == "title"
         typed += place in ("title", "text")
-    return (folded_query == entry.key, article, title, typed)
+        related_title += place == "related title"
+    return (folded_query == entry.key, article, title, typed, related_title)
 
 
 def search(session: Session, query: str, among: set[int] | None = None) -> list[int]:
@@ -295,7 +299,7 @@ def search(session: Session, query: str, among: set[int] | None = None) -> list[
         if among is not None and entry.id not in among:
             continue
         if folded == entry.key:
-            ranked.append(((True, 0, 0, 0), entry.id))
+            ranked.append(((True, 0, 0, 0, 0), entry.id))
             continue
         found = rank(entry, folded, terms)
         if found is not None:
