@@ -84,6 +84,16 @@ def test_a_blank_note_is_no_note(db, app, review):
         approve(db, app, review, note="   \n ")
 
 
+def test_a_note_too_long_is_refused_on_the_page(client, db, review):
+    login(client, review["lawyer"])
+    response = client.post(f"/incidents/{review['incident'].ref}/status",
+                           data={"to": "approved", "version": "3", "note": "x" * 20_001})
+    assert response.status_code == 422
+    assert FormPage(response.get_data(as_text=True)).errors["note"] == (
+        "The approval note is too long: at most 20,000 characters.")
+    assert fresh(db, review["incident"]).workflow_status == "in_legal_review"
+
+
 def test_the_note_is_kept_audited_and_cleared_on_reopening_with_its_history(db, app, review):
     approve(db, app, review, note="  Elements 2, 4 and 5 rest on the analysis; see annex.  ")
     stored = fresh(db, review["incident"])

@@ -87,7 +87,7 @@ class StatusChange(BaseModel):
     model_config = STRICT
 
     workflow_status: WorkflowStatus
-    note: str = Field(default="", max_length=20_000,
+    note: str = Field(default="", max_length=20_000,  # incidents.approval.MAX_NOTE
                       description="the approval note: why the incident is approved although "
                                   "elements are unsupported or its facts unverified (needed then)")
 

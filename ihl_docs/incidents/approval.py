@@ -16,6 +16,8 @@ from ihl_docs.core.models import Incident, VerificationStatus, label
 # supporting evidence: 2, 4"; an empty list when there is nothing to answer for.
 ApprovalCheck = Callable[[Session, Incident], list[str]]
 
+MAX_NOTE = 20_000  # characters, as the API's StatusChange allows
+
 
 def register_approval_check(app, check: ApprovalCheck) -> None:
     """Ask `check` whenever an incident is approved."""

@@ -151,6 +151,9 @@ def change_status(session: Session, incident: Incident, to: str, *, expected_ver
 def _check_approval(session: Session, incident: Incident, note: str,
                     checks: list[approval.ApprovalCheck] | None) -> None:
     """Refuse an approval with gaps and no note, naming every gap."""
+    if len(note) > approval.MAX_NOTE:
+        message = f"The approval note is too long: at most {approval.MAX_NOTE:,} characters."
+        raise InvalidInput(message, {"note": message})
     if note:
         return
     gaps = approval.approval_gaps(session, incident, approval.registered_checks()
