@@ -467,7 +467,9 @@ class Lawyer(User):
             if current is None or not current["elements"]:
                 return
             number = self.rng.choice(current["elements"])["number"]
-            body = {"status": self.rng.choice(["supported", "contested", "not_met"]),
+            # "supported" needs an item cited as supporting it (else 422, as it should be)
+            body = {"status": self.rng.choice(["supported", "contested", "not_met"] if cited
+                                              else ["contested", "not_met"]),
                     "note": self.token("Finding"), "evidence": cited}
             status, result = self.http.json(
                 "api: PUT element finding", "PUT",

@@ -160,17 +160,23 @@ def test_the_review_workflow(client, world):
     investigator = world["headers"]["member_investigator"]
     lawyer = world["headers"]["member_legal"]
 
-    def move(headers, to, version):
+    def move(headers, to, version, **extra):
         return client.post(f"{URL}/status", headers={**headers, "If-Match": str(version)},
-                           json={"workflow_status": to})
+                           json={"workflow_status": to, **extra})
 
     assert move(investigator, "submitted", 1).get_json()["version"] == 2
     assert move(investigator, "in_legal_review", 2).status_code == 403
     assert move(lawyer, "in_legal_review", 1).status_code == 409
     assert move(lawyer, "approved", 2).status_code == 422
     assert move(lawyer, "in_legal_review", 2).status_code == 200
-    approved = move(lawyer, "approved", 3)
+    unverified = move(lawyer, "approved", 3)
+    assert unverified.status_code == 422
+    assert unverified.get_json()["error"]["fields"]["note"] == (
+        f"Approving {world['incident'].ref} needs an approval note saying why: the incident is "
+        f"unverified.")
+    approved = move(lawyer, "approved", 3, note="Verified in person by the legal team.")
     assert approved.get_json()["workflow_status"] == "approved"
+    assert approved.get_json()["approval_note"] == "Verified in person by the legal team."
     assert _patch(client, investigator, {"title": "Late edit"}, "4").status_code == 403
     assert move(world["headers"]["auditor"], "in_legal_review", 4).status_code == 403
     assert move(world["headers"]["outsider_legal"], "in_legal_review", 4).status_code == 404

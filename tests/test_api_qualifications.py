@@ -123,7 +123,7 @@ def test_qualify_an_incident_and_list(client, catalogue):
     assert qualification["version"] == 1
     assert qualification["elements"]
     assert all(
-        set(e) == {"number", "text", "status", "note", "evidence"}
+        set(e) == {"number", "text", "kind", "status", "note", "evidence"}
         and e["status"] == "not_assessed" and e["evidence"] == []
         for e in qualification["elements"])
     assert isinstance(qualification["warnings"], list)
@@ -225,16 +225,31 @@ def test_record_a_finding(client, qualified):
     assert response.get_json()["version"] == 3
 
 
+def test_supported_without_supporting_evidence_is_422_and_changes_nothing(client, qualified):
+    qid, headers = qualified["qualification_id"], qualified["headers"]["member_legal"]
+    for evidence in ([], [{"ref": qualified["linked"], "stance": "context"}],
+                     [{"ref": qualified["linked"], "stance": "contradicts"}]):
+        response = client.put(_element_url(qid, 1), headers=headers,
+                              json={"status": "supported", "evidence": evidence})
+        assert response.status_code == 422
+        error = response.get_json()["error"]
+        assert set(error["fields"]) == {"evidence"}
+        assert "supported" in error["fields"]["evidence"]
+        assert "supports" in error["fields"]["evidence"]
+    listed = client.get(QUALIFICATIONS, headers=headers).get_json()["items"][0]
+    assert (listed["version"], listed["elements"][0]["status"]) == (1, "not_assessed")
+
+
 def test_stale_if_match_is_409_and_changes_nothing(client, qualified):
     qid, headers = qualified["qualification_id"], qualified["headers"]["admin"]
     assert client.put(_element_url(qid), headers=headers,
-                      json={"status": "supported"}).status_code == 200
+                      json={"status": "contested"}).status_code == 200
     response = client.put(_element_url(qid), headers={**headers, "If-Match": "1"},
                           json={"status": "not_met"})
     assert response.status_code == 409
     assert response.get_json()["error"]["current_version"] == 2
     listed = client.get(QUALIFICATIONS, headers=headers).get_json()["items"][0]
-    assert listed["elements"][0]["status"] == "supported"
+    assert listed["elements"][0]["status"] == "contested"
     assert listed["version"] == 2
 
 
@@ -304,7 +319,7 @@ def test_unknown_qualification_is_404(client, qualified, qid):
 ])
 def test_finding_permissions(client, qualified, who, status):
     response = client.put(_element_url(qualified["qualification_id"]),
-                          headers=qualified["headers"][who], json={"status": "supported"})
+                          headers=qualified["headers"][who], json={"status": "contested"})
     assert response.status_code == status
 
 

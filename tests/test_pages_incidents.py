@@ -247,7 +247,8 @@ def test_an_approved_incident_cannot_be_edited(logged_in, db, case, investigator
     admin = make_user(db, "admin")
     for step in ("submitted", "in_legal_review", "approved"):
         incident = incident_services.change_status(db, fresh(db, incident), step,
-                                                   expected_version=incident.version, actor=admin)
+                                                   expected_version=incident.version, actor=admin,
+                                                   note="Facts checked by the lawyer in person.")
         db.commit()
     assert "Edit incident" not in text_of(logged_in.get(f"/incidents/{incident.ref}"))
     response = logged_in.post(f"/incidents/{incident.ref}/edit",
@@ -262,7 +263,7 @@ def test_workflow_investigator_submits_lawyer_reviews_and_approves(client, db, c
     lawyer = make_user(db, "legal")
     case_services.add_member(db, case, lawyer.email, actor=investigator)
     db.commit()
-    incident = make_incident(db, case, investigator)
+    incident = make_incident(db, case, investigator, verification_status="verified")
     url = f"/incidents/{incident.ref}/status"
 
     login(client, investigator)
@@ -286,7 +287,9 @@ def test_workflow_investigator_submits_lawyer_reviews_and_approves(client, db, c
     assert response.status_code == 403
     assert fresh(db, incident).workflow_status == "in_legal_review"
 
-    assert "Approve" in text_of(lawyer_client.get(f"/incidents/{incident.ref}"))
+    page = text_of(lawyer_client.get(f"/incidents/{incident.ref}"))
+    assert "Approve" in page
+    assert "the facts are verified: no note is needed" in page
     assert lawyer_client.post(url, data={"to": "approved", "version": "3"}).status_code == 302
     stored = fresh(db, incident)
     assert (stored.workflow_status, stored.version) == ("approved", 4)

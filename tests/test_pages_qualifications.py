@@ -275,10 +275,27 @@ def test_a_finding_citing_evidence_not_linked_to_the_incident_is_refused(client,
         assert state(db) == before
 
 
+def test_supported_without_supporting_evidence_is_named_on_the_evidence_field(client, db, team):
+    qualification = qualify(db, team.incident, team.lawyer, "rs-8-2-b-i")
+    login(client, team.lawyer)
+    before = state(db)
+    response = client.post(f"{page_url(team.incident)}/{qualification.id}/elements/1",
+                           data=finding_form(qualification, 1, "supported", "Seen on site."))
+    assert response.status_code == 422
+    page = FormPage(response.get_data(as_text=True))
+    assert "cite at least one item" in page.errors[f"q{qualification.id}-e1-evidence"]
+    assert page.value(f"q{qualification.id}-e1-note") == "Seen on site."
+    assert state(db) == before
+
+
 @pytest.mark.parametrize("number, changes, message", [
     (9, {}, "rs-8-2-b-i has no element 9; its elements are 1–5."),
     (1, {"status": "proven"}, "Choose one of the listed options."),
     (1, {"stance": "maybe"}, "choose supports, contradicts or context."),
+    (1, {"stance": "context"}, "Element 1 is marked supported but no item is cited as "
+                               "supporting it"),
+    (1, {"stance": "contradicts"}, "Element 1 is marked supported but no item is cited as "
+                                   "supporting it"),
 ])
 def test_a_finding_with_bad_input_names_the_problem_and_saves_nothing(
         client, db, team, number, changes, message):
@@ -622,7 +639,7 @@ POSTS = {
     "POST /incidents/{incident}/qualifications/{q}":
         lambda q_: assessment_form(q_, "probable", "Changed."),
     "POST /incidents/{incident}/qualifications/{q}/elements/1":
-        lambda q_: finding_form(q_, 1, "supported", "Changed."),
+        lambda q_: finding_form(q_, 1, "contested", "Changed."),
 }
 # (role, whose case) -> expected status of the reads and of the posts.
 EXPECTED = {

@@ -218,7 +218,10 @@ def test_search_and_correct_provisions(db, team):
 
     rows, total = p.search_provisions(db, p.ProvisionFilter(q="cluster"))
     assert total >= 2
-    assert all("cluster" in (r.title + r.summary + r.article).lower() for r in rows)
+    searched = [p.provision_read(db, r) for r in rows]  # notes and element texts are searched
+    assert all("cluster" in " ".join([r["title"], r["summary"], r["notes"], r["instrument_name"],
+                                      *(e["text"] for e in r["elements"])]).lower()
+               for r in searched)
     _, iac = p.search_provisions(db, p.ProvisionFilter(applies_to="NIAC", instrument="AP I"))
     assert iac == 0
     rows, _ = p.search_provisions(db, p.ProvisionFilter(instrument="CCM"))

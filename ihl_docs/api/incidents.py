@@ -64,7 +64,8 @@ def change_incident_status(ref: str):
     if user.role == Role.auditor:
         raise Forbidden("Auditors read; they change nothing.")
     version = inputs.if_match_version()
-    incidents.change_status(session, incident, inputs.body().workflow_status,
+    body = inputs.body()
+    incidents.change_status(session, incident, body.workflow_status, note=body.note,
                             expected_version=version, actor=user)
     result = incidents.incident_read(session, incident)
     session.commit()

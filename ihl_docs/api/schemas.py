@@ -106,6 +106,9 @@ class StatusChange(BaseModel):
     model_config = STRICT
 
     workflow_status: WorkflowStatus
+    note: str = Field(default="", max_length=20_000,  # incidents.approval.MAX_NOTE
+                      description="the approval note: why the incident is approved although "
+                                  "elements are unsupported or its facts unverified (needed then)")
 
 
 class EvidenceLinkCreate(BaseModel):
@@ -308,6 +311,8 @@ class FindingUpdate(BaseModel):
 class ElementFindingRead(BaseModel):
     number: int
     text: str
+    kind: str = Field(default="", description="context, conduct, circumstance, consequence, "
+                                              "mental or attribution; empty when not given")
     status: ElementStatus
     note: str
     evidence: list[Citation]
@@ -341,6 +346,7 @@ class QualificationRead(BaseModel):
     assessment: Assessment
     analysis: str
     version: int
+    elements_source: str = Field(default="", description="where the element texts come from")
     elements: list[ElementFindingRead]
     provision_binds: str = Field(description="states, parties_to_conflict or individuals")
     applicability: list[ApplicabilityWarning] = Field(

@@ -554,6 +554,7 @@ class IncidentRead(IncidentBase):
     local_date: Optional[date] = None
     responsible_party: Optional[str]
     workflow_status: WorkflowStatus
+    approval_note: str = ""
     version: int
     created_at: datetime
     updated_at: datetime

@@ -211,6 +211,13 @@ INCIDENTS = [
     },
 ]
 
+# Why an incident is approved although some elements have no supporting evidence.
+APPROVAL_NOTES = {
+    0: ("Approved on the war crime of attacking civilians (rs-8-2-e-i), every element of which "
+        "is supported. Customary rule 11 is kept as context, not yet assessed element by "
+        "element; AP I Art. 51(4) is excluded, the conflict being non-international."),
+}
+
 # Incident (by position) -> the workflow steps it goes through: (status, role that moves it).
 WORKFLOW = {
     0: [("submitted", Role.investigator), ("in_legal_review", Role.legal),
@@ -522,7 +529,8 @@ def load_demo(session: Session, *, store: EvidenceStore, actor: str) -> DemoRepo
         for status, role in steps:
             incident = filed[position]
             incidents.change_status(session, incident, status, expected_version=incident.version,
-                                    actor=users[role])
+                                    actor=users[role], note=APPROVAL_NOTES.get(position, "")
+                                    if status == "approved" else "")
     return report
 
 

@@ -32,7 +32,7 @@ from ihl_docs.dossiers.parts import collect_parts
 from ihl_docs.evidence.services import THUMBNAIL, custody_warnings, metadata_discrepancies
 from ihl_docs.incidents.facts import other_facts
 from ihl_docs.incidents.forms import FIELD_LABELS
-from ihl_docs.qualifications.services import qualification_read
+from ihl_docs.qualifications.services import ELEMENT_KINDS, by_kind, qualification_read
 
 FORMAT = "ihl_docs dossier content 1"
 
@@ -236,6 +236,8 @@ def _incidents(session: Session, case: Case, policy: AudiencePolicy, shown: set[
     for row in kept:
         incident = {f: jsonable(getattr(row, f)) for f in INCIDENT_FIELDS}
         incident["responsible_party"] = parties.get(row.responsible_party_id)
+        if row.approval_note:  # absent when none, so incidents without one read as before
+            incident["approval_note"] = row.approval_note
         others = other_facts(row, FIELD_LABELS)
         if others:  # absent when none, so incidents without such facts read as before
             incident["other_facts"] = [list(pair) for pair in others]
@@ -271,7 +273,7 @@ def _qualifications(session: Session, incident: Incident, shown: set[str]) -> li
     for qualification, _ in rows:
         read = qualification_read(session, qualification)
         elements = []
-        for element in read["elements"]:
+        for element in by_kind(read["elements"]):
             cited = [c for c in element["evidence"] if c["ref"] in shown]
             elements.append({
                 "number": element["number"], "text": element["text"],
@@ -280,12 +282,17 @@ def _qualifications(session: Session, incident: Incident, shown: set[str]) -> li
                 "withheld": len(element["evidence"]) - len(cited),
                 "supported": any(c["stance"] == "supports" for c in cited),
             })
-        result.append({
+            if element["kind"] in ELEMENT_KINDS:  # absent when none, so such elements read as before
+                elements[-1]["kind"] = element["kind"]
+        qualification_content = {
             "provision_key": read["provision_key"], "provision_title": read["provision_title"],
             "assessment": jsonable(read["assessment"]), "analysis": read["analysis"],
             "elements": elements, "warnings": read["warnings"],
             "applicability": read["applicability"],
-        })
+        }
+        if read["elements_source"]:  # absent when none, as above
+            qualification_content["elements_source"] = read["elements_source"]
+        result.append(qualification_content)
     return result
 
 

@@ -231,6 +231,9 @@ class StatusForm(FlaskForm):
 
     to = StringField(validators=[InputRequired()])
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    note = TextAreaField("Approval note", filters=[strip], render_kw={"rows": 3},
+                         description="Needed to approve while elements lack supporting evidence "
+                                     "or the facts are not verified: say why.")
 
 
 class IncidentFilterForm(Form):
@@ -262,5 +265,6 @@ class IncidentFilterForm(Form):
 FIELD_LABELS = {name: unbound.args[0] for name, unbound in vars(IncidentForm).items()
                 if isinstance(unbound, UnboundField) and unbound.args}
 FIELD_LABELS["workflow_status"] = "Workflow status"
+FIELD_LABELS["approval_note"] = "Approval note"
 FIELD_LABELS.update(occurred_from="Start", occurred_to="End",
                     utc_offset_minutes="UTC offset (minutes)")

@@ -24,7 +24,7 @@ from ihl_docs.core.models import (
     _valid_state_code,
 )
 from ihl_docs.core.versions import lock_at_version, save_version
-from ihl_docs.incidents import search
+from ihl_docs.incidents import approval, search
 
 EDITABLE_FIELDS = [f for f in IncidentCreate.model_fields if f != "responsible_party"]
 
@@ -192,8 +192,13 @@ def update_incident(session: Session, incident: Incident, changes: dict, *, expe
 
 
 def change_status(session: Session, incident: Incident, to: str, *, expected_version: int,
-                  actor: User) -> Incident:
-    """Move an incident along draft -> submitted -> in legal review -> approved."""
+                  actor: User, note: str = "",
+                  checks: list[approval.ApprovalCheck] | None = None) -> Incident:
+    """Move an incident along draft -> submitted -> in legal review -> approved.
+
+    Approving an incident with gaps (see `approval`; `checks` defaults to those the
+    application registered) needs a `note` saying why, kept as its approval note; reopening it
+    clears the note, which its audit history keeps."""
     case = session.get(Case, incident.case_id)
     lock_at_version(session, incident, expected_version, entity="incident",
                     entity_id=incident.ref, what=f"Incident {incident.ref}",
@@ -205,12 +210,35 @@ def change_status(session: Session, incident: Incident, to: str, *, expected_ver
     member = actor.role == "admin" or is_member(session, actor, case)
     if actor.role not in roles or not member:
         raise Forbidden(f"Your role may not move an incident to {to}.")
+    if to == WorkflowStatus.approved:
+        _check_approval(session, incident, note.strip(), checks)
     before = incident_snapshot(session, incident)
     incident.workflow_status = to
+    incident.approval_note = note.strip() if to == WorkflowStatus.approved else ""
     save_version(session, incident, before, lambda: incident_snapshot(session, incident),
                  actor=actor.email, action="status_change", entity="incident",
                  entity_id=incident.ref, case_ref=case.ref)
     return incident
+
+
+def _check_approval(session: Session, incident: Incident, note: str,
+                    checks: list[approval.ApprovalCheck] | None) -> None:
+    """Refuse an approval with gaps and no note, naming every gap."""
+    if len(note) > approval.MAX_NOTE:
+        message = f"The approval note is too long: at most {approval.MAX_NOTE:,} characters."
+        raise InvalidInput(message, {"note": message})
+    if note:
+        return
+    gaps = approval.approval_gaps(session, incident, approval.registered_checks()
+                                  if checks is None else checks)
+    if gaps:
+        message = approval.note_needed(incident, gaps)
+        raise InvalidInput(message, {"note": message})
+
+
+def approval_gaps(session: Session, incident: Incident) -> list[str]:
+    """What approving the incident now would have to answer for (the application's checks)."""
+    return approval.approval_gaps(session, incident, approval.registered_checks())
 
 
 def incident_snapshot(session: Session, incident: Incident) -> dict:

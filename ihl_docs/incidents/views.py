@@ -113,10 +113,12 @@ def change_status(ref):
     if not form.validate_on_submit():
         raise InvalidInput("The request did not say which step to take; reload the page.")
     post = commit_form(form, lambda: services.change_status(
-        db, incident, form.to.data, expected_version=form.version.data, actor=user),
-        refused=(StaleVersion,), stale=_status_conflict)
+        db, incident, form.to.data, expected_version=form.version.data, actor=user,
+        note=form.note.data or ""), refused=(StaleVersion, InvalidInput), full_messages=True,
+        stale=_status_conflict)
     if not post.saved:
-        return _detail_page(services.get_incident(db, ref), case, post.conflict), post.status
+        return _detail_page(services.get_incident(db, ref), case, post.conflict,
+                            status_form=form), post.status
     flash(f"Incident {ref} is now: {label(form.to.data)}.", "success")
     return redirect(url_for("incidents.detail", ref=ref))
 
@@ -153,15 +155,18 @@ def _form_page(form, case, incident, status, conflict=None):
                            conflict=conflict, countries=COUNTRIES), status
 
 
-def _detail_page(incident, case, conflict=None):
+def _detail_page(incident, case, conflict=None, status_form=None):
     db, user = get_session(), current_user.user
     editable = (can_edit_case(db, user, case)
                 and incident.workflow_status != WorkflowStatus.approved)
+    transitions = allowed_transitions(db, user, case, incident.workflow_status)
+    approving = WorkflowStatus.approved in transitions
     return render_template(
         "incidents/detail.html", incident=incident, case=case,
         facts=services.incident_read(db, incident), history=_history(db, incident.ref),
-        transitions=allowed_transitions(db, user, case, incident.workflow_status),
-        can_edit=editable, conflict=conflict,
+        transitions=transitions, can_edit=editable, conflict=conflict,
+        status_form=status_form or StatusForm(formdata=None),
+        approval_gaps=services.approval_gaps(db, incident) if approving else [],
         evidence=evidence_of_incident(db, incident), can_add_evidence=can_edit_case(db, user, case),
     )
 

@@ -54,7 +54,9 @@ class ProvisionFilterForm(Form):
     """The catalogue's filters, read from the query string; a wrong value is named and ignored."""
 
     q = StringField("Text", filters=[strip],
-                    description="Searches article, title, summary and key, e.g. “cluster”.")
+                    description="Every word, in any form, in the article, title, summary, notes "
+                                "or elements; or an article: “51(4)(c)”, “rule 71”, "
+                                "“8(2)(b)(iv)”.")
     instrument = ChoiceField("Instrument", [Optional()])
     category = ChoiceField("Category", [Optional()])
     applies_to = ChoiceField("Applies in", [Optional()], choices=options(

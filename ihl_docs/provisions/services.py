@@ -3,14 +3,14 @@
 from dataclasses import dataclass
 from typing import Optional
 
-import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlmodel import Session, or_, select
+from sqlmodel import Session, select
 
 from ihl_docs.core.audit import log as audit
 from ihl_docs.core.errors import Forbidden, InvalidInput, NotFound
 from ihl_docs.core.models import Applicability, Instrument, Provision, Role, SuggestionRule, User
 from ihl_docs.core.versions import lock_at_version, save_version
+from ihl_docs.provisions import search
 from ihl_docs.provisions.catalogue import (
     Binds,
     ElementKind,
@@ -30,14 +30,10 @@ class ProvisionFilter:
 
 def search_provisions(session: Session, flt: ProvisionFilter, *, offset: int = 0,
                       limit: int = 50) -> tuple[list[Provision], int]:
-    """Full-text search over article, title and summary, with filters; returns (page, total)."""
-    query = select(Provision)
-    if flt.q:
-        words = [w for w in flt.q.split() if w][:10]
-        for word in words:
-            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            query = query.where(or_(*(getattr(Provision, c).ilike(pattern, escape="\\")
-                                      for c in ("article", "title", "summary", "key"))))
+    """Provisions matching the filters and the search text `q` (see provisions/search.py:
+    article notation, every word in any form, related terms), best first; returns (page, total).
+    Without `q`, every provision matching the filters, in catalogue order."""
+    query = select(Provision.id)
     if flt.instrument:
         query = query.join(Instrument, Instrument.id == Provision.instrument_id).where(
             Instrument.short_name == flt.instrument)
@@ -45,9 +41,14 @@ def search_provisions(session: Session, flt: ProvisionFilter, *, offset: int = 0
         query = query.where(Provision.category == flt.category)
     if flt.applies_to in (Applicability.IAC, Applicability.NIAC):
         query = query.where(Provision.applies_to.in_([flt.applies_to, Applicability.both]))
-    total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(Provision.id).offset(offset).limit(limit)).all()
-    return list(rows), total
+    if flt.q and flt.q.strip():
+        filtered = flt.instrument or flt.category or flt.applies_to
+        ids = search.search(session, flt.q, among=set(session.exec(query)) if filtered else None)
+    else:
+        ids = list(session.exec(query.order_by(Provision.id)))
+    page = ids[offset:offset + limit]
+    rows = {p.id: p for p in session.exec(select(Provision).where(Provision.id.in_(page)))}
+    return [rows[i] for i in page], len(ids)
 
 
 def get_provision(session: Session, key: str) -> Provision:

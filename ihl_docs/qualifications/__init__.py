@@ -14,3 +14,7 @@ def init_app(app) -> None:
     from ihl_docs.qualifications.projection import QUALIFICATION
 
     register_projection(app, QUALIFICATION)
+    from ihl_docs.incidents.approval import register_approval_check
+    from ihl_docs.qualifications.services import unsupported_elements
+
+    register_approval_check(app, unsupported_elements)

@@ -100,6 +100,7 @@ def set_finding(session: Session, qualification: Qualification, number: int, sta
         raise InvalidInput("Choose not assessed, supported, contested or not met.",
                            {"status": "not a known status"})
     cited = _cited_evidence(session, incident, citations)
+    _require_support(status, cited, number)
     before = qualification_snapshot(session, qualification)
     finding = session.exec(select(ElementFinding).where(
         ElementFinding.qualification_id == qualification.id,
@@ -116,6 +117,15 @@ def set_finding(session: Session, qualification: Qualification, number: int, sta
     session.flush()
     _save(session, qualification, before, case, actor, "update_finding")
     return finding
+
+
+def _require_support(status: str, cited: list[tuple[Evidence, str]], number: int) -> None:
+    """An element found supported must say by what: at least one item cited as supporting it.
+    Findings stored before this rule are left as they are (the proof matrix shows them as gaps)."""
+    if status == ElementStatus.supported and not any(s == Stance.supports for _, s in cited):
+        message = (f"Element {number} is marked supported but no item is cited as supporting it: "
+                   "cite at least one item with the stance \"supports\", or choose another finding.")
+        raise InvalidInput(message, {"evidence": message})
 
 
 def _cited_evidence(session: Session, incident: Incident,
@@ -178,20 +188,22 @@ def qualification_read(session: Session, qualification: Qualification) -> dict:
     """The qualification as the API and pages show it, with element texts and warnings."""
     provision = session.get(Provision, qualification.provision_id)
     incident = session.get(Incident, qualification.incident_id)
-    texts = {e.number: e.text for e in elements_of(session, provision)}
+    catalogued = {e.number: e for e in elements_of(session, provision)}
     findings = applicability.check(session, incident, provision)
     elements = []
     for finding in findings_of(session, qualification):
+        element = catalogued.get(finding.element_number)
         elements.append({
             "number": finding.element_number,
-            "text": texts.get(finding.element_number, MISSING_ELEMENT),
+            "text": element.text if element else MISSING_ELEMENT,
+            "kind": element.kind if element else "",
             "status": finding.status, "note": finding.note,
             "evidence": [{"ref": r, "stance": s} for r, s in citations_of(session, finding)]})
     return {
         "id": qualification.id, "incident_ref": incident.ref, "provision_key": provision.key,
         "provision_title": provision.title, "assessment": qualification.assessment,
         "analysis": qualification.analysis, "version": qualification.version,
-        "elements": elements,
+        "elements_source": provision.elements_source, "elements": elements,
         "provision_binds": provision.binds,
         "applicability": [f.as_dict() for f in findings],
         "warnings": [f.as_dict() for f in applicability.warnings_of(findings)],
@@ -212,6 +224,22 @@ def get_qualification(session: Session, qualification_id: int) -> Qualification:
 
 # ---- proof matrix -----------------------------------------------------------------------------
 
+# The order in which the matrix groups a provision's elements by kind; elements without a kind
+# come last, as "other".
+ELEMENT_KINDS = ("context", "conduct", "circumstance", "consequence", "mental", "attribution")
+OTHER_KIND = "other"
+
+
+def kind_order(kind: str) -> int:
+    """Where elements of this kind stand in the matrix (unknown and missing kinds last)."""
+    return ELEMENT_KINDS.index(kind) if kind in ELEMENT_KINDS else len(ELEMENT_KINDS)
+
+
+def by_kind(elements: list, kind=lambda e: e["kind"], number=lambda e: e["number"]) -> list:
+    """Elements in the matrix's order: by kind (ELEMENT_KINDS, then other), then number."""
+    return sorted(elements, key=lambda e: (kind_order(kind(e)), number(e)))
+
+
 @dataclass
 class MatrixRow:
     qualification_id: int
@@ -221,6 +249,7 @@ class MatrixRow:
     status: str
     cells: dict[str, str]  # evidence ref -> stance
     unsupported: bool
+    kind: str = OTHER_KIND  # one of ELEMENT_KINDS, or OTHER_KIND
 
 
 @dataclass
@@ -229,6 +258,8 @@ class ProofMatrix:
     evidence: list[str]                    # columns: every item linked to the incident
     rows: list[MatrixRow] = field(default_factory=list)
     uncited: list[str] = field(default_factory=list)   # linked evidence cited by no element
+    # provision key -> where its element texts come from (Provision.elements_source)
+    sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def gaps(self) -> list[MatrixRow]:
@@ -252,12 +283,15 @@ def proof_matrices(session: Session, incidents: list[Incident]) -> dict[int, Pro
             .join(Evidence, Evidence.id == IncidentEvidence.evidence_id)
             .where(IncidentEvidence.incident_id.in_(ids)).order_by(Evidence.ref)):
         matrices[incident_id].evidence.append(ref)
-    qualifications = session.exec(select(Qualification, Provision.key)
-                                  .join(Provision, Provision.id == Qualification.provision_id)
-                                  .where(Qualification.incident_id.in_(ids))
-                                  .order_by(Qualification.id)).all()
+    rows = session.exec(select(Qualification, Provision.key, Provision.elements_source)
+                        .join(Provision, Provision.id == Qualification.provision_id)
+                        .where(Qualification.incident_id.in_(ids))
+                        .order_by(Qualification.id)).all()
+    qualifications = [(q, key) for q, key, _ in rows]
+    for q, key, source in rows:
+        matrices[q.incident_id].sources[key] = source
     provision_ids = {q.provision_id for q, _ in qualifications}
-    texts = {(e.provision_id, e.number): e.text for e in session.exec(
+    catalogued = {(e.provision_id, e.number): e for e in session.exec(
         select(ProvisionElement).where(ProvisionElement.provision_id.in_(provision_ids)))}
     findings = session.exec(select(ElementFinding).where(
         ElementFinding.qualification_id.in_([q.id for q, _ in qualifications]))
@@ -274,17 +308,35 @@ def proof_matrices(session: Session, incidents: list[Incident]) -> dict[int, Pro
     cited: dict[int, set] = {incident_id: set() for incident_id in ids}
     for qualification, key in qualifications:
         matrix = matrices[qualification.incident_id]
+        found = []
         for finding in by_qualification.get(qualification.id, []):
             row = cells[finding.id]
             cited[qualification.incident_id].update(row)
-            matrix.rows.append(MatrixRow(
+            element = catalogued.get((qualification.provision_id, finding.element_number))
+            found.append(MatrixRow(
                 qualification.id, key, finding.element_number,
-                texts.get((qualification.provision_id, finding.element_number), MISSING_ELEMENT),
-                finding.status, row,
-                unsupported=not any(s == Stance.supports for s in row.values())))
+                element.text if element else MISSING_ELEMENT, finding.status, row,
+                unsupported=not any(s == Stance.supports for s in row.values()),
+                kind=element.kind if element and element.kind in ELEMENT_KINDS else OTHER_KIND))
+        matrix.rows += by_kind(found, kind=lambda r: r.kind, number=lambda r: r.number)
     for incident_id, matrix in matrices.items():
         matrix.uncited = [ref for ref in matrix.evidence if ref not in cited[incident_id]]
     return matrices
+
+
+def unsupported_elements(session: Session, incident: Incident) -> list[str]:
+    """The incident's qualifications with elements no item supports, each in words ("2 of 5
+    elements of api-51-4 have no supporting evidence: 2, 4"): what approving it must answer for."""
+    rows = proof_matrix(session, incident).rows
+    gaps = []
+    for key in dict.fromkeys(row.provision_key for row in rows):
+        elements = [row for row in rows if row.provision_key == key]
+        numbers = [str(n) for n in sorted(row.number for row in elements if row.unsupported)]
+        if numbers:
+            verb = "has" if len(numbers) == 1 else "have"
+            gaps.append(f"{len(numbers)} of {len(elements)} elements of {key} {verb} no "
+                        f"supporting evidence: {', '.join(numbers)}")
+    return gaps
 
 
 # ---- suggestions --------------------------------------------------------------------------------
