@@ -482,6 +482,19 @@ def text_of_html(fragment: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment))
 
 
+def _without_elements(db, key, lawyer):
+    """Every provision of the bundled catalogue has elements since its second edition: a lawyer
+    removes those of one, as a correction may."""
+    from ihl_docs.provisions import services as provisions
+
+    provision = provisions.get_provision(db, key)
+    read_now = provisions.provision_read(db, provision)
+    provisions.correct_provision(db, provision, provisions.ProvisionCorrection(**{
+        **{k: v for k, v in read_now.items() if k in provisions.ProvisionCorrection.model_fields},
+        "elements": []}), expected_version=provision.version, actor=lawyer)
+    db.commit()
+
+
 def test_the_case_matrix_summarises_gaps_across_incidents(client, db, team):
     second = make_incident(db, team.case, team.investigator, title="Second strike")
     make_incident(db, team.case, team.investigator, title="Not yet qualified")
@@ -491,6 +504,7 @@ def test_the_case_matrix_summarises_gaps_across_incidents(client, db, team):
                                                            (team.report.ref, "context")],
                       actor=team.lawyer)
     qualify(db, second, team.lawyer, "rs-8-2-b-ii")
+    _without_elements(db, "cihl-11", team.lawyer)
     qualify(db, second, team.lawyer, "cihl-11")              # no elements: analysis only
     spare = link(db, team.case, second, team.investigator, team.store, b"%PDF-1.4 s",
                  title="Spare")

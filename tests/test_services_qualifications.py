@@ -125,7 +125,7 @@ def test_state_that_joined_after_the_incident(db, team):
     assert "not_yet_bound" in warnings
     assert "2024-02-01" in warnings["not_yet_bound"].message
     # customary rules first; the other CCM articles bind no better
-    assert warnings["not_yet_bound"].suggested_provisions[:2] == ["cihl-11", "cihl-71"]
+    assert warnings["not_yet_bound"].suggested_provisions[:2] == ["cihl-11", "cihl-12"]
     _set_party(db, "CCM", "ARM", "party", "2019-01-01")
     assert _codes(db, team["incident"], "ccm-1") == {}
 
