@@ -415,3 +415,16 @@ def test_a_lawyer_adds_a_declaration_from_the_page_and_an_overlap_is_refused(cli
     assert saved.status_code == 302
     assert "declaration 2025-02-01 2025-01-01 to 2028-12-31 yes" in text_of(
         client.get("/treaties/UKR"))
+
+
+def test_a_malformed_participation_file_is_refused_with_its_line(runner, db, loaded, tmp_path):
+    path = tmp_path / "parties.jsonl"
+    good = file_rows()[0]
+    path.write_text(json.dumps(good) + "\n" + json.dumps({**good, "state": "UKR",
+                                                           "status": "bound"}) + "\n", "utf-8")
+    before = count(db)
+    result = runner.invoke(args=["provisions", "import", "--states-parties", str(path)])
+    assert result.exit_code == 1
+    assert f"{path} line 2, field status" in result.output
+    assert "Traceback" not in result.output
+    assert count(db) == before
