@@ -278,6 +278,8 @@ def test_an_overlapping_declaration_and_future_dates_are_refused(db, loaded, law
 
 def test_everyone_logged_in_reads_the_treaty_pages(client, db, loaded):
     login(client, make_user(db, "investigator"))
+    catalogue_page = client.get("/provisions").get_data(as_text=True)
+    assert '<a href="/treaties">Treaty participation by state</a>' in catalogue_page
     listing = client.get("/treaties?instrument=Rome+Statute")
     assert listing.status_code == 200
     assert "Ukraine" in text_of(listing)
