@@ -556,6 +556,16 @@ def test_a_provision_corrected_after_qualification_is_noted(db, app, rich_case, 
 
 def test_a_provision_without_elements_says_so_instead_of_an_empty_matrix(db, app, rich_case,
                                                                          lawyer):
+    # Every provision of the bundled catalogue has elements since its second edition: a lawyer
+    # removes those of one, as a correction may.
+    from ihl_docs.provisions import services as provisions
+
+    provision = provisions.get_provision(db, "api-51-4")
+    read = provisions.provision_read(db, provision)
+    provisions.correct_provision(db, provision, provisions.ProvisionCorrection(**{
+        **{k: v for k, v in read.items() if k in provisions.ProvisionCorrection.model_fields},
+        "elements": []}), expected_version=provision.version, actor=lawyer)
+    db.commit()
     qualify(db, rich_case["incident"], lawyer, key="api-51-4", assessment="alleged")
     text = flat(text_of(build(db, app, rich_case["case"])[0]))
     assert flat("The catalogue lists no elements for this provision") in text

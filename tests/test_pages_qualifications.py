@@ -504,17 +504,15 @@ def text_of_html(fragment: str) -> str:
 
 
 def _without_elements(db, key, lawyer):
-    """A provision a lawyer corrected to list no elements (every provision of the bundled
-    catalogue has some)."""
+    """Every provision of the bundled catalogue has elements since its second edition: a lawyer
+    removes those of one, as a correction may."""
     from ihl_docs.provisions import services as provisions
 
     provision = provisions.get_provision(db, key)
-    values = provisions.provision_read(db, provision)
-    data = provisions.ProvisionCorrection.model_validate(
-        {k: values[k] for k in provisions.ProvisionCorrection.model_fields if k in values}
-        | {"elements": []})
-    provisions.correct_provision(db, provision, data, expected_version=provision.version,
-                                 actor=lawyer)
+    read_now = provisions.provision_read(db, provision)
+    provisions.correct_provision(db, provision, provisions.ProvisionCorrection(**{
+        **{k: v for k, v in read_now.items() if k in provisions.ProvisionCorrection.model_fields},
+        "elements": []}), expected_version=provision.version, actor=lawyer)
     db.commit()
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -226,7 +227,7 @@ def _treaty_status(db, w):
 
 def _icc_period(db, w):
     sql(db, "UPDATE icc_basis SET period_to = :d WHERE key = 'declaration:UKR:2015-09-08'",
-        d="2030-12-31")
+        d=date(2030, 12, 31))
     return "ICC jurisdiction fact declaration:UKR:2015-09-08: period_to differs from audit seq"
 
 

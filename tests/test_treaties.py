@@ -278,6 +278,8 @@ def test_an_overlapping_declaration_and_future_dates_are_refused(db, loaded, law
 
 def test_everyone_logged_in_reads_the_treaty_pages(client, db, loaded):
     login(client, make_user(db, "investigator"))
+    catalogue_page = client.get("/provisions").get_data(as_text=True)
+    assert '<a href="/treaties">Treaty participation by state</a>' in catalogue_page
     listing = client.get("/treaties?instrument=Rome+Statute")
     assert listing.status_code == 200
     assert "Ukraine" in text_of(listing)
@@ -376,3 +378,55 @@ def test_an_instruments_file_alone_does_not_overwrite_the_participation_file(run
     assert result.exit_code == 0, result.output
     assert row(db, "GC IV", "ARM").source == before.source
     assert count(db) == entries
+
+
+def test_a_team_correction_of_an_icc_fact_is_kept_by_a_catalogue_load(db, loaded, lawyer):
+    civ = db.exec(select(IccBasis).where(IccBasis.key == "declaration:CIV:2003-04-18")).one()
+    data = treaties.IccFactFields.model_validate({
+        **{name: getattr(civ, name) for name in treaties.ICC_FIELDS},
+        "confidence": "high", "source": "https://www.icc-cpi.int/cdi"})
+    treaties.enter_icc_fact(db, data, actor=lawyer.email, key=civ.key, expected_version=1)
+    db.commit()
+    report = catalogue.load_bundled(db, actor="test")
+    db.commit()
+    differences = {name: (ours, theirs) for name, ours, theirs in report.treaties.kept[civ.key]}
+    assert differences["confidence"] == ("high", "low")
+    assert differences["source"][0] == "https://www.icc-cpi.int/cdi"
+    db.expire_all()
+    kept = db.exec(select(IccBasis).where(IccBasis.key == civ.key)).one()
+    db.commit()
+    assert (kept.confidence, kept.origin, kept.entered_by, kept.version) == \
+        ("high", "team", lawyer.email, 2)
+
+
+def test_a_lawyer_adds_a_declaration_from_the_page_and_an_overlap_is_refused(client, db, loaded,
+                                                                             lawyer):
+    login(client, lawyer)
+    form = FormPage(client.get("/treaties/UKR/icc").get_data(as_text=True))
+    before = count(db)
+    overlapping = client.post("/treaties/UKR/icc", data={
+        **form.values, "kind": "declaration", "lodged_on": "2016-01-01",
+        "period_from": "2020-01-01", "period_to": "2021-01-01", "confidence": "medium"})
+    assert overlapping.status_code == 422
+    assert "overlaps the declaration declaration:UKR:2015-09-08" in text_of(overlapping)
+    assert count(db) == before
+    saved = client.post("/treaties/UKR/icc", data={
+        **form.values, "kind": "declaration", "lodged_on": "2025-02-01",
+        "period_from": "2025-01-01", "period_to": "2028-12-31", "confidence": "medium",
+        "in_effect": "y"})
+    assert saved.status_code == 302
+    assert "declaration 2025-02-01 2025-01-01 to 2028-12-31 yes" in text_of(
+        client.get("/treaties/UKR"))
+
+
+def test_a_malformed_participation_file_is_refused_with_its_line(runner, db, loaded, tmp_path):
+    path = tmp_path / "parties.jsonl"
+    good = file_rows()[0]
+    path.write_text(json.dumps(good) + "\n" + json.dumps({**good, "state": "UKR",
+                                                           "status": "bound"}) + "\n", "utf-8")
+    before = count(db)
+    result = runner.invoke(args=["provisions", "import", "--states-parties", str(path)])
+    assert result.exit_code == 1
+    assert f"{path} line 2, field status" in result.output
+    assert "Traceback" not in result.output
+    assert count(db) == before

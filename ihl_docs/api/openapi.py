@@ -42,6 +42,12 @@ PATH_PARAMETERS = {
     "number": {"name": "number", "in": "path", "required": True,
                "description": "the element's number within the provision",
                "schema": {"type": "integer"}},
+    "state": {"name": "state", "in": "path", "required": True,
+              "description": "the state's ISO 3166 alpha-3 code, e.g. UKR",
+              "schema": {"type": "string"}},
+    "instrument": {"name": "instrument", "in": "path", "required": True,
+                   "description": "the instrument's short name, e.g. Rome Statute",
+                   "schema": {"type": "string"}},
 }
 DOWNLOAD = {
     "description": "the original bytes, as an attachment named by the ref; the media type is "

@@ -30,6 +30,7 @@ from ihl_docs.core.storage import EvidenceStore
 from ihl_docs.demo.files import Photo, Post, Report, photo_jpeg, post_png, report_pdf, transcript
 from ihl_docs.evidence import services as evidence_services
 from ihl_docs.incidents import services as incidents
+from ihl_docs.provisions import services as provisions
 from ihl_docs.qualifications import services as qualifications
 
 CASE_REF = "DEMO-2023-001"
@@ -488,6 +489,18 @@ QUALIFICATIONS = [
 ]
 
 
+def _as_shown_above(session, key: str, incident_no: int) -> dict:
+    """Findings for a qualification the demo gives only an analysis: each element of the
+    provision supported by the items cited for element 1 of the incident's first (war-crime)
+    qualification, so that the case keeps its one deliberate gap."""
+    first = next(f for n, _, _, _, f in QUALIFICATIONS if n == incident_no and f)
+    cited = [(item, "supports") for item, _ in first[1][2]]
+    elements = provisions.elements_of(session, provisions.get_provision(session, key))
+    return {e.number: ("supported", "Shown by the items cited for the war-crime "
+                                    "qualification of this incident.", cited)
+            for e in elements}
+
+
 @dataclass
 class DemoReport:
     case_ref: str
@@ -519,6 +532,7 @@ def load_demo(session: Session, *, store: EvidenceStore, actor: str) -> DemoRepo
     for incident_no, key, assessment, analysis, findings in QUALIFICATIONS:
         qualification = qualifications.add_qualification(
             session, filed[incident_no], key, assessment, analysis, actor=lawyer)
+        findings = findings or _as_shown_above(session, key, incident_no)
         for number, (status, note, cited) in findings.items():
             qualifications.set_finding(session, qualification, number, status, note,
                                        [(items[i - 1].ref, stance) for i, stance in cited],
