@@ -128,7 +128,8 @@ def test_qualify_an_incident_and_list(client, catalogue):
         for e in qualification["elements"])
     assert isinstance(qualification["warnings"], list)
     for warning in qualification["warnings"]:
-        assert set(warning) == {"code", "message", "suggested_provisions"}
+        assert set(warning) == {"code", "message", "question", "warning", "facts", "basis",
+                                "suggested_provisions"}
     listed = client.get(QUALIFICATIONS, headers=catalogue["headers"]["auditor"]).get_json()
     assert listed["total"] == 1
     assert listed["next"] is None

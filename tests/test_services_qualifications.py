@@ -156,10 +156,11 @@ def test_proof_matrix_shows_gaps_and_uncited_evidence(db, team):
     db.commit()
     matrix = q.proof_matrix(db, team["incident"])
     assert matrix.evidence == sorted([cited.ref, spare.ref])
-    assert matrix.rows[0].cells == {cited.ref: "supports"}
-    assert not matrix.rows[0].unsupported
-    assert matrix.rows[1].unsupported  # only contradicting evidence
-    assert [r.number for r in matrix.gaps] == list(range(2, len(matrix.rows) + 1))
+    rows = {r.number: r for r in matrix.rows}  # grouped by kind: context rows come first
+    assert rows[1].cells == {cited.ref: "supports"}
+    assert not rows[1].unsupported
+    assert rows[2].unsupported  # only contradicting evidence
+    assert sorted(r.number for r in matrix.gaps) == list(range(2, len(matrix.rows) + 1))
     assert matrix.uncited == [spare.ref]
 
 
