@@ -222,3 +222,20 @@ def verification_problems(db, app) -> list[str]:
                         witnesses=Witnesses.from_config(app.config))
     db.commit()
     return report["problems"]
+
+
+def test_a_qualification_assessed_as_excluded_asks_for_no_note(db, app, review):
+    """An excluded qualification asserts nothing: its elements without evidence are not gaps."""
+    incident = fresh(db, review["incident"])
+    incidents.update_incident(db, incident, {"verification_status": "verified"},
+                              expected_version=incident.version, actor=review["investigator"])
+    db.commit()
+    q.update_qualification(db, review["qualification"], assessment="excluded",
+                           analysis="No military objective was nearby; the attack was not "
+                                    "directed at civilians as such.",
+                           expected_version=review["qualification"].version,
+                           actor=review["lawyer"])
+    db.commit()
+    approved = approve(db, app, review)
+    assert approved.workflow_status == "approved"
+    assert approved.approval_note == ""

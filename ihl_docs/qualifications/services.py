@@ -326,8 +326,13 @@ def proof_matrices(session: Session, incidents: list[Incident]) -> dict[int, Pro
 
 def unsupported_elements(session: Session, incident: Incident) -> list[str]:
     """The incident's qualifications with elements no item supports, each in words ("2 of 5
-    elements of api-51-4 have no supporting evidence: 2, 4"): what approving it must answer for."""
-    rows = proof_matrix(session, incident).rows
+    elements of api-51-4 have no supporting evidence: 2, 4"): what approving it must answer for.
+    A qualification the lawyer assessed as excluded asserts nothing, so its gaps do not count."""
+    excluded = set(session.exec(select(Qualification.id).where(
+        Qualification.incident_id == incident.id,
+        Qualification.assessment == Assessment.excluded)))
+    rows = [row for row in proof_matrix(session, incident).rows
+            if row.qualification_id not in excluded]
     gaps = []
     for key in dict.fromkeys(row.provision_key for row in rows):
         elements = [row for row in rows if row.provision_key == key]
