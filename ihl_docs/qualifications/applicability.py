@@ -37,6 +37,7 @@ from ihl_docs.core.models import (
     Provision,
     label,
 )
+from ihl_docs.provisions import treaties
 
 ROME_STATUTE = "Rome Statute"
 CUSTOMARY = "CIHL"
@@ -143,8 +144,7 @@ def facts_of(session: Session, incident: Incident) -> Facts:
 
 
 def _participation(session: Session, instrument: Instrument, state: str) -> InstrumentParty | None:
-    return session.exec(select(InstrumentParty).where(
-        InstrumentParty.instrument_id == instrument.id, InstrumentParty.state == state)).first()
+    return treaties.participation(session, instrument, state)
 
 
 def _status(row: InstrumentParty) -> str:
@@ -388,10 +388,9 @@ def _icc(session: Session, provision: Provision, facts: Facts) -> list[Finding]:
                     ] + _relabel(caveats)
         if result.bound is None:
             unknown.append(state)
-    bases = list(session.exec(select(IccBasis).where(
-        IccBasis.state.in_([s for s in (facts.territory, nationality) if s]),
-        IccBasis.in_effect == True)).all())  # noqa: E712
-    for basis in sorted(bases, key=lambda b: b.key):
+    states = dict.fromkeys(s for s in (facts.territory, nationality) if s)
+    bases = [b for state in states for b in treaties.icc_facts(session, state) if b.in_effect]
+    for basis in bases:
         covered = (basis.period_from is None or basis.period_from <= when) and \
                   (basis.period_to is None or when <= basis.period_to)
         fact = _basis_fact(basis)
