@@ -133,9 +133,9 @@ def _problem(where: str, error: ValidationError) -> CatalogueFileError:
     return CatalogueFileError(message, {field_name: first["msg"]})
 
 
-def parse_provisions(text: str, source: str = "provisions file") -> list[ProvisionRecord]:
-    """Every line validated; the first fault raises CatalogueFileError with its line and field."""
-    records, seen = [], {}
+def json_lines(text: str, source: str):
+    """(line number, "<source> line N", object) for each line of a JSON Lines file; a line that
+    is not one JSON object raises CatalogueFileError naming it."""
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -146,6 +146,13 @@ def parse_provisions(text: str, source: str = "provisions file") -> list[Provisi
             raise CatalogueFileError(f"{where}: not valid JSON ({exc.msg})", {}) from None
         if not isinstance(raw, dict):
             raise CatalogueFileError(f"{where}: each line must be one JSON object", {})
+        yield number, where, raw
+
+
+def parse_provisions(text: str, source: str = "provisions file") -> list[ProvisionRecord]:
+    """Every line validated; the first fault raises CatalogueFileError with its line and field."""
+    records, seen = [], {}
+    for number, where, raw in json_lines(text, source):
         try:
             record = ProvisionRecord.model_validate(raw)
         except ValidationError as exc:

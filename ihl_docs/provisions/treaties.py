@@ -26,7 +26,7 @@ from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.errors import InvalidInput
 from ihl_docs.core.models import AuditEntry, IccBasis, Instrument, InstrumentParty
 from ihl_docs.core.versions import lock_at_version, save_version
-from ihl_docs.provisions.catalogue import CatalogueFileError, InstrumentRecord
+from ihl_docs.provisions.catalogue import CatalogueFileError, InstrumentRecord, json_lines
 
 TEAM, CATALOGUE = "team", "catalogue"
 STATUSES = ("party", "not_party", "signatory", "withdrawn", "unknown")
@@ -118,16 +118,7 @@ def parse_participation(text: str, source: str = "states parties file"
     """Every line validated (the catalogue's instrument names put for the file's); the first
     fault raises CatalogueFileError naming its line and field."""
     records, seen = [], {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{source} line {number}"
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CatalogueFileError(f"{where}: not valid JSON ({exc.msg})", {}) from None
-        if not isinstance(raw, dict):
-            raise CatalogueFileError(f"{where}: each line must be one JSON object", {})
+    for number, where, raw in json_lines(text, source):
         if isinstance(raw.get("instrument_short"), str):
             raw["instrument_short"] = FILE_NAMES.get(raw["instrument_short"],
                                                      raw["instrument_short"])
@@ -329,6 +320,28 @@ def _taken(take, state: str, *names: str) -> bool:
     return take == "all" or state in take or any(name in take for name in names)
 
 
+def _lay_over(session: Session, row, values: dict, actor: str, report: TreatyReport, label: str,
+              taken: bool) -> tuple[str, dict | None]:
+    """Lay the catalogue's values over a stored row: ("kept", None) for a team row not taken
+    (its differences reported), ("unchanged", None), or ("changed", the row's state before)."""
+    differences = [(n, getattr(row, n), v) for n, v in values.items() if getattr(row, n) != v]
+    if row.origin == TEAM:
+        if not taken:
+            if differences:
+                report.kept[label] = differences
+            return "kept", None
+        report.taken.append(label)
+    elif not differences:
+        return "unchanged", None
+    before = audit.snapshot(row)
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.origin, row.entered_by, row.entered_at = CATALOGUE, actor, None
+    row.version += 1
+    session.add(row)
+    return "changed", before
+
+
 def load_participation(session: Session, wanted: dict, *, actor: str, report: TreatyReport,
                        take=frozenset()) -> None:
     """Upsert the catalogue's rows in bulk (one read of the table, one flush, one append of the
@@ -353,23 +366,13 @@ def load_participation(session: Session, wanted: dict, *, actor: str, report: Tr
                                   version=1, **values)
             created.append((label, row))
             continue
-        differences = [(n, getattr(row, n), v) for n, v in values.items() if getattr(row, n) != v]
-        if row.origin == TEAM:
-            if not _taken(take, state, label, f"{state}:{short}"):
-                if differences:
-                    report.kept[label] = differences
-                continue
-            report.taken.append(label)
-        elif not differences:
+        outcome, before = _lay_over(session, row, values, actor, report, label,
+                                    _taken(take, state, label, f"{state}:{short}"))
+        if outcome == "unchanged":
             report.unchanged += 1
+        if outcome != "changed":
             continue
         touched.add(label)
-        before = audit.snapshot(row)
-        for name, value in values.items():
-            setattr(row, name, value)
-        row.origin, row.entered_by, row.entered_at = CATALOGUE, actor, None
-        row.version += 1
-        session.add(row)
         report.changed += 1
         changes.append({"action": "update", "entity": "instrument_party", "entity_id": label,
                         "before": before, "row": row})
@@ -402,22 +405,12 @@ def load_icc(session: Session, wanted: dict, *, actor: str, report: TreatyReport
                            version=1, **values)
             created.append(row)
             continue
-        differences = [(n, getattr(row, n), v) for n, v in values.items() if getattr(row, n) != v]
-        if row.origin == TEAM:
-            if not _taken(take, values["state"], key):
-                if differences:
-                    report.kept[key] = differences
-                continue
-            report.taken.append(key)
-        elif not differences:
+        outcome, before = _lay_over(session, row, values, actor, report, key,
+                                    _taken(take, values["state"], key))
+        if outcome == "unchanged":
             report.icc_unchanged += 1
+        if outcome != "changed":
             continue
-        before = audit.snapshot(row)
-        for name, value in values.items():
-            setattr(row, name, value)
-        row.origin, row.entered_by, row.entered_at = CATALOGUE, actor, None
-        row.version += 1
-        session.add(row)
         report.icc_changed += 1
         changes.append({"action": "update", "entity": "icc_basis", "entity_id": key,
                         "before": before, "row": row})
