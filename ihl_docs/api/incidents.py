@@ -8,6 +8,7 @@ from ihl_docs.api.auth import api_user
 from ihl_docs.api.errors import field_messages, invalid
 from ihl_docs.api.pages import page
 from ihl_docs.api.schemas import IncidentCreate
+from ihl_docs.core import localtime
 from ihl_docs.core.access import EDIT, case_for, load_in_case
 from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import Forbidden
@@ -26,7 +27,7 @@ def list_case_incidents(ref: str):
         date_from=params.date_from, date_to=params.date_to)
     rows, total = incidents.search_incidents(session, case, filters, offset=params.offset,
                                              limit=params.limit)
-    return page([incidents.incident_read(session, row) for row in rows], total, params)
+    return page([incident_out(session, row) for row in rows], total, params)
 
 
 def create_case_incident(ref: str):
@@ -34,14 +35,14 @@ def create_case_incident(ref: str):
     session, user = get_session(), api_user()
     case = case_for(session, user, inputs.checked_ref(ref, "case"), write=True)
     incident = incidents.create_incident(session, case, inputs.body(), actor=user)
-    result = incidents.incident_read(session, incident)
+    result = incident_out(session, incident)
     session.commit()
     return result
 
 
 def show_incident(ref: str):
     session = get_session()
-    return incidents.incident_read(session, incident_for(session, api_user(), ref))
+    return incident_out(session, incident_for(session, api_user(), ref))
 
 
 def update_incident(ref: str):
@@ -52,7 +53,7 @@ def update_incident(ref: str):
     changes = inputs.body().model_dump(exclude_unset=True)
     incidents.update_incident(session, incident, _checked_changes(session, incident, changes),
                               expected_version=version, actor=user)
-    result = incidents.incident_read(session, incident)
+    result = incident_out(session, incident)
     session.commit()
     return result
 
@@ -67,7 +68,7 @@ def change_incident_status(ref: str):
     body = inputs.body()
     incidents.change_status(session, incident, body.workflow_status, note=body.note,
                             expected_version=version, actor=user)
-    result = incidents.incident_read(session, incident)
+    result = incident_out(session, incident)
     session.commit()
     return result
 
@@ -88,3 +89,13 @@ def _checked_changes(session: Session, incident: Incident, changes: dict) -> dic
     except ValidationError as exc:
         raise invalid(field_messages(exc)) from None
     return {name: getattr(whole, name) for name in changes}
+
+
+def incident_out(session, incident):
+    """The incident as the API answers it: `occurred_from`/`occurred_to` written with the offset
+    they happened at (INTERFACES: they keep the offset they were given), UTC where none is
+    recorded; every other time of the API is written in UTC."""
+    read = incidents.incident_read(session, incident)
+    return read.model_copy(update={
+        name: localtime.local_moment(incident, name).isoformat()
+        for name in ("occurred_from", "occurred_to") if getattr(incident, name) is not None})

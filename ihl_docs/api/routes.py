@@ -248,8 +248,7 @@ def jsonable(value):
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
     if isinstance(value, datetime):
-        # Stored times are UTC; an incident's moments come with the offset they happened at.
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Enum):

@@ -94,12 +94,12 @@ class MemberForm(FlaskForm):
                        description="They join with the rights of their role.")
 
 
-ATTRIBUTION_CHOICES = [
+ATTRIBUTION_CHOICES = options([
     ("", "None: the party's conduct is its own"),
     (Attribution.acts_for.value, "Acts for the state (an organ of it, or on its instructions)"),
     (Attribution.overall_control.value, "Under the state's overall control"),
     (Attribution.effective_control.value, "Under the state's effective control"),
-]
+])
 
 
 class AttributionForm(FlaskForm):

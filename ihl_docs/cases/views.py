@@ -15,7 +15,7 @@ from ihl_docs.core.access import (
 )
 from ihl_docs.core.db import get_session
 from ihl_docs.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
-from ihl_docs.core.forms_support import COUNTRIES, validated
+from ihl_docs.core.forms_support import COUNTRIES, options, validated
 from ihl_docs.core.models import Case, CaseCreate, CaseUpdate, Evidence, Incident, PartyKind
 from ihl_docs.core.web import case_sections, commit_form
 
@@ -133,10 +133,10 @@ def attribution(ref):
                        attribution_note=chosen.attribution_note,
                        attribution_evidence=chosen.attribution_evidence)
     form = AttributionForm(data=None if request.method == "POST" else initial)
-    form.party.choices = [(p.name, p.name) for p in groups]
+    form.party.choices = options([(p.name, p.name) for p in groups])
     refs = db.exec(select(Evidence.ref, Evidence.title).where(Evidence.case_id == case.id)
                    .order_by(Evidence.ref)).all()
-    form.attribution_evidence.choices = [(r, f"{r} — {t}") for r, t in refs]
+    form.attribution_evidence.choices = options([(r, f"{r} — {t}") for r, t in refs])
     status, conflict = 200, None
     if form.is_submitted():
         status = 422

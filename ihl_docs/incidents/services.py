@@ -258,9 +258,6 @@ def incident_read(session: Session, incident: Incident) -> IncidentRead:
     case = session.get(Case, incident.case_id)
     data = {f: getattr(incident, f) for f in IncidentRead.model_fields
             if hasattr(incident, f) and f not in {"case_ref", "responsible_party"}}
-    # The same instants, written with the offset they happened at (UTC where none is recorded).
-    for name in ("occurred_from", "occurred_to"):
-        data[name] = localtime.local_moment(incident, name) or data[name]
     return IncidentRead.model_construct(**data, case_ref=case.ref,
                                         responsible_party=_party_name(session, incident),
                                         **local_read(incident))
