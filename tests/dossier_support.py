@@ -6,18 +6,20 @@ the manifest) and renders nothing, so the tests of requests, jobs and pages stay
 need a real PDF use the real renderer. The `quick_renderer` fixture (conftest.py) puts it in place."""
 
 import hashlib
+import io
 
+from pypdf import PdfReader
 from sqlmodel import select
 
 from ihl_docs.core.db import open_session
 from ihl_docs.core.models import Dossier, Evidence
 from ihl_docs.dossiers import services
 from ihl_docs.dossiers.audiences import policy_for
-from ihl_docs.dossiers.build import BuiltDossier
+from ihl_docs.dossiers.build import BuiltDossier, build_dossier
 
 
 def quick_build(session, case, *, audience, prepared_by, store, out, cache_dir=None, parts=(),
-                progress=None):
+                progress=None, incidents=None):
     policy_for(audience)  # an unknown audience is refused, as the real builder refuses it
     progress = progress or (lambda stage, percent: None)
     progress("collecting", 5)
@@ -37,15 +39,30 @@ def quick_build(session, case, *, audience, prepared_by, store, out, cache_dir=N
                         case_fingerprint=fingerprint, manifest=manifest)
 
 
-def make_dossier(db, app, case, actor, *, audience="internal", prepared_by=None, run=True):
+def make_dossier(db, app, case, actor, *, audience="internal", prepared_by=None, run=True,
+                 incidents=None):
     """A dossier requested by `actor` and (with run=True) built, as the worker would."""
     dossier = services.request_dossier(db, case, audience=audience, prepared_by=prepared_by,
-                                       actor=actor)
+                                       actor=actor, incidents=incidents)
     db.commit()
     if run:
         services.run_dossier(app.extensions["ihl_engine"], app.extensions["ihl_store"],
                              dossier.ref)
     return fresh(app, dossier.ref)
+
+
+def build_pdf(db, app, case, audience="internal", prepared_by="Lena Lawyer", incidents=None):
+    """A dossier of `case` built with the real renderer, without a record: (PDF bytes, result)."""
+    out = io.BytesIO()
+    built = build_dossier(db, case, audience=audience, prepared_by=prepared_by,
+                          store=app.extensions["ihl_store"], out=out, incidents=incidents)
+    db.commit()
+    return out.getvalue(), built
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text of every page of a PDF, as a reader extracting it gets it."""
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 def fresh(app, ref) -> Dossier:

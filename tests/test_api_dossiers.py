@@ -1,13 +1,14 @@
 """Dossiers through the API: request (202), follow, list, download, and who may do what."""
 
 import hashlib
+import json
 
 import pytest
 
 from ihl_docs.core.models import DossierStatus
 from ihl_docs.dossiers import services
-from tests.api_support import CASE_REF
-from tests.builders import make_evidence
+from tests.api_support import CASE_REF, INCIDENT_REF
+from tests.builders import make_case, make_evidence, make_incident
 from tests.dossier_support import fresh
 
 DOSSIERS = f"/api/v1/cases/{CASE_REF}/dossiers"
@@ -22,7 +23,10 @@ def lawyer(world):
 
 
 def request(client, headers, **body):
-    return client.post(DOSSIERS, json={"audience": "court", **body}, headers=headers)
+    """A court dossier of the world's incident (a draft: chosen, since court editions cover
+    approved incidents unless told otherwise)."""
+    body = {"audience": "court", "incidents": [INCIDENT_REF], **body}
+    return client.post(DOSSIERS, json=body, headers=headers)
 
 
 def test_a_lawyer_requests_a_dossier_follows_it_and_downloads_it(client, app, db, world, lawyer,
@@ -122,7 +126,11 @@ def test_who_may_see_and_download(client, app, world, lawyer, quick_renderer, wh
     ({"audience": "secret"}, "audience"), ({}, "audience"),
     ({"audience": "court", "prepared_by": "x" * 201}, "prepared_by"),
     ({"audience": "court", "prepared_by": "a\u0007b"}, "prepared_by"),
-    ({"audience": "court", "pages": 3}, "pages")])
+    ({"audience": "court", "pages": 3}, "pages"),
+    ({"audience": "court", "incidents": []}, "incidents"),
+    ({"audience": "court", "incidents": ["NK-2020-001-I999"]}, "incidents"),
+    ({"audience": "court", "incidents": "NK-2020-001-I001"}, "incidents"),
+    ({"audience": "court"}, "incidents")])  # the only incident is a draft: none by default
 def test_bad_bodies_are_refused_by_field(client, app, world, lawyer, body, field):
     response = client.post(DOSSIERS, json=body, headers=lawyer)
     assert response.status_code == 422
@@ -148,3 +156,29 @@ def fresh_count(app) -> int:
 
 def test_status_values_are_the_promised_ones():
     assert [s.value for s in DossierStatus] == ["queued", "running", "done", "failed"]
+
+
+def test_a_refused_scope_creates_nothing_and_audits_nothing(client, app, world, lawyer, db):
+    from sqlmodel import select
+
+    from ihl_docs.core.models import AuditEntry
+    other = make_case(db, world["creator"], ref="NK-2020-002")
+    foreign = make_incident(db, other, world["creator"])
+    response = client.post(DOSSIERS, json={"audience": "court", "incidents": [foreign.ref]},
+                           headers=lawyer)
+    assert response.status_code == 422
+    assert foreign.ref in response.get_json()["error"]["fields"]["incidents"]
+    assert fresh_count(app) == 0
+    assert db.exec(select(AuditEntry).where(AuditEntry.entity == "dossier")).all() == []
+
+
+def test_the_chosen_incidents_are_recorded_and_audited(client, app, world, lawyer, db,
+                                                       quick_renderer):
+    from sqlmodel import select
+
+    from ihl_docs.core.models import AuditEntry
+    ref = request(client, lawyer).get_json()["id"]
+    assert services.chosen_incidents(fresh(app, ref)) == [INCIDENT_REF]
+    entry = db.exec(select(AuditEntry).where(AuditEntry.entity == "dossier",
+                                             AuditEntry.action == "request")).one()
+    assert json.loads(entry.change)["after"]["incident_refs"] == f'["{INCIDENT_REF}"]'

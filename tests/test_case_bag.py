@@ -92,7 +92,7 @@ def source(db, app, store, quick_renderer):
     qualifications.set_finding(db, qualification, 2, "contested", "Disputed.",
                                [(fragment.ref, "contradicts")], actor=lawyer)
     db.commit()
-    dossier = make_dossier(db, app, case, lawyer, audience="court")
+    dossier = make_dossier(db, app, case, lawyer, audience="court", incidents=[first.ref])
     assert dossier.status == "done"
     return {"case": case, "other": other, "photo": photo, "fragment": fragment}
 

@@ -79,6 +79,7 @@ def test_an_existing_file_is_replaced_whole(runner, case, tmp_path, quick_render
     (["{case}", "-o", "{tmp}/no/such/folder/x.pdf"], "there is no folder"),
     (["{case}", "-o", "{tmp}"], "is a directory"),
     (["{case}", "-o", "{tmp}/x.pdf", "--prepared-by", "x" * 201], "too long"),
+    (["{case}", "-o", "{tmp}/x.pdf", "--incident", "NK-2020-009-I404"], "Not an incident"),
 ])
 def test_refusals_are_one_line_exit_1_and_record_nothing(runner, db, case, tmp_path, args,
                                                          message, quick_renderer):

@@ -99,7 +99,7 @@ def test_internal_dossier_shows_every_part(db, app, rich_case):
     for expected in ("NK-2020-001", "CONFIDENTIAL — INTERNAL", "Prepared by Lena Lawyer",
                      "Contents", "1. Case summary", "Conflict classification", "International",
                      "Shelling of the central market", "Coordinates 39.80000, 46.75000",
-                     "Civilians killed 2–4 (of whom children: 1)", "3. Evidence register",
+                     "Civilians killed 2–4, of whom 1 child", "3. Evidence register",
                      "Annex A. Chains of custody", "Evidence unit", "Annex B. Images",
                      "Annex C. Provisions cited", WITNESS, "Monitor Karimov",
                      "Artillery fired into a crowded market."):
@@ -150,6 +150,10 @@ def test_reads_and_dossier_exports_do_not_enter_the_custody_annex(db, app, rich_
 # ---- audiences --------------------------------------------------------------------------------
 
 def test_court_edition_describes_confidential_items_and_removes_witness_fields(db, app, rich_case):
+    incident = db.get(Incident, rich_case["incident"].id)
+    incident.workflow_status = WorkflowStatus.approved  # court editions cover approved incidents
+    db.add(incident)
+    db.commit()
     pdf, _ = build(db, app, rich_case["case"], audience="court")
     text, squeezed = text_of(pdf), flat(text_of(pdf))
     testimony = rich_case["testimony"]
@@ -209,10 +213,12 @@ def test_the_audience_table_names_only_fields_the_content_carries():
 def test_an_audience_must_state_every_rule():
     with pytest.raises(ValueError, match="every sensitivity"):
         AudiencePolicy(name="partial", marking="", note="", incidents=audiences.EVERY_INCIDENT,
+                       default_scope=audiences.EVERY_INCIDENT,
                        evidence={Sensitivity.public: Show.shown}, hidden_fields=frozenset(),
                        distance_flags=True, hidden_custody={Show.shown: frozenset()})
     with pytest.raises(ValueError, match="custody"):
         AudiencePolicy(name="partial", marking="", note="", incidents=audiences.EVERY_INCIDENT,
+                       default_scope=audiences.EVERY_INCIDENT,
                        evidence=dict.fromkeys(Sensitivity, Show.described),
                        hidden_fields=frozenset(), distance_flags=True,
                        hidden_custody={Show.shown: frozenset()})
@@ -232,6 +238,7 @@ PRESS = AudiencePolicy(
     marking="EMBARGOED — FOR THE PRESS",
     note="Press edition: restricted items described, confidential ones withheld.",
     incidents=frozenset({WorkflowStatus.approved}),
+    default_scope=audiences.EVERY_INCIDENT,
     evidence={Sensitivity.public: Show.shown, Sensitivity.restricted: Show.described,
               Sensitivity.confidential: Show.withheld},
     hidden_fields=frozenset({"source_author"}),

@@ -36,7 +36,10 @@ NOTES = DossierPart("field_notes", "Annex D. Field notes", _notes, source=TEMPLA
 def case(db):
     lawyer = make_user(db, "admin", name="Lena Lawyer")
     case = make_case(db, lawyer, ref="NP-2024-002")
-    make_incident(db, case, lawyer)
+    incident = make_incident(db, case, lawyer)
+    incident.workflow_status = "approved"  # court and public editions cover approved incidents
+    db.add(incident)
+    db.commit()
     return case, lawyer
 
 

@@ -12,7 +12,15 @@ from ihl_docs import create_app
 from ihl_docs.cases import services as case_services
 from ihl_docs.core.models import AuditEntry, Dossier, DossierStatus
 from ihl_docs.dossiers import services
-from tests.builders import PASSWORD, assert_hidden_looks_missing, login, make_case, make_evidence, make_user
+from tests.builders import (
+    PASSWORD,
+    assert_hidden_looks_missing,
+    login,
+    make_case,
+    make_evidence,
+    make_incident,
+    make_user,
+)
 from tests.dossier_support import fresh, make_dossier
 from tests.pages_support import FormPage, text_of
 from tests.tampering import alter_one_byte
@@ -263,3 +271,27 @@ def test_the_request_form_needs_its_csrf_token(app_config, db, tmp_path, monkeyp
         assert state(db)[0] == before[0] + 1
     finally:
         application.extensions["ihl_engine"].dispose()
+
+
+@pytest.mark.parametrize("form, words", [
+    ({"audience": "court"}, "choose the incidents"),  # its only incident is a draft
+    ({"audience": "internal", "incidents": "NK-1999-001-I001"}, "NK-1999-001-I001")])
+def test_a_request_of_no_incident_or_an_unknown_one_is_refused_on_its_field(
+        client, db, world, form, words):
+    make_incident(db, world.cases["own"], world.users["investigator"])
+    login(client, world.users["legal"])
+    before = state(db)
+    response = client.post(f"/cases/{world.cases['own'].ref}/dossiers", data=form)
+    assert response.status_code == 422
+    assert words in FormPage(response.get_data(as_text=True)).errors["incidents"]
+    assert state(db) == before
+
+
+def test_the_lawyer_chooses_the_incidents_on_the_form(client, db, app, world):
+    incident = make_incident(db, world.cases["own"], world.users["investigator"])
+    login(client, world.users["legal"])
+    response = client.post(f"/cases/{world.cases['own'].ref}/dossiers",
+                           data={"audience": "court", "incidents": f"{incident.ref}, "})
+    assert response.status_code == 302
+    dossier = fresh(app, f"{world.cases['own'].ref}-D002")
+    assert services.chosen_incidents(dossier) == [incident.ref]

@@ -36,7 +36,8 @@ def request_case_dossier(ref: str):
         raise Forbidden("Only the case's lawyers (and administrators) generate dossiers.")
     body = inputs.body()
     dossier = services.request_dossier(session, case, audience=body.audience.value,
-                                       prepared_by=body.prepared_by, actor=user)
+                                       prepared_by=body.prepared_by, actor=user,
+                                       incidents=body.incidents)
     session.commit()  # the worker (or, immediate, this thread) opens its own session
     enqueue(BUILD_JOB, dossier.ref)
     session.refresh(dossier)

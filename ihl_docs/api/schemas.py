@@ -362,6 +362,10 @@ class DossierCreate(BaseModel):
     prepared_by: Optional[str] = Field(
         default=None, max_length=200,
         description="the name printed on the cover; left out, the requesting user's name")
+    incidents: Optional[list[str]] = Field(
+        default=None, max_length=10_000,
+        description="refs of the case's incidents the dossier covers; left out, every incident "
+                    "for the internal audience and the approved ones for court and public")
 
 
 DOSSIER_ID = "the dossier's reference, e.g. NK-2020-001-D001"

@@ -860,6 +860,8 @@ class Dossier(SQLModel, table=True):
     case_id: int = Field(foreign_key="case.id", index=True)
     audience: DossierAudience = Field(sa_type=_enum(16))
     prepared_by: str = Field(sa_type=sa.String(200))
+    # The incidents it covers: canonical JSON list of refs; '' before scopes were recorded.
+    incident_refs: str = Field(default="", sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
     requested_by_id: Optional[int] = Field(default=None, foreign_key="user.id")  # None: the CLI
     status: DossierStatus = Field(default=DossierStatus.queued, sa_type=_enum(16), index=True)
     stage: str = Field(default="", sa_type=sa.String(200))

@@ -32,6 +32,7 @@ CAPTURE_DEVICE = frozenset({"capture_device"})
 # Custody fields saying where and why an item moved, which can point to a witness.
 CUSTODY_DETAILS = frozenset({"place", "purpose", "notes"})
 EVERY_INCIDENT = frozenset(WorkflowStatus)
+APPROVED_ONLY = frozenset({WorkflowStatus.approved})
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class AudiencePolicy:
     marking: str                                 # at the top of every page
     note: str                                    # on the cover: what this edition leaves out
     incidents: frozenset[WorkflowStatus]         # the incidents shown, by workflow status
+    default_scope: frozenset[WorkflowStatus]     # the incidents covered when none are chosen
     evidence: Mapping[Sensitivity, Show]         # each evidence item, by its sensitivity
     hidden_fields: frozenset[str]                # evidence fields emptied on the items shown
     distance_flags: bool                         # warnings that give the capture position away
@@ -67,6 +69,7 @@ INTERNAL = AudiencePolicy(
     marking="CONFIDENTIAL — INTERNAL",
     note="Internal edition: every record and evidence item of the case.",
     incidents=EVERY_INCIDENT,
+    default_scope=EVERY_INCIDENT,
     evidence={Sensitivity.public: Show.shown, Sensitivity.restricted: Show.shown,
               Sensitivity.confidential: Show.shown},
     hidden_fields=frozenset(),
@@ -79,6 +82,7 @@ COURT = AudiencePolicy(
     note="Court edition: confidential items are described by reference, kind and hash but not "
          "shown; fields that could identify a witness are removed.",
     incidents=EVERY_INCIDENT,
+    default_scope=APPROVED_ONLY,
     evidence={Sensitivity.public: Show.shown, Sensitivity.restricted: Show.shown,
               Sensitivity.confidential: Show.described},
     hidden_fields=WITNESS_SOURCE | CAPTURE_POSITION | CAPTURE_DEVICE,
@@ -91,6 +95,7 @@ PUBLIC = AudiencePolicy(
     note="Public edition: only items marked public; restricted and confidential items are "
          "withheld and fields that could identify a witness are removed.",
     incidents=EVERY_INCIDENT,
+    default_scope=APPROVED_ONLY,
     evidence={Sensitivity.public: Show.shown, Sensitivity.restricted: Show.withheld,
               Sensitivity.confidential: Show.withheld},
     hidden_fields=WITNESS_SOURCE | CAPTURE_POSITION | CAPTURE_DEVICE,

@@ -26,8 +26,11 @@ DOSSIER_PREPARED_BY = "ihl_docs (command line)"
               help=" ".join(policy.note for policy in AUDIENCES.values()))
 @click.option("--prepared-by", default=DOSSIER_PREPARED_BY, show_default=True,
               help="The name printed on the cover: name the person or team handing it over.")
+@click.option("--incident", "incidents", multiple=True, metavar="REF",
+              help="An incident the dossier covers (repeat for several). Left out: every "
+                   "incident for internal, the approved ones for court and public.")
 @with_appcontext
-def dossier_command(case_ref, output, audience, prepared_by):
+def dossier_command(case_ref, output, audience, prepared_by, incidents):
     """Build a dossier of CASE_REF now, store and record it like any other, write it to FILE.
 
     Prints the dossier's ref, the PDF's SHA-256, its page count and the case fingerprint."""
@@ -36,7 +39,8 @@ def dossier_command(case_ref, output, audience, prepared_by):
     _check_writable(output)
     case = commit_or_fail(lambda s: _case(s, case_ref))
     dossier = commit_or_fail(lambda s: services.request_dossier(
-        s, case, audience=audience, prepared_by=prepared_by, actor=services.COMMAND_ACTOR))
+        s, case, audience=audience, prepared_by=prepared_by, actor=services.COMMAND_ACTOR,
+        incidents=list(incidents) or None))
     engine, store = current_app.extensions["ihl_engine"], current_app.extensions["ihl_store"]
     with click.progressbar(length=100, label=f"Building {dossier.ref}", file=sys.stderr,
                            show_eta=False) as bar:

@@ -25,6 +25,8 @@ from ihl_docs.core.models import (
     Party,
     Provision,
     Qualification,
+    WorkflowStatus,
+    label,
 )
 from ihl_docs.core.storage import EvidenceStore
 from ihl_docs.dossiers.audiences import DESCRIBED_FIELDS, AudiencePolicy, Show, policy_for
@@ -65,14 +67,32 @@ def fingerprint(content: dict) -> str:
     return hashlib.sha256(canonical(content)).hexdigest()
 
 
+def incident_scope(session: Session, case: Case, policy: AudiencePolicy,
+                   chosen: list[str] | None) -> tuple[list[Incident], list[Incident]]:
+    """(the incidents a dossier covers, the case's others), each by ref: the refs `chosen`,
+    or, when none are chosen, those whose workflow status the audience covers by default.
+    Refs not of the case are ignored here; requests check them (services.dossier_scope)."""
+    rows = list(session.exec(select(Incident).where(Incident.case_id == case.id)
+                             .order_by(Incident.ref)))
+    if chosen is None:
+        covered = [row for row in rows if row.workflow_status in policy.default_scope]
+    else:
+        wanted = set(chosen)
+        covered = [row for row in rows if row.ref in wanted]
+    covered_ids = {row.id for row in covered}
+    return covered, [row for row in rows if row.id not in covered_ids]
+
+
 def collect(session: Session, case: Case, *, audience: str, prepared_by: str,
-            store: EvidenceStore, parts: tuple = ()) -> dict:
+            store: EvidenceStore, parts: tuple = (), incidents: list[str] | None = None) -> dict:
     """Everything the dossier shows, for `audience`, as plain JSON-ready data; `parts`: the
-    sections features added (dossiers/parts.py)."""
+    sections features added (dossiers/parts.py); `incidents`: the refs of the incidents it
+    covers (None: the audience's default scope)."""
     policy = policy_for(audience)
-    evidence = _evidence(session, case, policy, store)
+    covered, excluded = incident_scope(session, case, policy, incidents)
+    evidence = _evidence(session, case, policy, store, {row.id for row in covered})
     shown = {item["ref"] for item in evidence if not item.get("withheld")}
-    incidents, withheld_incidents = _incidents(session, case, policy, shown, evidence)
+    incidents, withheld_incidents = _incidents(session, case, policy, shown, evidence, covered)
     content = {
         "format": FORMAT,
         "audience": policy.name,
@@ -84,7 +104,11 @@ def collect(session: Session, case: Case, *, audience: str, prepared_by: str,
         "evidence": [item for item in evidence if not item.get("withheld")],
         "withheld_count": sum(1 for item in evidence if item.get("withheld")),
         "provisions": _provisions(session, incidents),
+        "scope": [row.ref for row in covered],
     }
+    if excluded:  # absent when none: the "Not in this edition" list
+        content["excluded_incidents"] = [
+            {"ref": row.ref, "workflow_status": jsonable(row.workflow_status)} for row in excluded]
     if withheld_incidents:  # absent when none, so editions showing every incident read as before
         content["withheld_incidents"] = withheld_incidents
     added, withheld_parts = collect_parts(session, case, policy, parts)
@@ -110,14 +134,14 @@ def _case(session: Session, case: Case) -> dict:
 # ---- evidence ---------------------------------------------------------------------------------
 
 def _evidence(session: Session, case: Case, policy: AudiencePolicy,
-              store: EvidenceStore) -> list[dict]:
+              store: EvidenceStore, covered: set[int]) -> list[dict]:
     rows = list(session.exec(select(Evidence).where(Evidence.case_id == case.id)
                              .order_by(Evidence.ref)))
     ids = [row.id for row in rows]
     refs = {row.id: row.ref for row in rows}
     chains = _custody(session, ids)
     thumbs = _thumbnails(session, ids)
-    incidents = _linked_incidents(session, ids, policy)
+    incidents = _linked_incidents(session, ids, policy, covered)
     items = []
     for row in rows:
         show = policy.show(row.sensitivity)
@@ -129,6 +153,9 @@ def _evidence(session: Session, case: Case, policy: AudiencePolicy,
         item["incidents"] = sorted(i.ref for i in incidents.get(row.id, []))
         events = chains.get(row.id, [])
         item["custody"] = _chain(events, policy.hidden_custody[show])
+        chain_warnings = custody_warnings(events).get(None) if events else None
+        if chain_warnings:  # absent when none, so chains without such gaps read as before
+            item["chain_warnings"] = chain_warnings
         item["custody_summary"] = _custody_summary(events)
         item["flags"] = metadata_discrepancies(row, incidents.get(row.id, []))
         item["thumbnail"] = _thumbnail(thumbs.get(row.id), store)
@@ -147,9 +174,12 @@ def _cut(item: dict, policy: AudiencePolicy) -> dict:
 
 def _described(item: dict) -> dict:
     """An item described, not shown: what proves it exists and is unchanged, and its custody."""
-    return {**{f: item[f] for f in DESCRIBED_FIELDS}, "described_only": True,
-            "custody": item["custody"], "custody_summary": item["custody_summary"],
-            "incidents": item["incidents"], "thumbnail": None}
+    described = {**{f: item[f] for f in DESCRIBED_FIELDS}, "described_only": True,
+                 "custody": item["custody"], "custody_summary": item["custody_summary"],
+                 "incidents": item["incidents"], "thumbnail": None}
+    if "chain_warnings" in item:
+        described["chain_warnings"] = item["chain_warnings"]
+    return described
 
 
 def _emptied(model: type[SQLModel], name: str) -> str | None:
@@ -206,9 +236,9 @@ def _thumbnail(derivative: EvidenceDerivative | None, store: EvidenceStore) -> d
     return {"sha256": derivative.sha256, "media_type": derivative.media_type, "present": present}
 
 
-def _linked_incidents(session: Session, ids: list[int],
-                      policy: AudiencePolicy) -> dict[int, list[Incident]]:
-    """Evidence id -> the incidents it is linked to that the edition shows."""
+def _linked_incidents(session: Session, ids: list[int], policy: AudiencePolicy,
+                      covered: set[int]) -> dict[int, list[Incident]]:
+    """Evidence id -> the incidents it is linked to that the edition covers and shows."""
     linked: dict[int, list[Incident]] = defaultdict(list)
     if not ids:
         return linked
@@ -216,7 +246,7 @@ def _linked_incidents(session: Session, ids: list[int],
                         .join(Incident, Incident.id == IncidentEvidence.incident_id)
                         .where(IncidentEvidence.evidence_id.in_(ids)))
     for evidence_id, incident in rows:
-        if incident.workflow_status in policy.incidents:
+        if incident.id in covered and incident.workflow_status in policy.incidents:
             linked[evidence_id].append(incident)
     return linked
 
@@ -224,11 +254,9 @@ def _linked_incidents(session: Session, ids: list[int],
 # ---- incidents and their legal analysis -------------------------------------------------------
 
 def _incidents(session: Session, case: Case, policy: AudiencePolicy, shown: set[str],
-               evidence: list[dict]) -> tuple[list[dict], int]:
-    """The incidents the edition shows, and how many it withholds."""
+               evidence: list[dict], rows: list[Incident]) -> tuple[list[dict], int]:
+    """The incidents covered that the edition shows, and how many of them it withholds."""
     parties = {p.id: p.name for p in session.exec(select(Party).where(Party.case_id == case.id))}
-    rows = list(session.exec(select(Incident).where(Incident.case_id == case.id)
-                             .order_by(Incident.ref)))
     kept = [row for row in rows if row.workflow_status in policy.incidents]
     links = _links(session, [row.id for row in kept])
     described = {item["ref"] for item in evidence if item.get("described_only")}
@@ -316,19 +344,12 @@ def _missing(content: dict) -> list[str]:
     withheld = content.get("withheld_incidents", 0)
     if withheld:
         missing.append(f"{withheld} incident(s) withheld from this edition.")
-    elif not content["incidents"]:
+    elif not content["incidents"] and not content.get("excluded_incidents"):
         missing.append("The case has no incident recorded.")
     for incident in content["incidents"]:
-        if not incident["evidence"] and not incident["withheld_evidence"]:
-            missing.append(f"Incident {incident['ref']} has no evidence linked to it.")
-        if not incident["qualifications"]:
-            missing.append(f"Incident {incident['ref']} has no legal qualification yet.")
-        for q in incident["qualifications"]:
-            for element in q["elements"]:
-                if not element["supported"]:
-                    missing.append(f"Incident {incident['ref']}, {q['provision_key']} element "
-                                   f"{element['number']}: no supporting evidence cited.")
+        missing += _incident_gaps(incident)
     for item in content["evidence"]:
+        missing += _custody_gaps(item)
         thumb = item.get("thumbnail")
         if thumb and not thumb["present"]:
             missing.append(f"Evidence {item['ref']}: its thumbnail file is missing from the "
@@ -342,3 +363,37 @@ def _missing(content: dict) -> list[str]:
                            f"are shown as corrected.")
     return missing
 
+
+def _incident_gaps(incident: dict) -> list[str]:
+    """What a reader should know of one incident: not approved, no evidence or qualification,
+    applicability and jurisdiction warnings, elements unsupported or contradicted."""
+    ref, gaps = incident["ref"], []
+    if incident["workflow_status"] != WorkflowStatus.approved.value:
+        gaps.append(f"Incident {ref} is not approved (workflow status: "
+                    f"{label(incident['workflow_status'])}).")
+    if not incident["evidence"] and not incident["withheld_evidence"]:
+        gaps.append(f"Incident {ref} has no evidence linked to it.")
+    if not incident["qualifications"]:
+        gaps.append(f"Incident {ref} has no legal qualification yet.")
+    for q in incident["qualifications"]:
+        key = q["provision_key"]
+        for warning in q["warnings"]:
+            gaps.append(f"Incident {ref}, {key}: {warning['message']}")
+        for element in q["elements"]:
+            if not element["supported"]:
+                gaps.append(f"Incident {ref}, {key} element {element['number']}: no supporting "
+                            f"evidence cited.")
+            for cited in element["evidence"]:
+                if cited["stance"] == "contradicts":
+                    gaps.append(f"Incident {ref}, {key} element {element['number']}: evidence "
+                                f"{cited['ref']} contradicts it.")
+    return gaps
+
+
+def _custody_gaps(item: dict) -> list[str]:
+    """The custody warnings of one item shown or described: the chain's and each event's."""
+    gaps = [f"Evidence {item['ref']}, custody: {w}" for w in item.get("chain_warnings", [])]
+    for event in item["custody"]:
+        day = (event["occurred_at"] or "")[:10]
+        gaps += [f"Evidence {item['ref']}, custody ({day}): {w}" for w in event["warnings"]]
+    return gaps

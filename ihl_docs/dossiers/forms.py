@@ -1,5 +1,7 @@
 """Forms of the dossier pages: requesting a dossier, and the list's page number."""
 
+import re
+
 from flask_wtf import FlaskForm
 from wtforms import Form, IntegerField, StringField
 from wtforms.validators import Length, NumberRange, Optional
@@ -16,6 +18,16 @@ class DossierForm(FlaskForm):
                            default=DossierAudience.internal.value, description=AUDIENCE_HELP)
     prepared_by = StringField("Prepared by", [Length(max=200)], filters=[strip],
                               description="Printed on the cover. Left empty, it is your name.")
+    incidents = StringField(
+        "Incidents", [Length(max=20_000)], filters=[strip],
+        description="The refs of the incidents the dossier covers, separated by commas or "
+                    "spaces. Left empty: every incident for the internal audience, the approved "
+                    "ones for court and public.")
+
+    def chosen_incidents(self) -> list[str] | None:
+        """The refs typed, or None for the audience's default scope."""
+        refs = [ref for ref in re.split(r"[\s,;]+", self.incidents.data or "") if ref]
+        return refs or None
 
 
 class DossierPageForm(Form):

@@ -18,11 +18,12 @@ from ihl_docs.dossiers.templating import template_environment
 
 
 def build(session, case, *, audience, prepared_by, store, out, cache_dir, progress,
-          processes: int | None = None, parts: tuple = ()) -> BuiltDossier:
+          processes: int | None = None, parts: tuple = (),
+          incidents: list[str] | None = None) -> BuiltDossier:
     """Build the dossier of `case` for `audience` and write its PDF to `out`."""
     progress("collecting the records", 2)
     content = collect(session, case, audience=audience, prepared_by=prepared_by, store=store,
-                      parts=parts)
+                      parts=parts, incidents=incidents)
     content_bytes = canonical(content)
     case_fingerprint = hashlib.sha256(content_bytes).hexdigest()
     env, store_root = template_environment(), str(store.root)

@@ -5,6 +5,7 @@ transaction, with their audit entries. The job itself (`run_dossier`) runs outsi
 it opens its own short sessions, so a worker, the `ihl dossier` command and tests call it alike.
 """
 
+import json
 import logging
 import re
 from datetime import timedelta
@@ -30,11 +31,20 @@ from ihl_docs.core.errors import (
     NotFound,
 )
 from ihl_docs.core.file_modes import FOLDER, STORED_FILE, Kept
-from ihl_docs.core.models import Case, Dossier, DossierAudience, DossierStatus, Evidence, User
+from ihl_docs.core.models import (
+    Case,
+    Dossier,
+    DossierAudience,
+    DossierStatus,
+    Evidence,
+    Incident,
+    User,
+)
 from ihl_docs.core.progress import Heartbeat, Observer, ProgressRecorder
 from ihl_docs.core.storage import EvidenceStore, IncomingFile, StoredFile
-from ihl_docs.dossiers.audiences import choices
+from ihl_docs.dossiers.audiences import choices, policy_for
 from ihl_docs.dossiers.build import BuiltDossier, build_dossier
+from ihl_docs.dossiers.content import incident_scope
 from ihl_docs.dossiers.parts import dossier_parts
 from ihl_docs.dossiers.projection import manifest_digest
 from ihl_docs.evidence import services as evidence_services
@@ -51,9 +61,10 @@ COMMAND_ACTOR = "ihl dossier"  # the actor of a dossier requested on the command
 WORKER_ACTOR = "ihl worker"
 
 def request_dossier(session: Session, case: Case, *, audience: str, prepared_by: str | None,
-                    actor: User | str) -> Dossier:
+                    actor: User | str, incidents: list[str] | None = None) -> Dossier:
     """Record a queued dossier of `case`; `actor` is the requesting user, or the name of a
-    command run on the server. "Prepared by" defaults to the user's name."""
+    command run on the server. "Prepared by" defaults to the user's name. `incidents`: the
+    refs of the incidents it covers; None, the audience's default (see `dossier_scope`)."""
     if isinstance(actor, User):
         if not can_do_legal_work(session, actor, case):
             raise Forbidden("Only the case's lawyers (and administrators) generate dossiers.")
@@ -63,6 +74,7 @@ def request_dossier(session: Session, case: Case, *, audience: str, prepared_by:
     dossier = Dossier(ref="", case_id=case.id, audience=_audience(audience),
                       prepared_by=_prepared_by(prepared_by) or default[:PREPARED_BY_MAX],
                       requested_by_id=requester)
+    dossier.incident_refs = canonical_json(dossier_scope(session, case, audience, incidents))
     session.refresh(case, with_for_update=ROW_LOCK)
     case.dossier_counter += 1
     dossier.ref = f"{case.ref}-D{case.dossier_counter:03d}"
@@ -79,6 +91,48 @@ def _audience(value: str) -> DossierAudience:
     except ValueError:
         raise InvalidInput(f"Unknown audience {value!r}: choose {choices()}.",
                            {"audience": f"Choose {choices()}."}) from None
+
+
+def dossier_scope(session: Session, case: Case, audience: str,
+                  chosen: list[str] | None) -> list[str]:
+    """The refs of the incidents a dossier covers: those `chosen`, each an incident of `case`;
+    or, if None, every incident for the internal audience and the approved ones for court and
+    public (the audience table's `default_scope`). A dossier of no incident is refused."""
+    policy = policy_for(audience)
+    if chosen is not None:
+        chosen = _chosen_refs(session, case, chosen)
+    covered, excluded = incident_scope(session, case, policy, chosen)
+    if covered:
+        return [row.ref for row in covered]
+    if chosen is not None:
+        message = "Choose at least one incident: a dossier covering no incident is not built."
+    elif excluded:
+        message = (f"No incident of this case is in the {policy.name} edition's default scope "
+                   f"(approved incidents): choose the incidents the dossier covers.")
+    else:
+        return []  # a case with no incident at all: its dossier says so
+    raise InvalidInput(message, {"incidents": message})
+
+
+def _chosen_refs(session: Session, case: Case, chosen: list[str]) -> list[str]:
+    """The chosen refs, cleaned, each an incident of `case`; otherwise a field error."""
+    if any(not isinstance(ref, str) for ref in chosen):
+        raise InvalidInput("Incidents are given by their refs.",
+                           {"incidents": "Give incident refs."})
+    refs = sorted({ref.strip() for ref in chosen if ref.strip()})
+    known = set(session.exec(select(Incident.ref).where(Incident.case_id == case.id,
+                                                        Incident.ref.in_(refs))))
+    unknown = [ref for ref in refs if ref not in known]
+    if unknown:
+        message = (f"Not an incident of case {case.ref}: {', '.join(unknown)}. Choose among "
+                   f"the case's incidents.")
+        raise InvalidInput(message, {"incidents": message})
+    return refs
+
+
+def chosen_incidents(dossier: Dossier) -> list[str] | None:
+    """The refs a dossier was requested for; None for one requested before scopes were kept."""
+    return json.loads(dossier.incident_refs) if dossier.incident_refs else None
 
 
 def _prepared_by(value: str | None) -> str:
@@ -199,7 +253,8 @@ def _build(engine: Engine, store: EvidenceStore, ref: str, out: IncomingFile,
         case = session.get(Case, dossier.case_id)
         built = build_dossier(session, case, audience=str(dossier.audience),
                               prepared_by=dossier.prepared_by, store=store, out=out,
-                              cache_dir=cache_dir, progress=progress, parts=parts)
+                              cache_dir=cache_dir, progress=progress, parts=parts,
+                              incidents=chosen_incidents(dossier))
     if (built.sha256, built.size) != (out.sha256, out.size):
         raise RuntimeError(f"the PDF written ({out.size} bytes, {out.sha256}) is not the one the "
                            f"builder reported ({built.size} bytes, {built.sha256})")

@@ -8,6 +8,7 @@ from markupsafe import Markup
 from ihl_docs.core import localtime
 from ihl_docs.core.models import label
 from ihl_docs.dossiers import render
+from ihl_docs.incidents.facts import harm_text
 
 
 def template_environment() -> Environment:
@@ -19,7 +20,7 @@ def template_environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(label=lambda v: label(v) if v else "", when=when, hash=hash_text,
                        size=size_text)
-    env.globals.update(harm=harm, coordinates=coordinates, thumb_url=render.thumbnail_url,
+    env.globals.update(harm=harm_text, coordinates=coordinates, thumb_url=render.thumbnail_url,
                        incident_when=localtime.incident_when,
                        local_date_text=localtime.local_date_text)
     return env
@@ -57,15 +58,6 @@ def size_text(value: int | None) -> str:
             return f"{value} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
         value /= 1024
     return ""
-
-
-def harm(low, high, children) -> str:
-    """A count of victims as a range, with the children among them."""
-    if low is None and high is None:
-        return "not recorded"
-    text = str(low if low is not None else "?") if low == high else \
-        f"{low if low is not None else '?'}–{high if high is not None else '?'}"
-    return text + (f" (of whom children: {children})" if children else "")
 
 
 def coordinates(incident: dict) -> str:

@@ -52,7 +52,7 @@ def request_dossier(ref):
     if form.validate_on_submit():
         post = commit_form(form, lambda: services.request_dossier(
             db, case, audience=form.audience.data, prepared_by=form.prepared_by.data,
-            actor=user))
+            actor=user, incidents=form.chosen_incidents()))
         if post.saved:
             dossier = post.result
             enqueue(BUILD_JOB, dossier.ref)

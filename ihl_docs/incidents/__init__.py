@@ -7,7 +7,7 @@ def init_app(app) -> None:
     from ihl_docs.core.case_records import register_record_part
     from ihl_docs.core.web import CaseSection, register_case_section
     from ihl_docs.incidents.export_part import PART as RECORD_PART
-    from ihl_docs.incidents.facts import other_facts
+    from ihl_docs.incidents.facts import harm_text, other_facts
     from ihl_docs.incidents.forms import FIELD_LABELS
     from ihl_docs.incidents.views import bp
 
@@ -15,6 +15,7 @@ def init_app(app) -> None:
     register_field_labels(app, "incident", FIELD_LABELS)
     register_case_section(app, CaseSection("incidents/_case_section.html", case_section_values))
     app.jinja_env.globals["other_incident_facts"] = lambda facts: other_facts(facts, FIELD_LABELS)
+    app.jinja_env.globals["harm_text"] = harm_text  # the dossier prints harm with it too
     register_record_part(app, RECORD_PART)
     from ihl_docs.core.audit.replay import register_projection
     from ihl_docs.incidents.projection import INCIDENT

@@ -28,3 +28,20 @@ def other_facts(facts, labels: dict[str, str]) -> list[tuple[str, str]]:
     """(words, value as a person reads it) for each such field of `facts` (an incident)."""
     return [(labels.get(name, label(name)), display_value(name, jsonable(getattr(facts, name))))
             for name in other_fact_names()]
+
+
+def harm_text(low: int | None, high: int | None, children: int | None) -> str:
+    """A count of civilian victims as the incident page and the dossier both print it: an exact
+    count ("3"), a range ("3–5"), an upper bound ("up to 5") or "unknown", then the children
+    among them whenever that number is recorded, zero included ("of whom 0 children")."""
+    if low is None and high is None:
+        text = "unknown"
+    elif high is None or low == high:
+        text = str(low if low is not None else high)
+    elif low is None:
+        text = f"up to {high}"
+    else:
+        text = f"{low}–{high}"
+    if children is None:
+        return text
+    return f"{text}, of whom {children} {'child' if children == 1 else 'children'}"
