@@ -19,6 +19,7 @@ from ihl_docs.core.models import (
     IncidentEvidence,
 )
 from ihl_docs.evidence import services as evidence_services
+from ihl_docs.evidence.custody_times import delay_text
 from ihl_docs.evidence.views import download_name
 from tests.builders import jpeg_with_exif, login, make_case, make_evidence, make_incident, make_user
 from tests.pages_support import PHOTO, FormPage, custody_form, items_in, stored_files, text_of, upload_form
@@ -114,7 +115,7 @@ def test_uploading_a_photo_keeps_its_bytes_hash_metadata_thumbnail_and_receipt(
                   "image/jpeg", "holiday.pdf", "2020-10-04 09:12 UTC", "39.8, 46.75",
                   "Canon EOS 80D", "Telegram", "Copied from the witness's phone.",
                   "Collected 2020-10-05 08:00 UTC", "— → Field team 2",
-                  f"Field team 2 → {investigator.email}", f"Matched {item.sha256}"):
+                  f"Field team 2 → {investigator.email}", "Matched at recording (", item.sha256):
         assert words in text, words
     assert f'<img src="/evidence/{item.ref}/thumbnail"' in body
 
@@ -128,8 +129,8 @@ def test_uploading_a_photo_keeps_its_bytes_hash_metadata_thumbnail_and_receipt(
     assert thumb.data.startswith(b"\xff\xd8")
 
 
-def test_a_physical_item_is_recorded_without_a_file_with_the_same_chain(logged_in, db, case,
-                                                                         store):
+def test_a_physical_item_is_recorded_without_a_file_and_not_received_by_its_recorder(
+        logged_in, db, case, store):
     response = post_upload(logged_in, case, data=None, kind="physical_item",
                            title="Rocket motor remnant", source_url="", published_at="",
                            published_at_time="")
@@ -137,7 +138,8 @@ def test_a_physical_item_is_recorded_without_a_file_with_the_same_chain(logged_i
     [item] = items_in(db, case)
     assert (item.kind, item.sha256, item.size, item.original_filename) == (
         "physical_item", None, None, "")
-    assert [e.action for e in chain_of(db, item)] == ["collected", "received"]
+    # Collected by the field team; whoever types the record in did not receive the object.
+    assert [e.action for e in chain_of(db, item)] == ["collected"]
     assert stored_files(store) == []
     text = text_of(logged_in.get(f"/evidence/{item.ref}"))
     assert "Physical item" in text
@@ -432,9 +434,12 @@ def test_recording_a_transfer_rehashes_the_file_and_shows_in_the_timeline(logged
     assert (event.actor, event.hash_matched, event.sha256_observed) == (
         investigator.email, True, photo.sha256)
     text = text_of(logged_in.get(f"/evidence/{photo.ref}"))
-    assert ("Transferred 2020-10-06 14:30 UTC Custody Field team 2 → Forensic lab, Kyiv "
+    later = delay_text(event.occurred_at, event.recorded_at)
+    assert ("Transferred 2020-10-06 14:30 UTC (local offset not recorded) "
+            f"recorded {later} later Custody Field team 2 → Forensic lab, Kyiv "
             "Place Kyiv Purpose Image analysis Notes Seal no. 4471 intact. "
-            f"File hash Matched {photo.sha256}") in text
+            f"File hash Matched at recording ({event.recorded_at:%Y-%m-%d %H:%M} UTC) "
+            f"{photo.sha256}") in text
 
 
 def test_the_custody_form_offers_only_what_people_record_and_defaults_to_now(logged_in, photo):

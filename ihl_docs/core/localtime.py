@@ -147,6 +147,11 @@ def _zone_fields(record) -> tuple[str, int | None]:
     return _field(record, "time_zone") or "", _field(record, "utc_offset_minutes")
 
 
+def zone_fields(record) -> tuple[str, int | None]:
+    """A record's zone and fixed offset as `moment_text` takes them: ("Asia/Baku", None)."""
+    return _zone_fields(record)
+
+
 def is_recorded(record) -> bool:
     """Whether an incident's local zone or offset is recorded."""
     zone, minutes = _zone_fields(record)

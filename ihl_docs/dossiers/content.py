@@ -31,6 +31,7 @@ from ihl_docs.core.models import (
 from ihl_docs.core.storage import EvidenceStore
 from ihl_docs.dossiers.audiences import DESCRIBED_FIELDS, AudiencePolicy, Show, policy_for
 from ihl_docs.dossiers.parts import collect_parts
+from ihl_docs.evidence.custody_times import Zone, custody_times, custody_zone
 from ihl_docs.evidence.services import THUMBNAIL, custody_warnings, metadata_discrepancies
 from ihl_docs.incidents.facts import other_facts
 from ihl_docs.incidents.forms import FIELD_LABELS
@@ -152,10 +153,9 @@ def _evidence(session: Session, case: Case, policy: AudiencePolicy,
         item["parent_ref"] = refs.get(row.parent_id) if row.parent_id else None
         item["incidents"] = sorted(i.ref for i in incidents.get(row.id, []))
         events = chains.get(row.id, [])
-        item["custody"] = _chain(events, policy.hidden_custody[show])
-        chain_warnings = custody_warnings(events).get(None) if events else None
-        if chain_warnings:  # absent when none, so chains without such gaps read as before
-            item["chain_warnings"] = chain_warnings
+        zone = custody_zone(incidents.get(row.id, []))
+        item["custody"] = _chain(events, policy.hidden_custody[show], zone)
+        item["custody_warnings"] = custody_warnings(events, row).get(None, [])
         item["custody_summary"] = _custody_summary(events)
         item["flags"] = metadata_discrepancies(row, incidents.get(row.id, []))
         item["thumbnail"] = _thumbnail(thumbs.get(row.id), store)
@@ -174,12 +174,10 @@ def _cut(item: dict, policy: AudiencePolicy) -> dict:
 
 def _described(item: dict) -> dict:
     """An item described, not shown: what proves it exists and is unchanged, and its custody."""
-    described = {**{f: item[f] for f in DESCRIBED_FIELDS}, "described_only": True,
-                 "custody": item["custody"], "custody_summary": item["custody_summary"],
-                 "incidents": item["incidents"], "thumbnail": None}
-    if "chain_warnings" in item:
-        described["chain_warnings"] = item["chain_warnings"]
-    return described
+    return {**{f: item[f] for f in DESCRIBED_FIELDS}, "described_only": True,
+            "custody": item["custody"], "custody_summary": item["custody_summary"],
+            "custody_warnings": item["custody_warnings"],
+            "incidents": item["incidents"], "thumbnail": None}
 
 
 def _emptied(model: type[SQLModel], name: str) -> str | None:
@@ -199,12 +197,17 @@ def _custody(session: Session, ids: list[int]) -> dict[int, list[CustodyEvent]]:
     return chains
 
 
-def _chain(events: list[CustodyEvent], hidden: frozenset[str]) -> list[dict]:
+def _chain(events: list[CustodyEvent], hidden: frozenset[str], zone: Zone) -> list[dict]:
+    """The events as the annex prints them: their fields, when each happened and was recorded
+    (in the incident's local time and UTC, back-filled ones marked), and their gaps."""
     warnings = custody_warnings(events)
     chain = []
     for event in events:
         entry = {f: jsonable(getattr(event, f)) for f in CUSTODY_FIELDS}
         entry.update({name: _emptied(CustodyEvent, name) for name in hidden})
+        times = custody_times(event, zone)
+        entry.update({"occurred_text": times.occurred, "recorded_text": times.recorded,
+                      "recorded_later": times.later, "hash_text": times.hash})
         entry["warnings"] = warnings.get(event.id, [])
         chain.append(entry)
     return chain
@@ -392,7 +395,7 @@ def _incident_gaps(incident: dict) -> list[str]:
 
 def _custody_gaps(item: dict) -> list[str]:
     """The custody warnings of one item shown or described: the chain's and each event's."""
-    gaps = [f"Evidence {item['ref']}, custody: {w}" for w in item.get("chain_warnings", [])]
+    gaps = [f"Evidence {item['ref']}, custody: {w}" for w in item.get("custody_warnings", [])]
     for event in item["custody"]:
         day = (event["occurred_at"] or "")[:10]
         gaps += [f"Evidence {item['ref']}, custody ({day}): {w}" for w in event["warnings"]]

@@ -39,7 +39,7 @@ from ihl_docs.core.models import (
     User,
 )
 from ihl_docs.core.storage import EvidenceStore, IncomingFile
-from ihl_docs.evidence import metadata
+from ihl_docs.evidence import custody_times, metadata
 from ihl_docs.evidence.projection import derivative_order
 
 # What a person may record; `collected`/`received` come with the upload, and `accessed` and
@@ -167,13 +167,22 @@ def _add_thumbnail(session: Session, evidence: Evidence, store: EvidenceStore) -
 
 def _record_intake(session: Session, evidence: Evidence, data: EvidenceCreate, *, actor: User,
                    case: Case) -> None:
-    """The first links of the chain: collected (by whom, when) and received (into the system)."""
+    """The first links of the chain: collected (by whom, when) and received (into the system).
+
+    A file is received when it is uploaded: the upload is a step of its custody, hashed. A
+    physical item is not handed to whoever records it, so once its collection is recorded no
+    receipt is added: its custody goes on from the collector to where it was stored, as the
+    events recorded afterwards say (a receipt dated today would end the chain "with the
+    uploader" after it was stored in a locker in the past)."""
     now = utcnow()
-    if data.acquired_at or data.acquired_by:
+    collected = bool(data.acquired_at or data.acquired_by)
+    if collected:
         _append(session, evidence, CustodyEvent(
             action=CustodyAction.collected, occurred_at=data.acquired_at or now,
             custodian_to=data.acquired_by or actor.email, purpose=data.acquisition_method[:2000],
             actor=actor.email, evidence_id=evidence.id), case)
+    if collected and data.kind == EvidenceKind.physical_item:
+        return
     _append(session, evidence, CustodyEvent(
         action=CustodyAction.received, occurred_at=now,
         custodian_from=data.acquired_by if data.acquired_by else "",
@@ -298,11 +307,16 @@ def custody_chain(session: Session, evidence: Evidence) -> list[CustodyEvent]:
                              .order_by(CustodyEvent.occurred_at, CustodyEvent.id)))
 
 
-def custody_warnings(events: list[CustodyEvent]) -> dict[int | None, list[str]]:
-    """Gaps in a chain, by the event where each shows (None: the chain as a whole)."""
+def custody_warnings(events: list[CustodyEvent],
+                     evidence: Evidence | None = None) -> dict[int | None, list[str]]:
+    """Gaps in a chain, by the event where each shows (None: the chain as a whole).
+
+    Given the item, a long delay between its collection (its acquisition time, else its first
+    event) and its upload is a warning on the whole chain."""
     warnings: dict[int | None, list[str]] = {}
     holder: str | None = None
     released_at = None
+    stored_at: str | None = None
     for event in events:
         notes = []
         if event.hash_matched is False:
@@ -317,6 +331,8 @@ def custody_warnings(events: list[CustodyEvent]) -> dict[int | None, list[str]]:
         if holder and giver and giver.casefold() != holder.casefold():
             notes.append(f"The item moves from {giver}, but the last recorded custodian was "
                          f"{holder}: no transfer event between them.")
+        notes += _out_of_storage(event, stored_at)
+        stored_at = _storage_after(event, stored_at)
         if event.action == CustodyAction.released:
             holder, released_at = None, event.occurred_at
         elif event.custodian_to.strip():
@@ -327,7 +343,42 @@ def custody_warnings(events: list[CustodyEvent]) -> dict[int | None, list[str]]:
         warnings.setdefault(None, []).append("The chain does not start with collection or receipt.")
     if not events:
         warnings[None] = ["No custody event is recorded."]
+    late = _late_upload(events, evidence)
+    if late:
+        warnings.setdefault(None, []).append(late)
     return {k: v for k, v in warnings.items() if v}
+
+
+# Steps that take an item out of storage on the record: a transfer names who took it from
+# there, a release says it left custody, a new storage says where it went.
+_LEAVES_STORAGE = (CustodyAction.transferred, CustodyAction.released, CustodyAction.stored)
+
+
+def _out_of_storage(event: CustodyEvent, stored_at: str | None) -> list[str]:
+    """The gap of an item stored at a place that is next with someone, with no transfer."""
+    taker = event.custodian_to.strip()
+    if stored_at is None or not taker or event.action in _LEAVES_STORAGE:
+        return []
+    if taker.casefold() == stored_at.casefold():
+        return []
+    return [f"The item was stored at {stored_at}, then is with {taker}: no transfer out of "
+            f"storage between them."]
+
+
+def _storage_after(event: CustodyEvent, stored_at: str | None) -> str | None:
+    """Where the item is stored after an event, if it is in storage."""
+    if event.action == CustodyAction.stored:
+        return event.place.strip() or event.custodian_to.strip() or "an unnamed place"
+    if event.action in _LEAVES_STORAGE or event.custodian_to.strip():
+        return None
+    return stored_at
+
+
+def _late_upload(events: list[CustodyEvent], evidence: Evidence | None) -> str | None:
+    if evidence is None:
+        return None
+    collected = evidence.acquired_at or (events[0].occurred_at if events else None)
+    return custody_times.upload_delay(collected, evidence.created_at)
 
 
 def get_evidence(session: Session, ref: str) -> Evidence:

@@ -21,7 +21,7 @@ from ihl_docs.core.errors import (
 from ihl_docs.core.forms_support import options, validated
 from ihl_docs.core.models import CustodyEventCreate, Evidence, EvidenceCreate, Incident
 from ihl_docs.core.web import MAX_PAGE, commit_form, load_for_user, pager_for
-from ihl_docs.evidence import services
+from ihl_docs.evidence import custody_times, services
 from ihl_docs.evidence.forms import (
     CustodyForm,
     EvidenceFilterForm,
@@ -273,5 +273,12 @@ def _detail_page(item, case, *, link_form=None, custody_form=None):
         "evidence/detail.html", item=item, case=case, parent=parent, links=links,
         thumbnail=services.thumbnail_of(db, item),
         flags=services.metadata_discrepancies(item, [i for i, _ in links]),
-        chain=chain, warnings=services.custody_warnings(chain), can_edit=can_edit,
+        chain=chain, warnings=services.custody_warnings(chain, item), can_edit=can_edit,
+        times=_custody_times(chain, [i for i, _ in links]),
         link_form=link_form, custody_form=custody_form)
+
+
+def _custody_times(chain, incidents) -> dict:
+    """Event id -> when it happened and was recorded, in the item's incident's local time."""
+    zone = custody_times.custody_zone(incidents)
+    return {event.id: custody_times.custody_times(event, zone) for event in chain}
