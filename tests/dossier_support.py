@@ -51,11 +51,13 @@ def make_dossier(db, app, case, actor, *, audience="internal", prepared_by=None,
     return fresh(app, dossier.ref)
 
 
-def build_pdf(db, app, case, audience="internal", prepared_by="Lena Lawyer", incidents=None):
+def build_pdf(db, app, case, audience="internal", prepared_by="Lena Lawyer", incidents=None,
+              cache_dir=None):
     """A dossier of `case` built with the real renderer, without a record: (PDF bytes, result)."""
     out = io.BytesIO()
     built = build_dossier(db, case, audience=audience, prepared_by=prepared_by,
-                          store=app.extensions["ihl_store"], out=out, incidents=incidents)
+                          store=app.extensions["ihl_store"], out=out, incidents=incidents,
+                          cache_dir=cache_dir)
     db.commit()
     return out.getvalue(), built
 

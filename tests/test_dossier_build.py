@@ -16,11 +16,11 @@ from ihl_docs.core.models import CustodyEventCreate, DossierAudience, Incident, 
 from ihl_docs.dossiers import audiences, pipeline, render, templating
 from ihl_docs.dossiers import sections as dossier_sections
 from ihl_docs.dossiers.audiences import AudiencePolicy, Show
-from ihl_docs.dossiers.build import build_dossier
 from ihl_docs.dossiers.content import CUSTODY_FIELDS, EVIDENCE_FIELDS, collect
 from ihl_docs.evidence import services as evidence_services
 from ihl_docs.qualifications import services as qualifications
 from tests.builders import jpeg_with_exif, load_catalogue, make_case, make_evidence, make_incident, make_user, qualify
+from tests.dossier_support import build_pdf, pdf_text
 
 WITNESS = "Nadia Qasimova"
 ARMENIAN = "Հրետակոծություն շուկայի վրա"
@@ -28,16 +28,7 @@ AZERBAIJANI = "Bazarın atəşə tutulması, şəhər mərkəzi"
 ARABIC = "قصف السوق المركزي"
 
 
-def build(db, app, case, audience="internal", prepared_by="Lena Lawyer", cache_dir=None):
-    out = io.BytesIO()
-    built = build_dossier(db, case, audience=audience, prepared_by=prepared_by,
-                          store=app.extensions["ihl_store"], out=out, cache_dir=cache_dir)
-    db.commit()
-    return out.getvalue(), built
-
-
-def text_of(pdf: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+build, text_of = build_pdf, pdf_text  # the real renderer, as the other dossier tests use it
 
 
 def flat(text: str) -> str:
