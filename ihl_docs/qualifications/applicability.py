@@ -78,9 +78,6 @@ class Finding:
                 "suggested_provisions": self.suggested_provisions}
 
 
-# The old name, kept for code that imports it.
-Warning = Finding
-
 
 def leading_date(text: str | None) -> date | None:
     """The ISO date a researched text starts with ('1989-12-04 (UNGA res. 44/34)')."""
