@@ -39,6 +39,7 @@ def register_features(app: Flask) -> None:
         dossiers,
         evidence,
         incidents,
+        protection,
         provisions,
         qualifications,
         users,
@@ -46,5 +47,5 @@ def register_features(app: Flask) -> None:
     )
 
     for feature in (provisions, auth, users, cases, incidents, evidence, qualifications,
-                    dossiers, audit_pages, verification, bags, demo, api):
+                    protection, dossiers, audit_pages, verification, bags, demo, api):
         feature.init_app(app)

@@ -321,6 +321,35 @@ class CaseMember(SQLModel, table=True):
     added_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
 
 
+class TermMatch(StrEnum):
+    """How an entry of a case's protected-terms register finds what it protects."""
+
+    text = "text"        # the term, in any case, with or without diacritics and spacing
+    pattern = "pattern"  # a regular expression given by the team
+    named = "named"      # not a term: a staff member's consent to be named in this case
+
+
+class ProtectedTerm(SQLModel, table=True):
+    """One entry of a case's register of protected terms: a name, phone number, address,
+    place or account handle that court and public dossiers replace with "[protected N]".
+    Entries are never deleted: a withdrawn one is kept inactive."""
+
+    __tablename__ = "protected_term"
+    __table_args__ = (sa.UniqueConstraint("case_id", "number"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    number: int  # 1, 2, … within the case: the N of "[protected N]"
+    kind: str = Field(sa_type=sa.String(16))  # name, phone, email, address, place, account, other
+    match: TermMatch = Field(sa_type=_enum(16))
+    term: str = Field(sa_type=sa.Text)
+    note: str = Field(default="", sa_type=sa.Text)
+    active: bool = Field(default=True)
+    created_by: str = Field(default="", sa_type=sa.String(254))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+
 class Attribution(StrEnum):
     """How a party's conduct is alleged to be attributable to a state (ILC ARSIWA arts 4-8)."""
 
@@ -862,6 +891,9 @@ class Dossier(SQLModel, table=True):
     prepared_by: str = Field(sa_type=sa.String(200))
     # The incidents it covers: canonical JSON list of refs; '' before scopes were recorded.
     incident_refs: str = Field(default="", sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
+    # Court and public editions: who confirmed the disclosure check and which one (canonical
+    # JSON), or that the request came through the API or the command line without it.
+    disclosure: str = Field(default="", sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
     requested_by_id: Optional[int] = Field(default=None, foreign_key="user.id")  # None: the CLI
     status: DossierStatus = Field(default=DossierStatus.queued, sa_type=_enum(16), index=True)
     stage: str = Field(default="", sa_type=sa.String(200))

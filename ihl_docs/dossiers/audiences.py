@@ -31,6 +31,13 @@ CAPTURE_POSITION = frozenset({"capture_latitude", "capture_longitude"})
 CAPTURE_DEVICE = frozenset({"capture_device"})
 # Custody fields saying where and why an item moved, which can point to a witness.
 CUSTODY_DETAILS = frozenset({"place", "purpose", "notes"})
+# Who held an item and who recorded each step: staff, and their offices.
+CUSTODIANS = frozenset({"custodian_from", "custodian_to", "actor"})
+# How, when and by whom an item was acquired.
+ACQUISITION = frozenset({"acquired_at", "acquired_by", "acquisition_method"})
+# What a public source (an open-source post marked public) keeps in every edition: where it was
+# published and by whom is what makes it checkable, and it is public already.
+PUBLIC_SOURCE = frozenset({"source_url", "source_author"})
 EVERY_INCIDENT = frozenset(WorkflowStatus)
 APPROVED_ONLY = frozenset({WorkflowStatus.approved})
 
@@ -48,6 +55,10 @@ class AudiencePolicy:
     hidden_fields: frozenset[str]                # evidence fields emptied on the items shown
     distance_flags: bool                         # warnings that give the capture position away
     hidden_custody: Mapping[Show, frozenset[str]]  # custody fields emptied, by how the item shows
+    # Court and public: every text is run through the case's protected-terms register (names,
+    # numbers, places, handles; phone numbers and e-mail addresses), and staff are named by
+    # role and pseudonym unless they consented to be named (ihl_docs/protection).
+    protects: bool
 
     def __post_init__(self):
         if set(self.evidence) != set(Sensitivity):
@@ -75,32 +86,37 @@ INTERNAL = AudiencePolicy(
     hidden_fields=frozenset(),
     distance_flags=True,
     hidden_custody={Show.shown: frozenset()},
+    protects=False,
 )
 COURT = AudiencePolicy(
     name="court",
     marking="CONFIDENTIAL — FOR THE COURT",
     note="Court edition: confidential items are described by reference, kind and hash but not "
-         "shown; fields that could identify a witness are removed.",
+         "shown; fields that could identify a witness are removed, protected terms are replaced "
+         "and staff are named by role.",
     incidents=EVERY_INCIDENT,
     default_scope=APPROVED_ONLY,
     evidence={Sensitivity.public: Show.shown, Sensitivity.restricted: Show.shown,
               Sensitivity.confidential: Show.described},
-    hidden_fields=WITNESS_SOURCE | CAPTURE_POSITION | CAPTURE_DEVICE,
-    distance_flags=False,
+    hidden_fields=WITNESS_SOURCE,
+    distance_flags=True,
     hidden_custody={Show.shown: frozenset(), Show.described: CUSTODY_DETAILS},
+    protects=True,
 )
 PUBLIC = AudiencePolicy(
     name="public",
     marking="PUBLIC",
     note="Public edition: only items marked public; restricted and confidential items are "
-         "withheld and fields that could identify a witness are removed.",
+         "withheld, fields that could identify a witness are removed, protected terms are "
+         "replaced, and acquisition details, custodians and places of custody are not shown.",
     incidents=EVERY_INCIDENT,
     default_scope=APPROVED_ONLY,
     evidence={Sensitivity.public: Show.shown, Sensitivity.restricted: Show.withheld,
               Sensitivity.confidential: Show.withheld},
-    hidden_fields=WITNESS_SOURCE | CAPTURE_POSITION | CAPTURE_DEVICE,
+    hidden_fields=WITNESS_SOURCE | CAPTURE_POSITION | CAPTURE_DEVICE | ACQUISITION,
     distance_flags=False,
-    hidden_custody={Show.shown: frozenset()},
+    hidden_custody={Show.shown: CUSTODIANS | CUSTODY_DETAILS},
+    protects=True,
 )
 
 # The audiences a dossier can be built for, by name, in the order they are offered.

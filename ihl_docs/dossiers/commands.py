@@ -40,7 +40,7 @@ def dossier_command(case_ref, output, audience, prepared_by, incidents):
     case = commit_or_fail(lambda s: _case(s, case_ref))
     dossier = commit_or_fail(lambda s: services.request_dossier(
         s, case, audience=audience, prepared_by=prepared_by, actor=services.COMMAND_ACTOR,
-        incidents=list(incidents) or None))
+        incidents=list(incidents) or None, through="the command line"))
     engine, store = current_app.extensions["ihl_engine"], current_app.extensions["ihl_store"]
     with click.progressbar(length=100, label=f"Building {dossier.ref}", file=sys.stderr,
                            show_eta=False) as bar:

@@ -6,7 +6,9 @@ by ref or by key, never by row id, so an export imported elsewhere gives the sam
 """
 
 import hashlib
+import re
 from collections import defaultdict
+from dataclasses import replace
 
 from sqlmodel import Session, SQLModel, select
 
@@ -18,6 +20,7 @@ from ihl_docs.core.models import (
     CustodyEvent,
     Evidence,
     EvidenceDerivative,
+    EvidenceKind,
     Incident,
     IncidentBase,
     IncidentEvidence,
@@ -25,16 +28,25 @@ from ihl_docs.core.models import (
     Party,
     Provision,
     Qualification,
+    Sensitivity,
     WorkflowStatus,
     label,
 )
 from ihl_docs.core.storage import EvidenceStore
-from ihl_docs.dossiers.audiences import DESCRIBED_FIELDS, AudiencePolicy, Show, policy_for
+from ihl_docs.dossiers.audiences import (
+    DESCRIBED_FIELDS,
+    PUBLIC_SOURCE,
+    AudiencePolicy,
+    Show,
+    policy_for,
+)
 from ihl_docs.dossiers.parts import collect_parts
 from ihl_docs.evidence.custody_times import Zone, custody_times, custody_zone
 from ihl_docs.evidence.services import THUMBNAIL, custody_warnings, metadata_discrepancies
 from ihl_docs.incidents.facts import other_facts
 from ihl_docs.incidents.forms import FIELD_LABELS
+from ihl_docs.protection import services as protection
+from ihl_docs.protection.redaction import Hit, redact
 from ihl_docs.qualifications.services import ELEMENT_KINDS, by_kind, qualification_read
 
 FORMAT = "ihl_docs dossier content 1"
@@ -89,7 +101,11 @@ def collect(session: Session, case: Case, *, audience: str, prepared_by: str,
     """Everything the dossier shows, for `audience`, as plain JSON-ready data; `parts`: the
     sections features added (dossiers/parts.py); `incidents`: the refs of the incidents it
     covers (None: the audience's default scope)."""
-    policy = policy_for(audience)
+    return _collect(session, case, policy_for(audience), prepared_by, store, parts, incidents)
+
+
+def _collect(session: Session, case: Case, policy: AudiencePolicy, prepared_by: str,
+             store: EvidenceStore, parts: tuple, incidents: list[str] | None) -> dict:
     covered, excluded = incident_scope(session, case, policy, incidents)
     evidence = _evidence(session, case, policy, store, {row.id for row in covered})
     shown = {item["ref"] for item in evidence if not item.get("withheld")}
@@ -118,7 +134,28 @@ def collect(session: Session, case: Case, *, audience: str, prepared_by: str,
     if withheld_parts:
         content["withheld_parts"] = withheld_parts
     content["missing"] = _missing(content)
+    if policy.protects:
+        content, _ = protect(session, case, content)
     return content
+
+
+def protect(session: Session, case: Case, content: dict) -> tuple[dict, list[Hit]]:
+    """The content with the case's protected terms, phone numbers, e-mail addresses and staff
+    names replaced in every text, and the list of replacements (the disclosure check)."""
+    return redact(content, protection.finders(session, case))
+
+
+def disclosure_check(session: Session, case: Case, *, audience: str, prepared_by: str,
+                     store: EvidenceStore, parts: tuple = (),
+                     incidents: list[str] | None = None) -> list[Hit]:
+    """What an edition would protect, hit by hit: where, what was found, what it becomes.
+    Empty for an audience that protects nothing (internal)."""
+    policy = policy_for(audience)
+    if not policy.protects:
+        return []
+    content = _collect(session, case, replace(policy, protects=False), prepared_by, store,
+                       parts, incidents)
+    return protect(session, case, content)[1]
 
 
 def _case(session: Session, case: Case) -> dict:
@@ -154,9 +191,11 @@ def _evidence(session: Session, case: Case, policy: AudiencePolicy,
         item["incidents"] = sorted(i.ref for i in incidents.get(row.id, []))
         events = chains.get(row.id, [])
         zone = custody_zone(incidents.get(row.id, []))
-        item["custody"] = _chain(events, policy.hidden_custody[show], zone)
-        item["custody_warnings"] = custody_warnings(events, row).get(None, [])
-        item["custody_summary"] = _custody_summary(events)
+        hidden = policy.hidden_custody[show]
+        item["custody"] = _chain(events, hidden, zone)
+        item["custody_warnings"] = [_scrub(w, events, hidden)
+                                    for w in custody_warnings(events, row).get(None, [])]
+        item["custody_summary"] = _custody_summary(events, item["custody"])
         item["flags"] = metadata_discrepancies(row, incidents.get(row.id, []))
         item["thumbnail"] = _thumbnail(thumbs.get(row.id), store)
         items.append(_described(item) if show == Show.described else _cut(item, policy))
@@ -164,12 +203,18 @@ def _evidence(session: Session, case: Case, policy: AudiencePolicy,
 
 
 def _cut(item: dict, policy: AudiencePolicy) -> dict:
-    """An item shown, without the fields the audience may not see."""
-    for name in policy.hidden_fields:
+    """An item shown, without the fields the audience may not see; a public source keeps
+    where and by whom it was published."""
+    public_source = (item["kind"] == EvidenceKind.open_source_post.value
+                     and item["sensitivity"] == Sensitivity.public.value)
+    for name in policy.hidden_fields - (PUBLIC_SOURCE if public_source else frozenset()):
         item[name] = _emptied(Evidence, name)
     if not policy.distance_flags:  # a distance from the capture position is a position too
-        item["flags"] = [f for f in item["flags"] if " km " not in f]
+        item["flags"] = [DISTANCE.sub(" is far from ", f) for f in item["flags"]]
     return item
+
+
+DISTANCE = re.compile(r" is [\d,.]+ km from ")
 
 
 def _described(item: dict) -> dict:
@@ -208,20 +253,32 @@ def _chain(events: list[CustodyEvent], hidden: frozenset[str], zone: Zone) -> li
         times = custody_times(event, zone)
         entry.update({"occurred_text": times.occurred, "recorded_text": times.recorded,
                       "recorded_later": times.later, "hash_text": times.hash})
-        entry["warnings"] = warnings.get(event.id, [])
+        entry["warnings"] = [_scrub(w, events, hidden) for w in warnings.get(event.id, [])]
         chain.append(entry)
     return chain
 
 
-def _custody_summary(events: list[CustodyEvent]) -> str:
+def _scrub(warning: str, events: list[CustodyEvent], hidden: frozenset[str]) -> str:
+    """A custody warning without the custodians, places and notes the edition hides."""
+    values = {getattr(e, name) for e in events for name in hidden}
+    for value in sorted((v for v in values if isinstance(v, str) and len(v.strip()) > 1),
+                        key=len, reverse=True):
+        warning = warning.replace(value, "[not shown in this edition]")
+    return warning
+
+
+def _custody_summary(events: list[CustodyEvent], chain: list[dict]) -> str:
+    """How many events, whether every hash check matched, and who holds the item now — as the
+    edition's chain shows it (an edition that hides custodians names no holder)."""
     if not events:
         return "no custody event recorded"
-    last = events[-1]
-    holder = last.custodian_to or last.custodian_from or last.actor
+    last = chain[-1]
+    holder = last["custodian_to"] or last["custodian_from"] or last["actor"]
     checks = [e.hash_matched for e in events if e.hash_matched is not None]
     verdict = ("hash matched" if checks and all(checks)
                else "HASH MISMATCH" if checks else "no hash check")
-    return f"{len(events)} event{'s' if len(events) != 1 else ''}, {verdict}; with {holder}"
+    return (f"{len(events)} event{'s' if len(events) != 1 else ''}, {verdict}"
+            + (f"; with {holder}" if holder else ""))
 
 
 def _thumbnails(session: Session, ids: list[int]) -> dict[int, EvidenceDerivative]:

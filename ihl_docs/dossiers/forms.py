@@ -3,7 +3,7 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import Form, IntegerField, StringField
+from wtforms import BooleanField, Form, HiddenField, IntegerField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
 from ihl_docs.core.forms_support import ChoiceField, enum_options, strip
@@ -23,6 +23,11 @@ class DossierForm(FlaskForm):
         description="The refs of the incidents the dossier covers, separated by commas or "
                     "spaces. Left empty: every incident for the internal audience, the approved "
                     "ones for court and public.")
+
+    # Court and public editions: the disclosure check shown, and the lawyer's confirmation of it.
+    disclosure_check = HiddenField("Disclosure check")
+    confirm_disclosure = BooleanField(
+        "I have read the disclosure check: this edition may be handed over as it will print.")
 
     def chosen_incidents(self) -> list[str] | None:
         """The refs typed, or None for the audience's default scope."""

@@ -60,11 +60,18 @@ OPEN = (DossierStatus.queued, DossierStatus.running)
 COMMAND_ACTOR = "ihl dossier"  # the actor of a dossier requested on the command line
 WORKER_ACTOR = "ihl worker"
 
+NOT_CONFIRMED = ("No disclosure check was confirmed: the dossier was requested through {} "
+                 "and the requester takes responsibility for what the edition discloses.")
+
+
 def request_dossier(session: Session, case: Case, *, audience: str, prepared_by: str | None,
-                    actor: User | str, incidents: list[str] | None = None) -> Dossier:
+                    actor: User | str, incidents: list[str] | None = None,
+                    disclosure: dict | None = None, through: str = "the API") -> Dossier:
     """Record a queued dossier of `case`; `actor` is the requesting user, or the name of a
     command run on the server. "Prepared by" defaults to the user's name. `incidents`: the
-    refs of the incidents it covers; None, the audience's default (see `dossier_scope`)."""
+    refs of the incidents it covers; None, the audience's default (see `dossier_scope`).
+    `disclosure`: for court and public editions, the disclosure check a lawyer confirmed on
+    the page; without one, the request records that none was (`through` says how it came)."""
     if isinstance(actor, User):
         if not can_do_legal_work(session, actor, case):
             raise Forbidden("Only the case's lawyers (and administrators) generate dossiers.")
@@ -75,6 +82,9 @@ def request_dossier(session: Session, case: Case, *, audience: str, prepared_by:
                       prepared_by=_prepared_by(prepared_by) or default[:PREPARED_BY_MAX],
                       requested_by_id=requester)
     dossier.incident_refs = canonical_json(dossier_scope(session, case, audience, incidents))
+    if policy_for(audience).protects:
+        dossier.disclosure = canonical_json(disclosure or {
+            "confirmed": False, "note": NOT_CONFIRMED.format(through)})
     session.refresh(case, with_for_update=ROW_LOCK)
     case.dossier_counter += 1
     dossier.ref = f"{case.ref}-D{case.dossier_counter:03d}"

@@ -1,5 +1,6 @@
 """Dossier pages: a case's dossiers with the request form, one dossier's progress, its PDF."""
 
+from dataclasses import dataclass
 from math import ceil
 
 from flask import (
@@ -16,11 +17,15 @@ from flask_login import current_user, login_required
 
 from ihl_docs.core.access import can_do_legal_work, case_for
 from ihl_docs.core.db import get_session
-from ihl_docs.core.errors import EvidenceIntegrityError, Forbidden
+from ihl_docs.core.errors import EvidenceIntegrityError, Forbidden, InvalidInput
 from ihl_docs.core.jobs import enqueue
 from ihl_docs.core.models import DossierStatus
-from ihl_docs.core.web import MAX_PAGE, commit_form, pager_for
+from ihl_docs.core.web import MAX_PAGE, commit_form, form_errors_from, pager_for
 from ihl_docs.dossiers import BUILD_JOB, services
+from ihl_docs.dossiers.audiences import policy_for
+from ihl_docs.dossiers.content import disclosure_check
+from ihl_docs.dossiers.parts import dossier_parts
+from ihl_docs.protection.redaction import digest
 from ihl_docs.dossiers.forms import DossierForm, DossierPageForm
 
 bp = Blueprint("dossiers", __name__)
@@ -50,9 +55,27 @@ def request_dossier(ref):
         raise Forbidden("Only the case's lawyers (and administrators) generate dossiers.")
     form = DossierForm()
     if form.validate_on_submit():
+        check = None
+        if policy_for(form.audience.data).protects:
+            check = _disclosure(db, case, user, form)
+            if check is None:  # the scope was refused: the form says why
+                return _list_page(case, form), 422
+            if not (form.confirm_disclosure.data and form.disclosure_check.data == check.digest):
+                status = 200
+                if form.confirm_disclosure.data:
+                    status, form.confirm_disclosure.errors = 409, [
+                        "The records changed since this check was shown: read it again."]
+                elif form.disclosure_check.data:
+                    status, form.confirm_disclosure.errors = 422, [
+                        "Confirm that you have read the disclosure check."]
+                form.disclosure_check.data, form.confirm_disclosure.data = check.digest, False
+                return _list_page(case, form, check), status
+        disclosure = None if check is None else {
+            "confirmed": True, "confirmed_by": user.email, "check_sha256": check.digest,
+            "replacements": len(check.hits)}
         post = commit_form(form, lambda: services.request_dossier(
             db, case, audience=form.audience.data, prepared_by=form.prepared_by.data,
-            actor=user, incidents=form.chosen_incidents()))
+            actor=user, incidents=form.chosen_incidents(), disclosure=disclosure))
         if post.saved:
             dossier = post.result
             enqueue(BUILD_JOB, dossier.ref)
@@ -90,7 +113,29 @@ def pdf(ref):
     return response
 
 
-def _list_page(case, form):
+@dataclass(frozen=True)
+class Check:
+    hits: list
+    digest: str
+
+
+def _disclosure(db, case, user, form) -> Check | None:
+    """What the court or public edition requested would replace, or None (the form's error
+    set) when its scope is refused."""
+    try:
+        scope = services.dossier_scope(db, case, form.audience.data, form.chosen_incidents())
+    except InvalidInput as exc:
+        form_errors_from(form, exc)
+        return None
+    hits = disclosure_check(
+        db, case, audience=form.audience.data,
+        prepared_by=form.prepared_by.data or user.name or user.email,
+        store=current_app.extensions["ihl_store"], parts=dossier_parts(current_app),
+        incidents=scope)
+    return Check(hits, digest(hits))
+
+
+def _list_page(case, form, check: Check | None = None):
     db, user = get_session(), current_user.user
     size = current_app.config["PAGE_SIZE"]
     pages_form = DossierPageForm(request.args)
@@ -104,5 +149,5 @@ def _list_page(case, form):
     return render_template(
         "dossiers/list.html", case=case, form=form, dossiers=dossiers,
         requesters=services.requesters(db, dossiers), statuses=DossierStatus,
-        pager=pager_for(pages_form, page, pages, total),
+        pager=pager_for(pages_form, page, pages, total), check=check,
         can_generate=can_do_legal_work(db, user, case))
