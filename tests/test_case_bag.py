@@ -34,7 +34,7 @@ REF = "NK-2020-001"
 OTHER_REF = "OT-2021-009"
 OTHER_SECRET = "Narrative of the other case, never to leave it"
 RECORD_FILES = ("case.json", "incidents.json", "evidence.json", "qualifications.json",
-                "dossiers.json")
+                "protected_terms.json", "dossiers.json")
 PAST = datetime(2020, 10, 5, 8, 0, tzinfo=UTC)
 
 

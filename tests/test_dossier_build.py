@@ -206,13 +206,14 @@ def test_an_audience_must_state_every_rule():
         AudiencePolicy(name="partial", marking="", note="", incidents=audiences.EVERY_INCIDENT,
                        default_scope=audiences.EVERY_INCIDENT,
                        evidence={Sensitivity.public: Show.shown}, hidden_fields=frozenset(),
-                       distance_flags=True, hidden_custody={Show.shown: frozenset()})
+                       distance_flags=True, hidden_custody={Show.shown: frozenset()},
+                       protects=False)
     with pytest.raises(ValueError, match="custody"):
         AudiencePolicy(name="partial", marking="", note="", incidents=audiences.EVERY_INCIDENT,
                        default_scope=audiences.EVERY_INCIDENT,
                        evidence=dict.fromkeys(Sensitivity, Show.described),
                        hidden_fields=frozenset(), distance_flags=True,
-                       hidden_custody={Show.shown: frozenset()})
+                       hidden_custody={Show.shown: frozenset()}, protects=False)
 
 
 def test_content_for_an_unknown_audience_is_refused(db, app, rich_case, store):
@@ -235,6 +236,7 @@ PRESS = AudiencePolicy(
     hidden_fields=frozenset({"source_author"}),
     distance_flags=True,
     hidden_custody={Show.shown: frozenset({"place"}), Show.described: audiences.CUSTODY_DETAILS},
+    protects=False,
 )
 
 

@@ -22,7 +22,7 @@ from tests.builders import (
     make_user,
 )
 from tests.dossier_support import fresh, make_dossier
-from tests.pages_support import FormPage, text_of
+from tests.pages_support import FormPage, confirmed_request, text_of
 from tests.tampering import alter_one_byte
 
 
@@ -82,7 +82,7 @@ def call(client, world, whose, endpoint):
     url = template.format(case=world.cases[whose].ref, dossier=world.dossiers[whose].ref)
     if method == "GET":
         return client.get(url, buffered=True)  # a PDF is read whole and closed, as a server does
-    return client.post(url, data={"audience": "court", "prepared_by": "The legal team"})
+    return confirmed_request(client, url, {"audience": "court", "prepared_by": "The legal team"})
 
 
 @pytest.mark.parametrize("role, whose, endpoint, status", TABLE,
@@ -152,8 +152,8 @@ def test_a_lawyer_generates_a_dossier_and_downloads_the_pdf(client, db, app, wor
     """The real renderer, run inline as the worker would run it."""
     login(client, world.users["legal"])
     case = world.cases["own"]
-    response = client.post(f"/cases/{case.ref}/dossiers", data={"audience": "court",
-                                                                "prepared_by": ""})
+    response = confirmed_request(client, f"/cases/{case.ref}/dossiers",
+                                 {"audience": "court", "prepared_by": ""})
     ref = f"{case.ref}-D002"
     assert response.status_code == 302
     assert response.headers["Location"] == f"/dossiers/{ref}"
@@ -290,8 +290,8 @@ def test_a_request_of_no_incident_or_an_unknown_one_is_refused_on_its_field(
 def test_the_lawyer_chooses_the_incidents_on_the_form(client, db, app, world):
     incident = make_incident(db, world.cases["own"], world.users["investigator"])
     login(client, world.users["legal"])
-    response = client.post(f"/cases/{world.cases['own'].ref}/dossiers",
-                           data={"audience": "court", "incidents": f"{incident.ref}, "})
+    response = confirmed_request(client, f"/cases/{world.cases['own'].ref}/dossiers",
+                                 {"audience": "court", "incidents": f"{incident.ref}, "})
     assert response.status_code == 302
     dossier = fresh(app, f"{world.cases['own'].ref}-D002")
     assert services.chosen_incidents(dossier) == [incident.ref]

@@ -92,7 +92,7 @@ def exposed(db, store, lawyer, investigator):
         actor=lawyer, store=store)
     qualification = qualify(db, incident, lawyer)
     qualifications.set_finding(db, qualification, 1, "supported",
-                               f"Confirmed by Jane  Doe's account", [(item.ref, "supports")],
+                               "Confirmed by Jane  Doe's account", [(item.ref, "supports")],
                                actor=lawyer)
     protection.add_term(db, case, kind="name", match="text", term=WITNESS, note="the baker",
                         actor=lawyer)
@@ -159,7 +159,8 @@ def test_the_internal_edition_keeps_everything(db, app, exposed):
 def test_placeholders_are_stable_and_the_edition_reproducible(db, app, exposed):
     first, built = build_pdf(db, app, exposed["case"], audience="court")
     second, again = build_pdf(db, app, exposed["case"], audience="court")
-    assert first == second and built.case_fingerprint == again.case_fingerprint
+    assert first == second
+    assert built.case_fingerprint == again.case_fingerprint
     content = collect(db, exposed["case"], audience="court", prepared_by="Lena Lawyer",
                       store=app.extensions["ihl_store"])
     incident = content["incidents"][0]
@@ -190,12 +191,14 @@ def test_public_edition_shows_no_acquisition_custodian_or_place(db, app, exposed
     content = collect(db, exposed["case"], audience="public", prepared_by="x",
                       store=app.extensions["ihl_store"])
     item = content["evidence"][0]
-    assert item["acquired_by"] == item["acquisition_method"] == "" and item["acquired_at"] is None
+    assert item["acquired_by"] == item["acquisition_method"] == ""
+    assert item["acquired_at"] is None
     for event in item["custody"]:
         assert not any(event[f] for f in ("custodian_from", "custodian_to", "place", "notes",
                                           "purpose", "actor"))
     text = pdf_text(build_pdf(db, app, exposed["case"], audience="public")[0])
-    assert "Goris" not in text and "Main St" not in text, text[text.find("Goris") - 300:][:400]
+    assert "Goris" not in text
+    assert "Main St" not in text
 
 
 # ---- the register's own guarantees ----------------------------------------------------------
@@ -296,20 +299,24 @@ def test_a_court_dossier_from_the_page_needs_the_lawyers_confirmation(db, app, c
     url = f"/cases/{exposed['case'].ref}/dossiers"
     data = {"audience": "court", "prepared_by": "", "incidents": ""}
     shown = client.post(url, data=data)
-    assert shown.status_code == 200 and "Disclosure check" in shown.text
-    assert "[protected 1]" in shown.text and "Jane Doe" in shown.text
+    assert shown.status_code == 200
+    assert "Disclosure check" in shown.text
+    assert "[protected 1]" in shown.text
+    assert "Jane Doe" in shown.text
     assert db.exec(select(Dossier)).all() == []
     db.rollback()  # end the read, so the page can write
     check = re.search(r'name="disclosure_check" type="hidden" value="([0-9a-f]{64})"',
                       shown.text).group(1)
     unconfirmed = client.post(url, data={**data, "disclosure_check": check})
-    assert unconfirmed.status_code == 422 and "Confirm that you have read" in unconfirmed.text
+    assert unconfirmed.status_code == 422
+    assert "Confirm that you have read" in unconfirmed.text
     # the records change after the check was read: the old confirmation is refused
     protection.add_term(db, exposed["case"], kind="place", match="text", term="bakery",
                         note="", actor=lawyer)
     db.commit()
     stale = client.post(url, data={**data, "disclosure_check": check, "confirm_disclosure": "y"})
-    assert stale.status_code == 409 and "changed since this check" in stale.text
+    assert stale.status_code == 409
+    assert "changed since this check" in stale.text
     assert db.exec(select(Dossier)).all() == []
     db.rollback()
     db.rollback()  # end the read, so the page can write
@@ -319,7 +326,8 @@ def test_a_court_dossier_from_the_page_needs_the_lawyers_confirmation(db, app, c
     assert done.status_code == 302
     dossier = db.exec(select(Dossier)).one()
     record = json.loads(dossier.disclosure)
-    assert record["confirmed"] is True and record["confirmed_by"] == lawyer.email
+    assert record["confirmed"] is True
+    assert record["confirmed_by"] == lawyer.email
     assert record["check_sha256"] == check
     entry = db.exec(select(AuditEntry).where(AuditEntry.entity == "dossier",
                                              AuditEntry.action == "request")).one()
@@ -339,7 +347,8 @@ def test_the_api_builds_without_confirmation_and_the_audit_entry_says_so(db, exp
                                        actor=lawyer)
     db.commit()
     record = json.loads(dossier.disclosure)
-    assert record["confirmed"] is False and "through the API" in record["note"]
+    assert record["confirmed"] is False
+    assert "through the API" in record["note"]
 
 
 # ---- the register page ------------------------------------------------------------------------
@@ -348,10 +357,12 @@ def test_the_register_page_adds_refuses_and_withdraws(db, client, exposed, lawye
     login(client, lawyer)
     url = f"/cases/{exposed['case'].ref}/protected-terms"
     page = client.get(url)
-    assert page.status_code == 200 and "[protected 1]" in page.text
+    assert page.status_code == 200
+    assert "[protected 1]" in page.text
     refused = client.post(url, data={"kind": "name", "match": "text",
                                      "term": "J"})
-    assert refused.status_code == 422 and "at least 3 letters" in refused.text
+    assert refused.status_code == 422
+    assert "at least 3 letters" in refused.text
     added = client.post(url, data={"kind": "account", "match": "text",
                                    "term": "@baker_of_goris"}, follow_redirects=True)
     assert "[protected 2]" in added.text

@@ -37,7 +37,8 @@ def request_case_dossier(ref: str):
     body = inputs.body()
     dossier = services.request_dossier(session, case, audience=body.audience.value,
                                        prepared_by=body.prepared_by, actor=user,
-                                       incidents=body.incidents)
+                                       incidents=body.incidents,
+                                       full_images=body.full_images)
     session.commit()  # the worker (or, immediate, this thread) opens its own session
     enqueue(BUILD_JOB, dossier.ref)
     session.refresh(dossier)

@@ -366,6 +366,10 @@ class DossierCreate(BaseModel):
         default=None, max_length=10_000,
         description="refs of the case's incidents the dossier covers; left out, every incident "
                     "for the internal audience and the approved ones for court and public")
+    full_images: Optional[list[str]] = Field(
+        default=None, max_length=200,
+        description="refs of image items (JPEG, PNG) the edition shows, annexed at full "
+                    "resolution; left out, thumbnails only")
 
 
 DOSSIER_ID = "the dossier's reference, e.g. NK-2020-001-D001"

@@ -894,6 +894,9 @@ class Dossier(SQLModel, table=True):
     # Court and public editions: who confirmed the disclosure check and which one (canonical
     # JSON), or that the request came through the API or the command line without it.
     disclosure: str = Field(default="", sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
+    # Items whose image is annexed at full resolution: canonical JSON list of refs; '' for none.
+    full_image_refs: str = Field(default="", sa_type=sa.Text,
+                                 sa_column_kwargs={"server_default": ""})
     requested_by_id: Optional[int] = Field(default=None, foreign_key="user.id")  # None: the CLI
     status: DossierStatus = Field(default=DossierStatus.queued, sa_type=_enum(16), index=True)
     stage: str = Field(default="", sa_type=sa.String(200))

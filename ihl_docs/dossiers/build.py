@@ -31,12 +31,14 @@ class BuiltDossier:
 def build_dossier(session: Session, case: Case, *, audience: str, prepared_by: str,
                   store: EvidenceStore, out: BinaryIO, cache_dir: Path | None = None,
                   progress: Progress | None = None, parts: tuple = (),
-                  incidents: list[str] | None = None) -> BuiltDossier:
+                  incidents: list[str] | None = None,
+                  full_images: list[str] | None = None) -> BuiltDossier:
     """Write the dossier of `case` for `audience` to `out`, covering the incidents of refs
-    `incidents` (None: the audience's default scope); the same inputs give the same bytes."""
+    `incidents` (None: the audience's default scope), with the images of the items of refs
+    `full_images` annexed at full resolution; the same inputs give the same bytes."""
     policy_for(audience)  # an unknown audience is refused before anything is read
     from ihl_docs.dossiers.pipeline import build  # WeasyPrint is imported only where a dossier is built
 
     return build(session, case, audience=audience, prepared_by=prepared_by, store=store,
                  out=out, cache_dir=cache_dir, progress=progress or (lambda stage, pct: None),
-                 parts=parts, incidents=incidents)
+                 parts=parts, incidents=incidents, full_images=full_images)

@@ -41,6 +41,7 @@ from ihl_docs.dossiers.audiences import (
     policy_for,
 )
 from ihl_docs.dossiers.parts import collect_parts
+from ihl_docs.dossiers.render import ORIGINAL_TYPES
 from ihl_docs.evidence.custody_times import Zone, custody_times, custody_zone
 from ihl_docs.evidence.services import THUMBNAIL, custody_warnings, metadata_discrepancies
 from ihl_docs.incidents.facts import other_facts
@@ -97,15 +98,19 @@ def incident_scope(session: Session, case: Case, policy: AudiencePolicy,
 
 
 def collect(session: Session, case: Case, *, audience: str, prepared_by: str,
-            store: EvidenceStore, parts: tuple = (), incidents: list[str] | None = None) -> dict:
+            store: EvidenceStore, parts: tuple = (), incidents: list[str] | None = None,
+            full_images: list[str] | None = None) -> dict:
     """Everything the dossier shows, for `audience`, as plain JSON-ready data; `parts`: the
     sections features added (dossiers/parts.py); `incidents`: the refs of the incidents it
-    covers (None: the audience's default scope)."""
-    return _collect(session, case, policy_for(audience), prepared_by, store, parts, incidents)
+    covers (None: the audience's default scope); `full_images`: the refs of the items whose
+    images are annexed at full resolution."""
+    return _collect(session, case, policy_for(audience), prepared_by, store, parts, incidents,
+                    full_images)
 
 
 def _collect(session: Session, case: Case, policy: AudiencePolicy, prepared_by: str,
-             store: EvidenceStore, parts: tuple, incidents: list[str] | None) -> dict:
+             store: EvidenceStore, parts: tuple, incidents: list[str] | None,
+             full_images: list[str] | None = None) -> dict:
     covered, excluded = incident_scope(session, case, policy, incidents)
     evidence = _evidence(session, case, policy, store, {row.id for row in covered})
     shown = {item["ref"] for item in evidence if not item.get("withheld")}
@@ -123,6 +128,9 @@ def _collect(session: Session, case: Case, policy: AudiencePolicy, prepared_by: 
         "provisions": _provisions(session, incidents),
         "scope": [row.ref for row in covered],
     }
+    annexed = _full_images(content["evidence"], full_images or [])
+    if annexed:  # absent when none, so dossiers without the annex read as before
+        content["full_images"] = annexed
     if excluded:  # absent when none: the "Not in this edition" list
         content["excluded_incidents"] = [
             {"ref": row.ref, "workflow_status": jsonable(row.workflow_status)} for row in excluded]
@@ -147,14 +155,15 @@ def protect(session: Session, case: Case, content: dict) -> tuple[dict, list[Hit
 
 def disclosure_check(session: Session, case: Case, *, audience: str, prepared_by: str,
                      store: EvidenceStore, parts: tuple = (),
-                     incidents: list[str] | None = None) -> list[Hit]:
+                     incidents: list[str] | None = None,
+                     full_images: list[str] | None = None) -> list[Hit]:
     """What an edition would protect, hit by hit: where, what was found, what it becomes.
     Empty for an audience that protects nothing (internal)."""
     policy = policy_for(audience)
     if not policy.protects:
         return []
     content = _collect(session, case, replace(policy, protects=False), prepared_by, store,
-                       parts, incidents)
+                       parts, incidents, full_images)
     return protect(session, case, content)[1]
 
 
@@ -200,6 +209,17 @@ def _evidence(session: Session, case: Case, policy: AudiencePolicy,
         item["thumbnail"] = _thumbnail(thumbs.get(row.id), store)
         items.append(_described(item) if show == Show.described else _cut(item, policy))
     return items
+
+
+def _full_images(items: list[dict], refs: list[str]) -> list[dict]:
+    """The images annexed at full resolution: those chosen that the edition shows in full and
+    whose stored file is an image the renderer embeds (JPEG, PNG)."""
+    wanted = set(refs)
+    return [{"ref": item["ref"], "title": item["title"], "sha256": item["sha256"],
+             "media_type": item["media_type"], "size": item["size"]}
+            for item in items
+            if item["ref"] in wanted and not item.get("described_only")
+            and item.get("media_type") in ORIGINAL_TYPES and item.get("sha256")]
 
 
 def _cut(item: dict, policy: AudiencePolicy) -> dict:

@@ -24,10 +24,18 @@ class DossierForm(FlaskForm):
                     "spaces. Left empty: every incident for the internal audience, the approved "
                     "ones for court and public.")
 
+    full_images = StringField(
+        "Images at full resolution", [Length(max=20_000)], filters=[strip],
+        description="The refs of image items to annex at full resolution (Annex D), separated "
+                    "by commas or spaces. Left empty: thumbnails only.")
     # Court and public editions: the disclosure check shown, and the lawyer's confirmation of it.
     disclosure_check = HiddenField("Disclosure check")
     confirm_disclosure = BooleanField(
         "I have read the disclosure check: this edition may be handed over as it will print.")
+
+    def chosen_images(self) -> list[str] | None:
+        refs = [ref for ref in re.split(r"[\s,;]+", self.full_images.data or "") if ref]
+        return refs or None
 
     def chosen_incidents(self) -> list[str] | None:
         """The refs typed, or None for the audience's default scope."""

@@ -19,11 +19,12 @@ from ihl_docs.dossiers.templating import template_environment
 
 def build(session, case, *, audience, prepared_by, store, out, cache_dir, progress,
           processes: int | None = None, parts: tuple = (),
-          incidents: list[str] | None = None) -> BuiltDossier:
+          incidents: list[str] | None = None,
+          full_images: list[str] | None = None) -> BuiltDossier:
     """Build the dossier of `case` for `audience` and write its PDF to `out`."""
     progress("collecting the records", 2)
     content = collect(session, case, audience=audience, prepared_by=prepared_by, store=store,
-                      parts=parts, incidents=incidents)
+                      parts=parts, incidents=incidents, full_images=full_images)
     content_bytes = canonical(content)
     case_fingerprint = hashlib.sha256(content_bytes).hexdigest()
     env, store_root = template_environment(), str(store.root)

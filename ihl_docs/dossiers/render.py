@@ -20,6 +20,8 @@ STYLESHEET = STATIC_DIR / "css" / "dossier.css"
 FONTS_DIR = STATIC_DIR / "fonts"
 BASE_URL = STYLESHEET.as_uri()
 THUMBNAIL_SCHEME = "ihl-thumbnail"
+ORIGINAL_SCHEME = "ihl-original"  # an image annexed at full resolution
+ORIGINAL_TYPES = {"image/jpeg", "image/png"}
 # fontTools, WeasyPrint's fallback subsetter, stamps fonts with the current time unless told a
 # fixed one; HarfBuzz (preferred, installed by the set-up) writes no time at all.
 os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
@@ -45,6 +47,10 @@ def thumbnail_url(sha256: str) -> str:
     return f"{THUMBNAIL_SCHEME}:{sha256}"
 
 
+def original_url(sha256: str, media_type: str) -> str:
+    return f"{ORIGINAL_SCHEME}:{sha256}.{media_type.rpartition('/')[2]}"
+
+
 def make_fetcher(store_root: Path, seen: list | None = None):
     """A URL fetcher limited to the package's static files and the store's thumbnails."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -59,6 +65,12 @@ def make_fetcher(store_root: Path, seen: list | None = None):
             if parts.scheme == THUMBNAIL_SCHEME:
                 return URLFetcherResponse(url, _thumbnail(Path(store_root), parts.path),
                                           {"Content-Type": "image/jpeg"})
+            if parts.scheme == ORIGINAL_SCHEME:
+                sha, _, kind = parts.path.partition(".")
+                if f"image/{kind}" not in ORIGINAL_TYPES:
+                    raise FetchRefused("not an annexed image")
+                return URLFetcherResponse(url, _thumbnail(Path(store_root), sha),
+                                          {"Content-Type": f"image/{kind}"})
             if parts.scheme == "file" and not parts.netloc:
                 path = Path(unquote(parts.path)).resolve()
                 if path.is_relative_to(static) and path.is_file():
@@ -69,15 +81,16 @@ def make_fetcher(store_root: Path, seen: list | None = None):
         def open(self, url, data=None, timeout=None):
             raise FetchRefused("the dossier renderer opens no URL")
 
-    return DossierFetcher(allowed_protocols=("file", THUMBNAIL_SCHEME))
+    return DossierFetcher(allowed_protocols=("file", THUMBNAIL_SCHEME, ORIGINAL_SCHEME))
 
 
 def _thumbnail(store_root: Path, sha: str) -> bytes:
+    """A stored image (a thumbnail, or an original annexed at full resolution), re-hashed."""
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-        raise FetchRefused("not a thumbnail")
+        raise FetchRefused("not a stored image")
     data = (store_root / sha[:2] / sha).read_bytes()
     if hashlib.sha256(data).hexdigest() != sha:
-        raise FetchRefused("thumbnail altered in the store")
+        raise FetchRefused("image altered in the store")
     return data
 
 

@@ -52,6 +52,10 @@ def plan_sections(env: Environment, content: dict, parts: tuple = ()) -> list[Se
     images = [item for item in items if item.get("thumbnail")]
     sections += _sliced(page, "images.html", "Annex B. Images", images, IMAGES_PER_SECTION)
     sections.append(Section("Annex C. Provisions cited", page("provisions.html")))
+    for n, image in enumerate(content.get("full_images", [])):
+        sections.append(Section(f"{image['ref']} at full resolution",
+                                page("full_image.html", image=image, first=n == 0),
+                                "Annex D. Images at full resolution"))
     for part in parts:
         added = content.get("parts", {}).get(part.name)
         if added:

@@ -42,16 +42,18 @@ from ihl_docs.core.models import (
 )
 from ihl_docs.core.progress import Heartbeat, Observer, ProgressRecorder
 from ihl_docs.core.storage import EvidenceStore, IncomingFile, StoredFile
-from ihl_docs.dossiers.audiences import choices, policy_for
+from ihl_docs.dossiers.audiences import Show, choices, policy_for
 from ihl_docs.dossiers.build import BuiltDossier, build_dossier
 from ihl_docs.dossiers.content import incident_scope
 from ihl_docs.dossiers.parts import dossier_parts
 from ihl_docs.dossiers.projection import manifest_digest
+from ihl_docs.dossiers.render import ORIGINAL_TYPES
 from ihl_docs.evidence import services as evidence_services
 
 log = logging.getLogger(__name__)
 
 PREPARED_BY_MAX = 200
+FULL_IMAGES_MAX = 200
 INTERRUPTED = ("Interrupted: the worker building this dossier stopped before it finished. "
                "Nothing was kept; request the dossier again.")
 NOT_QUEUED = ("The dossier could not be queued: the job queue is not reachable. Nothing was "
@@ -66,12 +68,14 @@ NOT_CONFIRMED = ("No disclosure check was confirmed: the dossier was requested t
 
 def request_dossier(session: Session, case: Case, *, audience: str, prepared_by: str | None,
                     actor: User | str, incidents: list[str] | None = None,
-                    disclosure: dict | None = None, through: str = "the API") -> Dossier:
+                    disclosure: dict | None = None, through: str = "the API",
+                    full_images: list[str] | None = None) -> Dossier:
     """Record a queued dossier of `case`; `actor` is the requesting user, or the name of a
     command run on the server. "Prepared by" defaults to the user's name. `incidents`: the
     refs of the incidents it covers; None, the audience's default (see `dossier_scope`).
     `disclosure`: for court and public editions, the disclosure check a lawyer confirmed on
-    the page; without one, the request records that none was (`through` says how it came)."""
+    the page; without one, the request records that none was (`through` says how it came).
+    `full_images`: refs of image items the edition shows, annexed at full resolution."""
     if isinstance(actor, User):
         if not can_do_legal_work(session, actor, case):
             raise Forbidden("Only the case's lawyers (and administrators) generate dossiers.")
@@ -82,6 +86,9 @@ def request_dossier(session: Session, case: Case, *, audience: str, prepared_by:
                       prepared_by=_prepared_by(prepared_by) or default[:PREPARED_BY_MAX],
                       requested_by_id=requester)
     dossier.incident_refs = canonical_json(dossier_scope(session, case, audience, incidents))
+    if full_images:
+        dossier.full_image_refs = canonical_json(_full_images(session, case, audience,
+                                                              full_images))
     if policy_for(audience).protects:
         dossier.disclosure = canonical_json(disclosure or {
             "confirmed": False, "note": NOT_CONFIRMED.format(through)})
@@ -138,6 +145,40 @@ def _chosen_refs(session: Session, case: Case, chosen: list[str]) -> list[str]:
                    f"the case's incidents.")
         raise InvalidInput(message, {"incidents": message})
     return refs
+
+
+def _full_images(session: Session, case: Case, audience: str, chosen: list[str]) -> list[str]:
+    """The refs chosen for the full-resolution annex, each an image item of `case` (JPEG or
+    PNG) that the audience's edition shows; otherwise a field error naming the first that is
+    not."""
+    if any(not isinstance(ref, str) for ref in chosen):
+        raise InvalidInput("Images are given by their evidence refs.",
+                           {"full_images": "Give evidence refs."})
+    refs = sorted({ref.strip() for ref in chosen if ref.strip()})
+    if len(refs) > FULL_IMAGES_MAX:
+        message = f"Annex at most {FULL_IMAGES_MAX} images at full resolution to one dossier."
+        raise InvalidInput(message, {"full_images": message})
+    items = {e.ref: e for e in session.exec(select(Evidence).where(
+        Evidence.case_id == case.id, Evidence.ref.in_(refs)))}
+    policy = policy_for(audience)
+    for ref in refs:
+        item = items.get(ref)
+        if item is None:
+            message = f"Not an evidence item of case {case.ref}: {ref}."
+        elif item.media_type not in ORIGINAL_TYPES or not item.sha256:
+            message = f"{ref} is not a JPEG or PNG image: only images can be annexed."
+        elif policy.show(item.sensitivity) != Show.shown:
+            message = (f"{ref} is {item.sensitivity}: the {policy.name} edition does not show "
+                       f"it, so its image cannot be annexed.")
+        else:
+            continue
+        raise InvalidInput(message, {"full_images": message})
+    return refs
+
+
+def chosen_images(dossier: Dossier) -> list[str] | None:
+    """The refs of the items whose images a dossier annexes at full resolution."""
+    return json.loads(dossier.full_image_refs) if dossier.full_image_refs else None
 
 
 def chosen_incidents(dossier: Dossier) -> list[str] | None:
@@ -264,7 +305,8 @@ def _build(engine: Engine, store: EvidenceStore, ref: str, out: IncomingFile,
         built = build_dossier(session, case, audience=str(dossier.audience),
                               prepared_by=dossier.prepared_by, store=store, out=out,
                               cache_dir=cache_dir, progress=progress, parts=parts,
-                              incidents=chosen_incidents(dossier))
+                              incidents=chosen_incidents(dossier),
+                              full_images=chosen_images(dossier))
     if (built.sha256, built.size) != (out.sha256, out.size):
         raise RuntimeError(f"the PDF written ({out.size} bytes, {out.sha256}) is not the one the "
                            f"builder reported ({built.size} bytes, {built.sha256})")

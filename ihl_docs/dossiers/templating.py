@@ -21,6 +21,7 @@ def template_environment() -> Environment:
     env.filters.update(label=lambda v: label(v) if v else "", when=when, hash=hash_text,
                        size=size_text)
     env.globals.update(harm=harm_text, coordinates=coordinates, thumb_url=render.thumbnail_url,
+                       original_url=render.original_url,
                        incident_when=localtime.incident_when,
                        local_date_text=localtime.local_date_text)
     return env

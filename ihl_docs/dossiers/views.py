@@ -24,9 +24,9 @@ from ihl_docs.core.web import MAX_PAGE, commit_form, form_errors_from, pager_for
 from ihl_docs.dossiers import BUILD_JOB, services
 from ihl_docs.dossiers.audiences import policy_for
 from ihl_docs.dossiers.content import disclosure_check
+from ihl_docs.dossiers.forms import DossierForm, DossierPageForm
 from ihl_docs.dossiers.parts import dossier_parts
 from ihl_docs.protection.redaction import digest
-from ihl_docs.dossiers.forms import DossierForm, DossierPageForm
 
 bp = Blueprint("dossiers", __name__)
 
@@ -75,7 +75,8 @@ def request_dossier(ref):
             "replacements": len(check.hits)}
         post = commit_form(form, lambda: services.request_dossier(
             db, case, audience=form.audience.data, prepared_by=form.prepared_by.data,
-            actor=user, incidents=form.chosen_incidents(), disclosure=disclosure))
+            actor=user, incidents=form.chosen_incidents(), disclosure=disclosure,
+            full_images=form.chosen_images()))
         if post.saved:
             dossier = post.result
             enqueue(BUILD_JOB, dossier.ref)
@@ -131,7 +132,7 @@ def _disclosure(db, case, user, form) -> Check | None:
         db, case, audience=form.audience.data,
         prepared_by=form.prepared_by.data or user.name or user.email,
         store=current_app.extensions["ihl_store"], parts=dossier_parts(current_app),
-        incidents=scope)
+        incidents=scope, full_images=form.chosen_images())
     return Check(hits, digest(hits))
 
 

@@ -1,4 +1,5 @@
-"""a case's register of protected terms; a dossier records its disclosure confirmation
+"""a case's register of protected terms; a dossier records its disclosure confirmation and
+the items whose images it annexes at full resolution
 
 Revision ID: 0013
 Revises: 0012
@@ -37,10 +38,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_protected_term_case_id'), ['case_id'], unique=False)
     with op.batch_alter_table('dossier', schema=None) as batch_op:
         batch_op.add_column(sa.Column('disclosure', sa.Text(), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('full_image_refs', sa.Text(), nullable=False,
+                                      server_default=''))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('dossier', schema=None) as batch_op:
+        batch_op.drop_column('full_image_refs')
         batch_op.drop_column('disclosure')
     with op.batch_alter_table('protected_term', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_protected_term_case_id'))
