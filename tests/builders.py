@@ -150,10 +150,23 @@ def seed(db, incidents=2):
 
 
 def lawyer_and_case(application):
-    """A lawyer who is a member of a case."""
+    """A lawyer who is a member of a case, which has one approved incident."""
     with open_session(application.extensions["ihl_engine"]) as db:
         investigator, lawyer = make_user(db, "investigator"), make_user(db, "legal")
         case = make_case(db, investigator)
         cases.add_member(db, case, lawyer.email, actor=investigator)
         db.commit()
+        approve_incident(db, make_incident(db, case, investigator), make_user(db, "admin"))
         return lawyer, case
+
+
+def approve_incident(db, incident, actor, note="Approved for this test."):
+    """Take an incident from draft to approved through the workflow, as a lawyer would."""
+    from ihl_docs.incidents import services as incidents_services
+
+    for to in ("submitted", "in_legal_review", "approved"):
+        incident = incidents_services.change_status(
+            db, incident, to, expected_version=incident.version, actor=actor,
+            note=note if to == "approved" else "")
+        db.commit()
+    return incident

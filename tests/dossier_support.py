@@ -19,7 +19,7 @@ from ihl_docs.dossiers.build import BuiltDossier, build_dossier
 
 
 def quick_build(session, case, *, audience, prepared_by, store, out, cache_dir=None, parts=(),
-                progress=None, incidents=None):
+                progress=None, incidents=None, full_images=None):
     policy_for(audience)  # an unknown audience is refused, as the real builder refuses it
     progress = progress or (lambda stage, percent: None)
     progress("collecting", 5)

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from ihl_docs.core.models import AuditEntry, Dossier
-from tests.builders import make_case, make_evidence, make_user
+from tests.builders import approve_incident, make_case, make_evidence, make_incident, make_user
 from tests.dossier_support import fresh
 
 
@@ -18,6 +18,8 @@ def case(db, app):
     case = make_case(db, investigator, ref="NK-2020-009")
     make_evidence(db, case, investigator, app.extensions["ihl_store"], b"%PDF-1.4 report",
                   sensitivity="public")
+    admin = make_user(db, "admin")  # a dossier covers at least one incident; court, approved ones
+    approve_incident(db, make_incident(db, case, admin), admin)
     return case
 
 

@@ -295,7 +295,7 @@ def test_a_new_audience_is_printed_as_its_table_row_says(db, app, press_case):
     assert "EMBARGOED — FOR THE PRESS" in text
     assert flat(PRESS.note) in squeezed
     assert flat("Crater seen from afar") in squeezed
-    assert "km from incident" in text
+    assert flat("km from incident") in squeezed
     assert "Photographer Aliyev" not in text
     for name in ("hidden_photo", "report"):
         assert press_case[name].ref in text

@@ -22,6 +22,7 @@ from ihl_docs.core.models import Case, Dossier, DossierStatus, User, Verificatio
 from ihl_docs.dossiers import services
 from tests.builders import lawyer_and_case, login, make_user
 from tests.dossier_support import fresh
+from tests.pages_support import confirmed_request
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -119,7 +120,8 @@ def test_a_real_worker_builds_what_the_page_queued_and_fails_what_a_dead_one_lef
     try:
         client = application.test_client()
         login(client, lawyer)
-        response = client.post(f"/cases/{case.ref}/dossiers", data={"audience": "court"})
+        response = confirmed_request(client, f"/cases/{case.ref}/dossiers",
+                                     {"audience": "court"})
         assert response.status_code == 302
         ref = response.headers["Location"].rsplit("/", 1)[1]
         assert fresh(application, ref).status in ("queued", "running", "done")

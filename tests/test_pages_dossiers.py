@@ -10,10 +10,12 @@ from sqlmodel import func, select
 
 from ihl_docs import create_app
 from ihl_docs.cases import services as case_services
-from ihl_docs.core.models import AuditEntry, Dossier, DossierStatus
+from ihl_docs.core.models import AuditEntry, Dossier, DossierStatus, Incident
 from ihl_docs.dossiers import services
+from ihl_docs.incidents.services import change_status
 from tests.builders import (
     PASSWORD,
+    approve_incident,
     assert_hidden_looks_missing,
     login,
     make_case,
@@ -45,6 +47,8 @@ def world(db, app, quick_renderer):
     case_services.add_member(db, own, lawyer.email, actor=investigator)
     db.commit()
     make_evidence(db, own, investigator, app.extensions["ihl_store"], b"%PDF-1.4 field report")
+    for case in (own, other):  # a dossier covers at least one incident; court, approved ones
+        approve_incident(db, make_incident(db, case, admin), admin)
     return World(users, {"own": own, "other": other},
                  {"own": make_dossier(db, app, own, lawyer),
                   "other": make_dossier(db, app, other, admin)})
@@ -254,6 +258,7 @@ def test_the_request_form_needs_its_csrf_token(app_config, db, tmp_path, monkeyp
     try:
         admin = make_user(db, "admin")
         case = make_case(db, admin, ref="CSRF-1")
+        make_incident(db, case, admin)
         page = client.get("/login")
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
                           page.get_data(as_text=True)).group(1)
@@ -273,12 +278,28 @@ def test_the_request_form_needs_its_csrf_token(app_config, db, tmp_path, monkeyp
         application.extensions["ihl_engine"].dispose()
 
 
+def test_a_dossier_of_a_case_without_incidents_is_refused_before_anything_is_recorded(
+        client, db, world):
+    empty = make_case(db, world.users["investigator"], ref="NK-2020-077")
+    login(client, world.users["admin"])
+    before = state(db)
+    response = client.post(f"/cases/{empty.ref}/dossiers", data={"audience": "internal"})
+    assert response.status_code == 422
+    assert "has no incident yet" in FormPage(response.get_data(as_text=True)).errors["incidents"]
+    assert state(db) == before
+
+
 @pytest.mark.parametrize("form, words", [
     ({"audience": "court"}, "choose the incidents"),  # its only incident is a draft
     ({"audience": "internal", "incidents": "NK-1999-001-I001"}, "NK-1999-001-I001")])
 def test_a_request_of_no_incident_or_an_unknown_one_is_refused_on_its_field(
         client, db, world, form, words):
     make_incident(db, world.cases["own"], world.users["investigator"])
+    for incident in db.exec(select(Incident).where(Incident.case_id == world.cases["own"].id,
+                                                   Incident.workflow_status == "approved")):
+        change_status(db, incident, "in_legal_review", expected_version=incident.version,
+                      actor=world.users["admin"])  # reopened: no approved incident is left
+    db.commit()
     login(client, world.users["legal"])
     before = state(db)
     response = client.post(f"/cases/{world.cases['own'].ref}/dossiers", data=form)

@@ -15,7 +15,7 @@ from ihl_docs.core.dbtypes import utcnow
 from ihl_docs.core.errors import Forbidden, InvalidInput
 from ihl_docs.core.models import AuditEntry, CustodyEvent, Dossier, DossierStatus
 from ihl_docs.dossiers import services
-from tests.builders import make_case, make_evidence, make_user
+from tests.builders import approve_incident, make_case, make_evidence, make_incident, make_user
 from tests.dossier_support import fresh, make_dossier, quick_build, stored_files
 
 
@@ -31,6 +31,8 @@ def team(db, app):
                            title=f"Public report {n}", sensitivity="public") for n in range(2)]
     items.append(make_evidence(db, case, investigator, store, b"%PDF-1.4 witness statement",
                                title="Statement", sensitivity="confidential"))
+    admin = make_user(db, "admin")  # a dossier covers at least one incident; court, approved ones
+    approve_incident(db, make_incident(db, case, admin), admin)
     return {"investigator": investigator, "lawyer": lawyer, "case": case, "items": items,
             "store": store, "engine": app.extensions["ihl_engine"]}
 
@@ -68,6 +70,7 @@ def test_a_request_is_queued_numbered_per_case_and_audited(db, team):
         ("request", first.ref, lawyer.email, case.ref),
         ("request", second.ref, lawyer.email, case.ref)]
     other = make_case(db, team["investigator"])
+    make_incident(db, other, team["investigator"])
     assert services.request_dossier(db, other, audience="internal", prepared_by="",
                                     actor=make_user(db, "admin")).ref == f"{other.ref}-D001"
 

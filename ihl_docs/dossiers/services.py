@@ -114,7 +114,8 @@ def dossier_scope(session: Session, case: Case, audience: str,
                   chosen: list[str] | None) -> list[str]:
     """The refs of the incidents a dossier covers: those `chosen`, each an incident of `case`;
     or, if None, every incident for the internal audience and the approved ones for court and
-    public (the audience table's `default_scope`). A dossier of no incident is refused."""
+    public (the audience table's `default_scope`). A dossier of no incident is refused, for a
+    case that has none too."""
     policy = policy_for(audience)
     if chosen is not None:
         chosen = _chosen_refs(session, case, chosen)
@@ -127,7 +128,8 @@ def dossier_scope(session: Session, case: Case, audience: str,
         message = (f"No incident of this case is in the {policy.name} edition's default scope "
                    f"(approved incidents): choose the incidents the dossier covers.")
     else:
-        return []  # a case with no incident at all: its dossier says so
+        message = (f"Case {case.ref} has no incident yet: a dossier covers at least one. "
+                   f"Record the case's incidents first.")
     raise InvalidInput(message, {"incidents": message})
 
 
