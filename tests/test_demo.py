@@ -286,3 +286,31 @@ def test_console_script_on_a_new_instance(tmp_path):
     assert again.returncode == 1
     assert "Traceback" not in again.stderr
     assert again.stderr.startswith("Error: This database already holds a case")
+
+
+def test_the_demo_case_shows_what_court_dossiers_must(app, db):
+    """The demo shows each guarantee of the court edition: its witness protected, draft
+    incidents left out, a local date that differs from the UTC one, back-filled custody marked."""
+    from ihl_docs.dossiers.content import collect, disclosure_check
+
+    load_catalogue(db)
+    load_demo(db, store=app.extensions["ihl_store"], actor="test")
+    db.commit()
+    case = db.exec(select(Case)).one()
+    store = app.extensions["ihl_store"]
+    hits = disclosure_check(db, case, audience="court", prepared_by="Idris Fenn", store=store)
+    assert {h.becomes for h in hits} >= {"[protected 1]", "[protected phone 1]"}
+    content = collect(db, case, audience="court", prepared_by="Idris Fenn", store=store)
+    text = str(content)
+    assert "Teodor Vantz" not in text
+    assert "555 0147" not in text
+    assert "Mara Quill" not in text  # the demo investigator, by role and pseudonym
+    assert [i["workflow_status"] for i in content["incidents"]] == ["approved"]
+    assert {e["ref"] for e in content["excluded_incidents"]} == {
+        f"{CASE_REF}-I00{n}" for n in (2, 3, 4, 5)}
+    internal = collect(db, case, audience="internal", prepared_by="x", store=store)
+    hospital = next(i for i in db.exec(select(Incident)) if "hospital" in i.title)
+    assert localtime.local_date(hospital).isoformat() == "2023-03-21"  # 04:30 UTC on the 22nd
+    assert hospital.occurred_from.isoformat().startswith("2023-03-22T04:30")
+    assert any(event["recorded_later"] for item in internal["evidence"]
+               for event in item["custody"])

@@ -211,6 +211,13 @@ def test_matching_is_normalised_and_whole_word():
     assert [h[2].key for h in find(finders, "ANN, the baker")] == ["T2"]
 
 
+def test_the_longer_of_two_terms_at_one_place_is_protected_whole():
+    finders = [text_finder("T1", "entry 1", "Jane"), text_finder("T2", "entry 2", "Jane Doe")]
+    text = "Jane Doe met Jane"
+    assert [(text[s:e], f.key) for s, e, f in find(finders, text)] == [("Jane Doe", "T2"),
+                                                                       ("Jane", "T1")]
+
+
 def test_phone_numbers_and_addresses_are_found_without_being_listed():
     finders = [Finder("phone", "phone number", "phone", regions=("AM",)),
                Finder("email", "e-mail address", "email")]
@@ -332,6 +339,8 @@ def test_a_court_dossier_from_the_page_needs_the_lawyers_confirmation(db, app, c
     entry = db.exec(select(AuditEntry).where(AuditEntry.entity == "dossier",
                                              AuditEntry.action == "request")).one()
     assert json.loads(entry.change)["after"]["disclosure"] == dossier.disclosure
+    page = client.get(f"/dossiers/{dossier.ref}")
+    assert f"confirmed by {lawyer.email}" in page.text
 
 
 def test_an_internal_dossier_needs_no_check(db, client, exposed, lawyer):

@@ -30,6 +30,7 @@ from ihl_docs.core.storage import EvidenceStore
 from ihl_docs.demo.files import Photo, Post, Report, photo_jpeg, post_png, report_pdf, transcript
 from ihl_docs.evidence import services as evidence_services
 from ihl_docs.incidents import services as incidents
+from ihl_docs.protection import services as protection
 from ihl_docs.provisions import services as provisions
 from ihl_docs.qualifications import services as qualifications
 
@@ -78,7 +79,9 @@ CASE = {
         "2023: the shelling of Kestrany's central market, a cluster-munition strike on a "
         "residential quarter of Sallowmere, a strike on Sallowmere district hospital, a rocket "
         "strike on the Tessavar water pumping station and a drone strike on a vehicle.\n\n"
-        "Things to look at: the metadata warning on the second photograph of the market (its GPS "
+        "Things to look at: the court edition's disclosure check (the witness named in the "
+        "market narrative is on the protected-terms register; his telephone number and the "
+        "staff's names are replaced too); the metadata warning on the second photograph of the market (its GPS "
         "position is far from the incident); the chain of custody of the submunition fragment "
         "(sealed, transferred to a laboratory, analysed, returned and stored); the confidential "
         "witness statement; the proof matrices, where the perpetrator's intent in the "
@@ -105,7 +108,9 @@ INCIDENTS = [
             "Illustrative, invented account. At about 09:40 local time (UTC−8), on a market "
             "morning, mortar rounds landed in and around Kestrany's covered market. Stall holders "
             "describe a first impact near the fish stalls, followed within minutes by further "
-            "rounds as people fled towards the bus station. Three people are reported dead by the "
+            "rounds as people fled towards the bus station. One of them, Teodor Vantz (an "
+            "invented name; telephone +000 555 0147), gave the statement kept as confidential "
+            "evidence. Three people are reported dead by the "
             "municipal morgue and two more by relatives; between eleven and fourteen were "
             "treated for injuries. The front line ran about 6 km to the north-east."),
         "killed_min": 3, "killed_max": 5, "children_killed": 1,
@@ -147,7 +152,8 @@ INCIDENTS = [
     {
         "title": "Strike on the surgical wing of Sallowmere district hospital",
         "incident_type": "attack_on_medical_care",
-        "occurred_from": _utc(2023, 3, 21, 18, 20), "date_precision": "exact",
+        # 20:30 local time on 21 March is 04:30 UTC on 22 March: the dossier gives the local day
+        "occurred_from": _utc(2023, 3, 22, 4, 30), "date_precision": "exact",
         "utc_offset_minutes": LOCAL_MINUTES,
         "place_name": "Sallowmere district hospital (invented place)",
         "admin_area": "Orvel Vale province (invented)",
@@ -158,8 +164,9 @@ INCIDENTS = [
             "emblem about 6 m across, painted in 2022 according to the hospital."),
         "responsible_party": OHF,
         "narrative": (
-            "Illustrative, invented account. At about 10:20 local time a single munition struck "
-            "the roof of the surgical wing while an operation was under way. A patient in the "
+            "Illustrative, invented account. At about 20:30 local time on 21 March a single "
+            "munition struck the roof of the surgical wing while an emergency operation was "
+            "under way. A patient in the "
             "recovery room died; four to six people were injured, among them two nurses. The "
             "hospital moved surgery to its basement for three weeks."),
         "killed_min": 1, "killed_max": 1, "injured_min": 4, "injured_max": 6,
@@ -528,6 +535,9 @@ def load_demo(session: Session, *, store: EvidenceStore, actor: str) -> DemoRepo
     filed = [incidents.create_incident(session, case, IncidentCreate.model_validate(data),
                                        actor=investigator) for data in INCIDENTS]
     report.incidents = len(filed)
+    # The witness named in the market narrative is protected in court and public editions.
+    protection.add_term(session, case, kind="name", match="text", term="Teodor Vantz",
+                        note="witness of the market shelling (invented)", actor=investigator)
     items = [_register(session, case, filed, item, investigator, store, report) for item in ITEMS]
     for incident_no, key, assessment, analysis, findings in QUALIFICATIONS:
         qualification = qualifications.add_qualification(

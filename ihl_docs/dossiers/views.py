@@ -1,5 +1,6 @@
 """Dossier pages: a case's dossiers with the request form, one dossier's progress, its PDF."""
 
+import json
 from dataclasses import dataclass
 from math import ceil
 
@@ -93,7 +94,10 @@ def detail(ref):
     dossier, case = services.dossier_for(db, current_user.user, ref)
     requester = services.requesters(db, [dossier]).get(dossier.requested_by_id)
     return render_template("dossiers/detail.html", dossier=dossier, case=case,
-                           requester=requester, building=dossier.status in services.OPEN)
+                           requester=requester, building=dossier.status in services.OPEN,
+                           scope=services.chosen_incidents(dossier),
+                           images=services.chosen_images(dossier),
+                           disclosure=json.loads(dossier.disclosure) if dossier.disclosure else None)
 
 
 @bp.route("/dossiers/<ref>/pdf")

@@ -24,6 +24,8 @@ INTERNATIONAL_PHONE = regex.compile(r"(?<![\w+])\+\d(?:[\s().-]{0,3}\d){6,16}(?!
 NAMED_PHONE = regex.compile(
     r"(?i)\b(?:phone|tel|telephone|mobile|mob|cell|whatsapp|viber|signal|telegram)\b\W{0,5}"
     r"(\+?\(?\d(?:[\s().-]{0,3}\d){5,16})(?!\d)")
+CANDIDATE = regex.compile(r"\+?\(?\d(?:[\s().-]{0,3}\d){5,16}")
+ISO_DATE = regex.compile(r"\d{4}-\d{2}-\d{2}(?:$|\D)")
 # Ordinary text a pattern must leave mostly alone: one that takes more is refused.
 PROBE = ("On 4 October 2020 at about 00:30 local time several rockets struck a residential "
          "street near the central market. Three civilians were killed and five injured; the "
@@ -34,9 +36,12 @@ class TermRefused(ValueError):
     """A term or pattern the register does not take: the message says why, in words."""
 
 
-def fold(text: str) -> tuple[str, list[int]]:
+def fold(text: str) -> tuple[str, list[int] | None]:
     """The text in lower case without diacritics, and for each of its characters the index of
-    the character of `text` it comes from (so a match can be cut from the original)."""
+    the character of `text` it comes from (so a match can be cut from the original); None for
+    the index when it is the same (ASCII text, the usual case, folded at C speed)."""
+    if text.isascii():
+        return text.lower(), None
     out, where = [], []
     for index, char in enumerate(text):
         for part in unicodedata.normalize("NFKD", char):
@@ -108,6 +113,8 @@ class Finder:
     def spans(self, text: str, folded: tuple[str, list[int]] | None = None) -> list[tuple[int, int]]:
         if self.kind in ("text", "staff"):
             value, where = folded or fold(text)
+            if where is None:
+                return [m.span() for m in self.pattern.finditer(value)]
             return [(where[m.start()], where[m.end() - 1] + 1) for m in self.pattern.finditer(value)]
         if self.kind == "pattern":
             try:
@@ -130,9 +137,17 @@ def phone_spans(text: str, regions: tuple[str, ...]) -> list[tuple[int, int]]:
         return []
     spans = [m.span() for m in INTERNATIONAL_PHONE.finditer(text)]
     spans += [m.span(1) for m in NAMED_PHONE.finditer(text)]
-    for region in regions:
-        spans += [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(
-            text, region, leniency=phonenumbers.Leniency.VALID)]
+    if regions:
+        # The library reads only where six digits or more stand together (a date is no number):
+        # it is slow on long texts, and most texts hold no such run at all.
+        for candidate in CANDIDATE.finditer(text):
+            if ISO_DATE.match(candidate.group()):
+                continue
+            start = max(0, candidate.start() - 2)
+            piece = text[start:candidate.end() + 1]
+            for region in regions:
+                spans += [(start + m.start, start + m.end) for m in phonenumbers.PhoneNumberMatcher(
+                    piece, region, leniency=phonenumbers.Leniency.VALID)]
     return spans
 
 
@@ -144,13 +159,46 @@ def pattern_finder(key: str, label: str, pattern: str) -> Finder:
     return Finder(key, label, "pattern", regex.compile(pattern, regex.IGNORECASE | regex.UNICODE))
 
 
-def find(finders: list[Finder], text: str) -> list[tuple[int, int, Finder]]:
+class Finders:
+    """Several finders searched together: every text term in one pattern (one pass over the
+    folded text), the others one by one."""
+
+    def __init__(self, finders: list[Finder]):
+        # the longest first: at one place, "Jane Doe" is preferred to "Jane"
+        self.terms = sorted((f for f in finders if f.kind in ("text", "staff")),
+                            key=lambda f: -len(f.pattern.pattern))
+        self.others = [f for f in finders if f.kind not in ("text", "staff")]
+        self.pattern = (regex.compile("|".join(f"(?P<t{n}>{f.pattern.pattern})"
+                                               for n, f in enumerate(self.terms)))
+                        if self.terms else None)
+
+    def without(self, kinds: tuple[str, ...]) -> "Finders":
+        subset = Finders([])
+        subset.terms, subset.pattern = self.terms, self.pattern
+        subset.others = [f for f in self.others if f.kind not in kinds]
+        return subset
+
+    def spans(self, text: str) -> list[tuple[int, int, Finder]]:
+        hits = []
+        if self.pattern is not None:
+            value, where = fold(text)
+            for match in self.pattern.finditer(value):
+                finder = self.terms[int(match.lastgroup[1:])]
+                start, end = match.span()
+                hits.append((start, end, finder) if where is None
+                            else (where[start], where[end - 1] + 1, finder))
+        for finder in self.others:
+            hits += [(start, end, finder) for start, end in finder.spans(text)]
+        return hits
+
+
+def find(finders: "list[Finder] | Finders", text: str) -> list[tuple[int, int, Finder]]:
     """Every hit in `text`, left to right, the longest where two overlap."""
     if not text:
         return []
-    folded = fold(text)
-    hits = [(start, end, finder) for finder in finders
-            for start, end in finder.spans(text, folded) if end > start]
+    if not isinstance(finders, Finders):
+        finders = Finders(finders)
+    hits = [hit for hit in finders.spans(text) if hit[1] > hit[0]]
     hits.sort(key=lambda hit: (hit[0], -(hit[1] - hit[0])))
     kept, reach = [], 0
     for start, end, finder in hits:

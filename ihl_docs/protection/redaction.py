@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ihl_docs.core.audit.chain import canonical_json
-from ihl_docs.protection.matching import Finder, find, value_key
+from ihl_docs.protection.matching import Finder, Finders, find, value_key
 
 # Values a reader checks the dossier by, or that the dossier computes: never changed.
 STRUCTURAL = frozenset({
@@ -51,6 +51,9 @@ class Redactor:
 
     finders: list[Finder]
     hits: list[Hit] = field(default_factory=list)
+    _all: Finders | None = None
+    _no_numbers: Finders | None = None
+    _found: dict = field(default_factory=dict)  # (text, key kind) -> its hits: texts repeat
     _placeholders: dict = field(default_factory=dict)
     _counters: dict = field(default_factory=lambda: defaultdict(int))
 
@@ -70,9 +73,14 @@ class Redactor:
         return self._placeholders[key]
 
     def text(self, text: str, where: str, key: str) -> str:
-        finders = (self.finders if key not in ADDRESS_FIELDS
-                   else [f for f in self.finders if f.kind not in ("phone", "email")])
-        hits = find(finders, text)
+        if self._all is None:
+            self._all = Finders(self.finders)
+            self._no_numbers = self._all.without(("phone", "email"))
+        address = key in ADDRESS_FIELDS
+        memo = (text, address)
+        if memo not in self._found:
+            self._found[memo] = find(self._no_numbers if address else self._all, text)
+        hits = self._found[memo]
         if not hits:
             return text
         out, last = [], 0
