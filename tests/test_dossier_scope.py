@@ -187,3 +187,27 @@ def test_the_missing_page_lists_each_kind_of_gap(db, app, mixed, lawyer, store):
     squeezed = flat(text_of(pdf))
     for line in expected:
         assert flat(line) in squeezed
+
+
+def test_evidence_of_incidents_outside_the_scope_stays_out(db, app, mixed, lawyer, store):
+    """An item linked only to a draft incident is not in the court edition that leaves the draft
+    out; case evidence linked to no incident, and items of covered incidents, are."""
+    case = mixed["case"]
+    of_draft = make_evidence(db, case, lawyer, store, data=b"%PDF-1.4 draft only",
+                             title="Draft-only report", sensitivity="public")
+    of_both = make_evidence(db, case, lawyer, store, data=b"%PDF-1.4 both",
+                            title="Shared report", sensitivity="public")
+    unlinked = make_evidence(db, case, lawyer, store, data=b"%PDF-1.4 case-level",
+                             title="Case-level report", sensitivity="public")
+    evidence_services.link_evidence(db, mixed["draft"], of_draft, "", actor=lawyer)
+    evidence_services.link_evidence(db, mixed["draft"], of_both, "", actor=lawyer)
+    evidence_services.link_evidence(db, mixed["approved"], of_both, "", actor=lawyer)
+    db.commit()
+    court = collect(db, case, audience="court", prepared_by="x", store=store)
+    assert {e["ref"] for e in court["evidence"]} == {of_both.ref, unlinked.ref}
+    assert court["out_of_scope_count"] == 1
+    assert "1 evidence item(s) linked only to incidents not in this edition are left out." \
+        in court["missing"]
+    internal = collect(db, case, audience="internal", prepared_by="x", store=store)
+    assert {e["ref"] for e in internal["evidence"]} == {of_draft.ref, of_both.ref, unlinked.ref}
+    assert "out_of_scope_count" not in internal

@@ -31,6 +31,7 @@ from ihl_docs.evidence import services as evidence
 from ihl_docs.protection import services as protection
 from ihl_docs.protection.matching import Finder, find, text_finder
 from ihl_docs.qualifications import services as qualifications
+from tests.api_support import bearer, error_of, token_for
 from tests.builders import (
     load_catalogue,
     login,
@@ -391,3 +392,35 @@ def test_the_register_travels_with_a_case_export(db, app, exposed, tmp_path):
     records = PART.collect(Collecting(db, exposed["case"]))
     assert [r["term"] for r in records] == [WITNESS]
     assert refusal(db, records) is None
+
+
+# ---- the register through the API -----------------------------------------------------------
+
+def test_the_api_reads_adds_and_withdraws_entries(db, client, exposed, lawyer):
+    headers = bearer(token_for(db, lawyer))
+    url = f"/api/v1/cases/{exposed['case'].ref}/protected-terms"
+    listed = client.get(url, headers=headers)
+    assert listed.status_code == 200
+    assert [(t["number"], t["term"]) for t in listed.json["items"]] == [(1, WITNESS)]
+    refused = client.post(url, headers=headers, json={"kind": "name", "term": "J"})
+    assert refused.status_code == 422
+    assert "at least 3 letters" in error_of(refused, 422)["fields"]["term"]
+    added = client.post(url, headers=headers,
+                        json={"kind": "account", "term": "@baker_of_goris", "note": "handle"})
+    assert added.status_code == 201
+    assert added.json["number"] == 2
+    stale = client.post(f"{url}/2/withdraw", headers={**headers, "If-Match": '"7"'})
+    assert stale.status_code == 409
+    withdrawn = client.post(f"{url}/2/withdraw", headers={**headers, "If-Match": '"1"'})
+    assert withdrawn.status_code == 200
+    assert withdrawn.json["active"] is False
+    assert client.post(f"{url}/9/withdraw", headers={**headers, "If-Match": '"1"'}
+                       ).status_code == 404
+
+
+def test_the_api_register_is_for_the_case_team_only(db, client, exposed):
+    auditor = make_user(db, "auditor", email="audit2@ngo.example")
+    response = client.get(f"/api/v1/cases/{exposed['case'].ref}/protected-terms",
+                          headers=bearer(token_for(db, auditor)))
+    assert response.status_code == 403
+    assert WITNESS not in response.text

@@ -23,6 +23,7 @@ from ihl_docs.api import (
     evidence,
     incidents,
     openapi,
+    protection,
     qualifications,
     treaties,
 )
@@ -54,6 +55,9 @@ from ihl_docs.api.schemas import (
     MemberAdd,
     MemberRead,
     ParticipationRead,
+    ProtectedTermCreate,
+    ProtectedTermList,
+    ProtectedTermRead,
     ProvisionList,
     ProvisionQuery,
     ProvisionRead,
@@ -115,6 +119,16 @@ ROUTES = [
           "Record that a non-state party is alleged to act for, or under the control of, a "
           "state (the case's investigators and lawyers); treaty checks then follow that state",
           body=AttributionUpdate, result=CaseRead, if_match=True, errors=EDIT),
+    Route("GET", "/cases/{ref}/protected-terms", protection.list_terms,
+          "The case's register of protected terms, withdrawn entries included (the case's "
+          "investigators and lawyers)", result=ProtectedTermList, errors=(401, 403, 404)),
+    Route("POST", "/cases/{ref}/protected-terms", protection.add_term,
+          "Add a name, number, address, place or handle (or a pattern) that court and public "
+          "dossiers replace with [protected N]", status=201, body=ProtectedTermCreate,
+          result=ProtectedTermRead, errors=WRITE),
+    Route("POST", "/cases/{ref}/protected-terms/{number}/withdraw", protection.withdraw_term,
+          "Withdraw an entry: it stays in the register, inactive, and its number is not reused",
+          result=ProtectedTermRead, if_match=True, errors=EDIT),
     Route("GET", "/cases/{ref}/incidents", incidents.list_case_incidents,
           "The case's incidents, newest first", query=IncidentQuery, result=IncidentList,
           errors=LIST),

@@ -95,6 +95,37 @@ class AttributionUpdate(BaseModel):
                                 description="refs of items of the case that support it")
 
 
+class ProtectedTermCreate(BaseModel):
+    """An entry for the case's register of protected terms."""
+
+    model_config = STRICT
+
+    kind: Literal["name", "phone", "email", "address", "place", "account", "other"] = Field(
+        description="what the term is")
+    match: Literal["text", "pattern"] = Field(
+        default="text", description="text: in any case, with or without diacritics and "
+                                    "spacing, whole words; pattern: a regular expression")
+    term: str = Field(min_length=1, max_length=300, description="the term or pattern")
+    note: str = Field(default="", max_length=2000, description="why it is protected (never printed)")
+
+
+class ProtectedTermRead(BaseModel):
+    number: int = Field(description="the N of the placeholder [protected N]")
+    kind: str
+    match: str = Field(description="text, pattern, or named (a staff member's consent to be named)")
+    term: str
+    note: str
+    active: bool = Field(description="false once withdrawn: entries are never deleted")
+    created_by: str
+    created_at: datetime
+    version: int
+
+
+class ProtectedTermList(BaseModel):
+    case_ref: str
+    items: list[ProtectedTermRead]
+
+
 class MemberRead(BaseModel):
     case_ref: str
     email: str

@@ -112,7 +112,8 @@ def _collect(session: Session, case: Case, policy: AudiencePolicy, prepared_by: 
              store: EvidenceStore, parts: tuple, incidents: list[str] | None,
              full_images: list[str] | None = None) -> dict:
     covered, excluded = incident_scope(session, case, policy, incidents)
-    evidence = _evidence(session, case, policy, store, {row.id for row in covered})
+    evidence, out_of_scope = _evidence(session, case, policy, store,
+                                       {row.id for row in covered})
     shown = {item["ref"] for item in evidence if not item.get("withheld")}
     incidents, withheld_incidents = _incidents(session, case, policy, shown, evidence, covered)
     content = {
@@ -131,6 +132,8 @@ def _collect(session: Session, case: Case, policy: AudiencePolicy, prepared_by: 
     annexed = _full_images(content["evidence"], full_images or [])
     if annexed:  # absent when none, so dossiers without the annex read as before
         content["full_images"] = annexed
+    if out_of_scope:  # absent when none, so dossiers covering every incident read as before
+        content["out_of_scope_count"] = out_of_scope
     if excluded:  # absent when none: the "Not in this edition" list
         content["excluded_incidents"] = [
             {"ref": row.ref, "workflow_status": jsonable(row.workflow_status)} for row in excluded]
@@ -181,9 +184,16 @@ def _case(session: Session, case: Case) -> dict:
 # ---- evidence ---------------------------------------------------------------------------------
 
 def _evidence(session: Session, case: Case, policy: AudiencePolicy,
-              store: EvidenceStore, covered: set[int]) -> list[dict]:
+              store: EvidenceStore, covered: set[int]) -> tuple[list[dict], int]:
+    """The items the edition shows, describes or withholds, and how many it leaves out because
+    every incident they are linked to is outside its scope (an item linked to no incident is
+    case evidence, always in)."""
     rows = list(session.exec(select(Evidence).where(Evidence.case_id == case.id)
                              .order_by(Evidence.ref)))
+    linked_to = _all_links(session, case)
+    in_scope = [row for row in rows if not linked_to.get(row.id) or linked_to[row.id] & covered]
+    out_of_scope = len(rows) - len(in_scope)
+    rows = in_scope
     ids = [row.id for row in rows]
     refs = {row.id: row.ref for row in rows}
     chains = _custody(session, ids)
@@ -208,7 +218,18 @@ def _evidence(session: Session, case: Case, policy: AudiencePolicy,
         item["flags"] = metadata_discrepancies(row, incidents.get(row.id, []))
         item["thumbnail"] = _thumbnail(thumbs.get(row.id), store)
         items.append(_described(item) if show == Show.described else _cut(item, policy))
-    return items
+    return items, out_of_scope
+
+
+def _all_links(session: Session, case: Case) -> dict[int, set[int]]:
+    """Evidence id -> the ids of every incident it is linked to."""
+    links: dict[int, set[int]] = defaultdict(set)
+    rows = session.exec(select(IncidentEvidence.evidence_id, IncidentEvidence.incident_id)
+                        .join(Incident, Incident.id == IncidentEvidence.incident_id)
+                        .where(Incident.case_id == case.id))
+    for evidence_id, incident_id in rows:
+        links[evidence_id].add(incident_id)
+    return links
 
 
 def _full_images(items: list[dict], refs: list[str]) -> list[dict]:
@@ -421,6 +442,9 @@ def _provisions(session: Session, incidents: list[dict]) -> list[dict]:
 def _missing(content: dict) -> list[str]:
     """What the reader should know is absent, in words."""
     missing = []
+    if content.get("out_of_scope_count"):
+        missing.append(f"{content['out_of_scope_count']} evidence item(s) linked only to "
+                       f"incidents not in this edition are left out.")
     withheld = content.get("withheld_incidents", 0)
     if withheld:
         missing.append(f"{withheld} incident(s) withheld from this edition.")
