@@ -14,6 +14,7 @@ an instance of its own, then measures, each in a fresh process so that peak memo
 
     python bench/dossier.py                       # 200 incidents, 4,000 items
     python bench/dossier.py --incidents 50 --evidence 1000
+    python bench/dossier.py --audience court      # with 20 protected terms replaced throughout
 
 Exit status 0 when every target is met, 1 when one is missed, 2 when the run failed.
 """
@@ -76,6 +77,7 @@ def generate(instance: Path, incidents: int, evidence: int) -> None:
         EvidenceDerivative,
         Incident,
         IncidentEvidence,
+        ProtectedTerm,
         Provision,
         ProvisionElement,
         Qualification,
@@ -112,9 +114,15 @@ def generate(instance: Path, incidents: int, evidence: int) -> None:
         stored = store.put_bytes(data)
         thumb = store.put_bytes(make_thumbnail(store.path_for(stored.sha256)))
         thumbs.append((stored.sha256, len(data), thumb.sha256, thumb.size))
+    # twenty protected witnesses, one named in every narrative: court and public editions
+    # replace them (and the phone number) throughout
+    for n in range(1, 21):
+        session.add(ProtectedTerm(case_id=case.id, number=n, kind="name", match="text",
+                                  term=f"Witness Surname{n}", created_by=user.email))
     narrative = ("Witnesses describe repeated impacts in a residential quarter; the craters and "
                  "fragments photographed the next morning are consistent with artillery fire "
-                 "from the north-east. ") * 6
+                 "from the north-east. ") * 5 + ("Witness Surname3 (phone +374 55 501 010) saw "
+                                                 "the first impact. ")
     incident_rows = []
     for i in range(incidents):
         row = Incident(ref=f"{CASE_REF}-I{i + 1:03d}", case_id=case.id,
@@ -193,6 +201,11 @@ def generate(instance: Path, incidents: int, evidence: int) -> None:
 
 # ---- measurements, each in its own process -------------------------------------------------------
 
+AUDIENCE = os.environ.get("IHL_BENCH_AUDIENCE", "internal")
+MARKINGS = {"internal": "CONFIDENTIAL — INTERNAL", "court": "CONFIDENTIAL — FOR THE COURT",
+            "public": "PUBLIC"}
+
+
 def measure_build(instance: Path, out: Path, edit: bool) -> dict:
     from sqlmodel import select
 
@@ -212,8 +225,10 @@ def measure_build(instance: Path, out: Path, edit: bool) -> dict:
         session.commit()
     started = time.perf_counter()
     with open(out, "wb") as target:
-        built = build_dossier(session, case, audience="internal", prepared_by="Bench Lawyer",
-                              store=store, out=target, cache_dir=instance / "dossier-cache")
+        built = build_dossier(session, case, audience=AUDIENCE, prepared_by="Bench Lawyer",
+                              store=store, out=target, cache_dir=instance / "dossier-cache",
+                              incidents=[i.ref for i in session.exec(
+                                  select(Incident).where(Incident.case_id == case.id))])
     seconds = time.perf_counter() - started
     session.rollback()
     return {"seconds": seconds, "pages": built.page_count, "sha256": built.sha256, **_peak()}
@@ -235,7 +250,11 @@ def write_single_html(instance: Path, out: Path, for_chromium: bool) -> None:
     engine, store = app.extensions["ihl_engine"], app.extensions["ihl_store"]
     session = open_session(engine)
     case = session.exec(select(Case).where(Case.ref == CASE_REF)).one()
-    content = collect(session, case, audience="internal", prepared_by="Bench Lawyer", store=store)
+    from ihl_docs.core.models import Incident
+
+    scope = [i.ref for i in session.exec(select(Incident).where(Incident.case_id == case.id))]
+    content = collect(session, case, audience=AUDIENCE, prepared_by="Bench Lawyer", store=store,
+                      incidents=scope)
     env = template_environment()
     sections = plan_sections(env, content)
     front = env.get_template("dossier/front.html").render(
@@ -270,7 +289,7 @@ def measure_plain(instance: Path, html: Path, out: Path) -> dict:
     fonts = FontConfiguration()
     fetcher = render.make_fetcher(store.root)
     css = [CSS(filename=str(render.STYLESHEET), url_fetcher=fetcher, font_config=fonts),
-           CSS(string=render.page_css(f"{CASE_REF} · case dossier", "CONFIDENTIAL — INTERNAL"),
+           CSS(string=render.page_css(f"{CASE_REF} · case dossier", MARKINGS[AUDIENCE]),
                font_config=fonts)]
     document = HTML(string=html.read_text(), base_url=render.BASE_URL, url_fetcher=fetcher).render(
         stylesheets=css, font_config=fonts)
@@ -315,7 +334,11 @@ def main() -> int:
     parser.add_argument("--incidents", type=int, default=200)
     parser.add_argument("--evidence", type=int, default=4000)
     parser.add_argument("--keep", action="store_true", help="keep the instance and the PDFs")
+    parser.add_argument("--audience", choices=sorted(MARKINGS), default="internal",
+                        help="the edition built (court and public replace protected terms; "
+                             "every incident is covered, approved or not)")
     options = parser.parse_args()
+    os.environ["IHL_BENCH_AUDIENCE"] = options.audience  # the measuring processes read it
     work = Path(tempfile.mkdtemp(prefix="ihl-bench-dossier-"))
     try:
         t = time.perf_counter()
