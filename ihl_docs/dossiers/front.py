@@ -1,4 +1,4 @@
-"""The front matter: cover and contents as PDF/A-3b, carrying the manifest and the content as attachments."""
+"""The front matter: cover and contents as tagged PDF/A-3b, carrying the manifest and the content as attachments."""
 
 import hashlib
 from datetime import UTC, datetime
@@ -32,7 +32,7 @@ def render_front(env: Environment, content: dict, sections: list[Section], count
                                fingerprint=manifest["case_fingerprint"],
                                manifest_sha256=manifest_sha256)
         pdf, pages = render.render_html(
-            html, page_css, store_root, pdf_variant="pdf/a-3b",
+            html, page_css, store_root, pdf_variant="pdf/a-3b", pdf_tags=True,
             attachments=_attachments(manifest_bytes, content_bytes, fetcher))
         if pages == front_pages:
             break
