@@ -430,3 +430,13 @@ def _first_page(element):
             if found:
                 return found
     return None
+
+
+def test_ihl_verify_rehashes_the_signed_file_too(app, signed):
+    dossier, _unsigned, signed_bytes = signed
+    path = app.extensions["ihl_store"].path_for(dossier.signed_sha256)
+    path.chmod(0o640)
+    path.write_bytes(signed_bytes + b"% appended\n")
+    result = app.test_cli_runner().invoke(args=["verify"])
+    assert result.exit_code == 1
+    assert f"dossier {dossier.ref} (signed file): file altered" in result.output
