@@ -440,3 +440,12 @@ def test_ihl_verify_rehashes_the_signed_file_too(app, signed):
     result = app.test_cli_runner().invoke(args=["verify"])
     assert result.exit_code == 1
     assert f"dossier {dossier.ref} (signed file): file altered" in result.output
+
+
+def test_a_case_export_carries_the_signed_file(app, signed, tmp_path):
+    dossier, _unsigned, signed_bytes = signed
+    out = tmp_path / "bag"
+    result = app.test_cli_runner().invoke(args=["export", "SG-2024-001", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "data" / "files" / dossier.sha256).is_file()
+    assert (out / "data" / "files" / dossier.signed_sha256).read_bytes() == signed_bytes
