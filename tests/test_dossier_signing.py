@@ -88,6 +88,10 @@ def test_the_signed_file_starts_with_exactly_the_reproducible_bytes(app, signed)
     with pikepdf.open(io.BytesIO(unsigned)) as pdf:  # nothing of the signing in revision 1
         assert SIGNING_RECORD not in pdf.attachments
         assert "/AcroForm" not in pdf.Root
+        assert pdf.check_pdf_syntax() == []  # qpdf --check: no damage, name trees sorted
+    with pikepdf.open(io.BytesIO(signed_bytes)) as pdf:
+        assert pdf.check_pdf_syntax() == []
+        assert list(pdf.attachments) == ["content.json", "manifest.json", SIGNING_RECORD]
     checks = lines(verify_signed(signed_bytes, public_key(app)))
     assert all(c.ok for c in checks.values()), [c.line() for c in checks.values()]
     assert dossier.sha256 in checks["unsigned revision"].detail

@@ -87,11 +87,12 @@ def build_command(case_ref, output, audience, prepared_by, incidents):
     _copy_out(store, result, output)
     click.echo(f"Dossier {result.ref} written to {output}")
     click.echo(f"sha256 {result.sha256}")
-    if result.signed_sha256:
-        click.echo(f"signed sha256 {result.signed_sha256} (the file written: the above "
-                   f"followed by the signature, at audit seq {result.audit_seq_at_signing})")
     click.echo(f"pages {result.page_count}")
     click.echo(f"case fingerprint {result.case_fingerprint}")
+    if result.signed_sha256:
+        click.echo(f"signed sha256 {result.signed_sha256} (the file written: the PDF of the "
+                   f"sha256 above followed by the signature, at audit seq "
+                   f"{result.audit_seq_at_signing})")
 
 
 @dossier_command.command("verify")

@@ -41,15 +41,17 @@ def render_front(env: Environment, content: dict, sections: list[Section], count
 
 
 def _attachments(manifest_bytes: bytes, content_bytes: bytes, fetcher) -> list:
-    """The manifest and the content; new ones for each render, as an Attachment is written once."""
+    """The content and the manifest; new ones for each render, as an Attachment is written once.
+    In the order of their names: WeasyPrint writes the name tree in the order given, and a name
+    tree's keys must be sorted (the signature's update appends signing.json after them)."""
     from weasyprint import Attachment
 
     return [
-        Attachment(string=manifest_bytes, name="manifest.json", url_fetcher=fetcher,
-                   description="Evidence refs and SHA-256, case fingerprint, renderer versions",
-                   created=ATTACHMENT_DATE, modified=ATTACHMENT_DATE, relationship="Data"),
         Attachment(string=content_bytes, name="content.json", url_fetcher=fetcher,
                    description="Everything the dossier shows; its SHA-256 is the case "
                                "fingerprint", created=ATTACHMENT_DATE,
                    modified=ATTACHMENT_DATE, relationship="Source"),
+        Attachment(string=manifest_bytes, name="manifest.json", url_fetcher=fetcher,
+                   description="Evidence refs and SHA-256, case fingerprint, renderer versions",
+                   created=ATTACHMENT_DATE, modified=ATTACHMENT_DATE, relationship="Data"),
     ]
