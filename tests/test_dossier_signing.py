@@ -328,6 +328,15 @@ def test_a_tsa_timestamp_is_carried_and_checked_when_authorities_are_set(app, db
     assert checks["timestamp"].ok, checks["timestamp"].line()
     assert "valid signature timestamp 20" in checks["timestamp"].detail
     assert all(c.ok for c in checks.values())
+    path = tmp_path / "stamped.pdf"
+    path.write_bytes(read(store, dossier.signed_sha256))
+    vouched = verify(app, path, "--tsa-ca", str(authority / "ca.crt"))
+    assert vouched.exit_code == 0, vouched.output
+    assert "chaining to the certificates given" in vouched.output
+    stranger = make_authority(tmp_path / "stranger", "Stranger")
+    refused = verify(app, path, "--tsa-ca", str(stranger / "ca.crt"))
+    assert refused.exit_code == 1
+    assert "timestamp: FAILED" in refused.output and "does not chain" in refused.output
 
 
 def test_a_tsa_that_does_not_answer_fails_the_dossier_and_keeps_nothing(app, db, store,

@@ -101,7 +101,10 @@ def build_command(case_ref, output, audience, prepared_by, incidents):
               help="The signing instance's public key (`ihl dossier public-key` there, or its "
                    "audit log page). Without it, the file is checked against the key it "
                    "carries.")
-def verify_command(file, public_key):
+@click.option("--tsa-ca", type=click.Path(dir_okay=False), metavar="PEM",
+              help="Certificates (PEM) the timestamp authority must chain to; without it, the "
+                   "timestamp is checked against the signature only.")
+def verify_command(file, public_key, tsa_ca):
     """Check a signed dossier FILE offline, without the instance: its signature, timestamp,
     case fingerprint, manifest, unsigned revision and audit position, one line each.
 
@@ -113,9 +116,18 @@ def verify_command(file, public_key):
         if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
             raise click.UsageError("--public-key takes the 64 hex digits of an Ed25519 public "
                                    "key.")
+    roots = None
+    if tsa_ca is not None:
+        from ihl_docs.core.audit.timestamps import trusted_certificates
+
+        try:
+            roots = trusted_certificates(tsa_ca)
+        except (OSError, ValueError) as exc:
+            raise click.UsageError(f"--tsa-ca: {tsa_ca} holds no readable certificate "
+                                   f"({exc}).") from None
     try:
         data = Path(file).read_bytes()
-        checks = verify_signed(data, public_key)
+        checks = verify_signed(data, public_key, roots)
     except OSError as exc:
         click.echo(f"Error: cannot read {file} ({exc.strerror or exc}).", err=True)
         sys.exit(2)

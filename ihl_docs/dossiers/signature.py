@@ -238,12 +238,16 @@ def _attachments(data: bytes) -> dict[str, bytes]:
         return {name: spec.get_file().read_bytes() for name, spec in pdf.attachments.items()}
 
 
-def verify_signed(data: bytes, public_key: str | None) -> list[Check]:
-    """Every check of a signed dossier, in order; Unreadable if it is not a readable PDF."""
+def verify_signed(data: bytes, public_key: str | None,
+                  tsa_roots: list | None = None) -> list[Check]:
+    """Every check of a signed dossier, in order; Unreadable if it is not a readable PDF.
+    `tsa_roots`: certificates (cryptography) a timestamp's authority must chain to; None, the
+    timestamp is checked against the signature but its authority is not vouched for."""
     if not data.startswith(b"%PDF-"):
         raise Unreadable("it is not a PDF file")
-    checks = [_signature(data, public_key)]
-    checks.append(_timestamp_check(data))
+    roots = tuple(c.public_bytes(serialization.Encoding.DER) for c in tsa_roots or ())
+    checks = [_signature(data, public_key, roots)]
+    checks.append(_timestamp_check(data, roots, tsa_roots is not None))
     try:
         files = _attachments(data)
     except Exception as exc:  # pikepdf raises its own error types for damaged files
@@ -258,16 +262,17 @@ def verify_signed(data: bytes, public_key: str | None) -> list[Check]:
 _validation_cache: dict = {}
 
 
-def _validate(data: bytes):
-    """(the embedded signature, pyHanko's status) or an exception."""
-    key = hashlib.sha256(data).digest()
+def _validate(data: bytes, tsa_roots: tuple):
+    """(the embedded signature, pyHanko's status, a problem in words or None)."""
+    key = (hashlib.sha256(data).digest(), tsa_roots)
     if key not in _validation_cache:
         _validation_cache.clear()
-        _validation_cache[key] = _do_validate(data)
+        _validation_cache[key] = _do_validate(data, tsa_roots)
     return _validation_cache[key]
 
 
-def _do_validate(data: bytes):
+def _do_validate(data: bytes, tsa_roots: tuple):
+    from asn1crypto import x509 as asn1_x509
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
@@ -283,17 +288,19 @@ def _do_validate(data: bytes):
                                     revocation_mode="soft-fail")
         status = validate_pdf_signature(embedded, signer_validation_context=context,
                                         ts_validation_context=ValidationContext(
-                                            trust_roots=[], allow_fetching=False,
+                                            trust_roots=[asn1_x509.Certificate.load(root)
+                                                         for root in tsa_roots],
+                                            allow_fetching=False,
                                             revocation_mode="soft-fail"))
         return embedded, status, None
     except Exception as exc:  # a damaged file makes the parser fail in many ways
         return None, None, f"the signature cannot be read ({type(exc).__name__}: {exc})"
 
 
-def _signature(data: bytes, public_key: str | None) -> Check:
+def _signature(data: bytes, public_key: str | None, tsa_roots: tuple) -> Check:
     from pyhanko.sign.validation.status import SignatureCoverageLevel
 
-    embedded, status, problem = _validate(data)
+    embedded, status, problem = _validate(data, tsa_roots)
     if problem:
         return Check("signature", False, problem)
     range_end = embedded.byte_range[2] + embedded.byte_range[3]
@@ -321,8 +328,8 @@ def _signature(data: bytes, public_key: str | None) -> Check:
                                     f"({subject})")
 
 
-def _timestamp_check(data: bytes) -> Check:
-    embedded, status, problem = _validate(data)
+def _timestamp_check(data: bytes, tsa_roots: tuple, vouch: bool) -> Check:
+    embedded, status, problem = _validate(data, tsa_roots)
     if problem or status is None:
         return Check("timestamp", False, f"not checked: {problem}")
     stamp = status.timestamp_validity
@@ -336,9 +343,16 @@ def _timestamp_check(data: bytes) -> Check:
         authority = f" by {stamp.signing_cert.subject.human_friendly}"
     except AttributeError:
         pass
-    return Check("timestamp", True, f"valid signature timestamp {stamp.timestamp.isoformat()}"
-                                    f"{authority} (the authority's certificate is not checked "
-                                    f"against a trust list here)")
+    when = stamp.timestamp.isoformat()
+    if not vouch:
+        return Check("timestamp", True, f"valid signature timestamp {when}{authority} (the "
+                                        f"authority is not vouched for: give --tsa-ca to check "
+                                        f"it chains to certificates you trust)")
+    if not stamp.trusted:
+        return Check("timestamp", False, f"the signature timestamp {when}{authority} does not "
+                                         f"chain to the certificates given with --tsa-ca")
+    return Check("timestamp", True, f"valid signature timestamp {when}{authority}, chaining to "
+                                    f"the certificates given")
 
 
 def _content_checks(files: dict[str, bytes]) -> list[Check]:
