@@ -336,7 +336,8 @@ def test_a_tsa_timestamp_is_carried_and_checked_when_authorities_are_set(app, db
     stranger = make_authority(tmp_path / "stranger", "Stranger")
     refused = verify(app, path, "--tsa-ca", str(stranger / "ca.crt"))
     assert refused.exit_code == 1
-    assert "timestamp: FAILED" in refused.output and "does not chain" in refused.output
+    assert "timestamp: FAILED" in refused.output
+    assert "does not chain" in refused.output
 
 
 def test_a_tsa_that_does_not_answer_fails_the_dossier_and_keeps_nothing(app, db, store,
