@@ -154,6 +154,7 @@ def test_the_audit_position_in_the_update_is_the_log_head_at_signing(app, db, si
     assert json.loads(generate.change)["after"]["signed_sha256"] == dossier.signed_sha256
     assert record["unsigned_sha256"] == dossier.sha256
     assert record["public_key"] == public_key(app)
+    assert record["instance"] == app.config["INSTANCE_NAME"]
 
 
 # ---- serving ---------------------------------------------------------------------------------

@@ -58,7 +58,8 @@ class DossierSigner:
 
     @classmethod
     def from_config(cls, config) -> "DossierSigner":
-        return cls(key_path=str(config["SIGNING_KEY"]), tsa_urls=tuple(config.get("TSA_URLS") or ()),
+        return cls(key_path=str(config["SIGNING_KEY"]),
+                   tsa_urls=tuple(config.get("TSA_URLS") or ()),
                    instance=config.get("INSTANCE_NAME") or socket.gethostname())
 
 
