@@ -15,7 +15,7 @@ import io
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pikepdf import Array, Dictionary, Name, OutlineItem, Pdf, Stream
+from pikepdf import Array, Dictionary, Name, ObjectStreamMode, OutlineItem, Pdf, Stream
 
 from ihl_docs.dossiers.render import FONTS_DIR
 
@@ -53,7 +53,10 @@ def assemble(front: bytes, sections: list[bytes], outline: list[OutlineEntry], *
     document.Root.PageMode = Name.UseOutlines
     out = io.BytesIO()
     # The /ID is computed from the content, so the same content gives the same bytes.
-    document.save(out, deterministic_id=True, preserve_pdfa=True, fix_metadata_version=False)
+    # Object streams: the structure tree is thousands of small objects (half the file without
+    # them); PDF/A-2 and -3 allow them.
+    document.save(out, deterministic_id=True, preserve_pdfa=True, fix_metadata_version=False,
+                  object_stream_mode=ObjectStreamMode.generate)
     for source in sources:
         source.close()
     return out.getvalue(), total
