@@ -42,6 +42,15 @@ pdf-libs:
 	    echo "No libharfbuzz-subset and no root to install it: dossiers use the slower fontTools subsetter."; \
 	  fi; \
 	fi
+	@# pdfinfo (poppler-utils) lets the tests confirm that a dossier is a tagged PDF as readers see it.
+	@if ! command -v pdfinfo >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing poppler-utils for the tagged-PDF check (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	  else \
+	    echo "No pdfinfo and no root to install it: the tagged-PDF test checks the structure tree only."; \
+	  fi; \
+	fi
 
 # Browser tests drive the system Chromium; install it when it is missing and we may.
 browser:

@@ -234,6 +234,9 @@ def world(db, as_role):
 def quick_renderer(monkeypatch):
     """Dossiers in this test are built by the stand-in renderer (dossier_support.quick_build)."""
     monkeypatch.setattr(dossier_services, "build_dossier", quick_build)
+    # The stand-in bytes are no PDF to sign: these dossiers are served unsigned, like those
+    # built before signing (tests/test_dossier_signing.py signs real ones).
+    monkeypatch.setattr(dossier_services, "_sign", lambda *args, **kwargs: None)
     return quick_build
 
 

@@ -14,7 +14,8 @@ from tests.dossier_support import fresh
 DOSSIERS = f"/api/v1/cases/{CASE_REF}/dossiers"
 FIELDS = {"id", "case_ref", "status", "progress", "stage", "audience", "prepared_by",
           "requested_by", "sha256", "size", "page_count", "case_fingerprint", "error",
-          "created_at", "started_at", "finished_at"}
+          "created_at", "started_at", "finished_at", "signed_sha256", "signed_size",
+          "audit_seq_at_signing"}
 
 
 @pytest.fixture

@@ -142,4 +142,8 @@ def test_the_real_renderer_writes_a_pdf(runner, app, case, tmp_path):
     dossier = fresh(app, f"{case.ref}-D001")
     assert out.read_bytes().startswith(b"%PDF")
     assert dossier.page_count >= 1
-    assert hashlib.sha256(out.read_bytes()).hexdigest() == dossier.sha256
+    # The file written is the signed one: the reproducible revision, then the signature.
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == dossier.signed_sha256
+    with app.extensions["ihl_store"].open(dossier.sha256) as unsigned:
+        assert out.read_bytes().startswith(unsigned.read())
+    assert f"signed sha256 {dossier.signed_sha256}" in result.stdout

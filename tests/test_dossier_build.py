@@ -19,7 +19,16 @@ from ihl_docs.dossiers.audiences import AudiencePolicy, Show
 from ihl_docs.dossiers.content import CUSTODY_FIELDS, EVIDENCE_FIELDS, collect
 from ihl_docs.evidence import services as evidence_services
 from ihl_docs.qualifications import services as qualifications
-from tests.builders import jpeg_with_exif, load_catalogue, make_case, make_evidence, make_incident, make_user, qualify
+from tests.builders import (
+    approve_incident,
+    jpeg_with_exif,
+    load_catalogue,
+    make_case,
+    make_evidence,
+    make_incident,
+    make_user,
+    qualify,
+)
 from tests.dossier_support import build_pdf, pdf_text
 
 WITNESS = "Nadia Qasimova"
@@ -77,6 +86,8 @@ def rich_case(db, app, store, lawyer):
     qualifications.set_finding(db, qualification, 1, "supported", "The crater and the statement.",
                                [(photo.ref, "supports"), (testimony.ref, "supports")], actor=lawyer)
     db.commit()
+    # approved, so that the court and public editions cover it (and show its evidence)
+    incident = approve_incident(db, incident, lawyer)
     return {"case": case, "incident": incident, "photo": photo, "hidden_photo": hidden_photo,
             "report": report, "testimony": testimony}
 

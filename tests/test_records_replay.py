@@ -48,6 +48,7 @@ def world(app, db, quick_renderer):
     case_services.add_member(db, case, lawyer.email, actor=investigator)
     db.commit()
     incident = make_incident(db, case, investigator, responsible_party="Group B")
+    make_incident(db, other_case, investigator)  # a dossier covers at least one incident
     document = make_evidence(db, case, investigator, store, b"%PDF-1.4 " + os.urandom(64),
                              acquired_by="Field team")
     photo = make_evidence(db, case, investigator, store, jpeg_with_exif(), kind="photo",

@@ -35,6 +35,7 @@ def request_case_dossier(ref: str):
     if not can_do_legal_work(session, user, case):
         raise Forbidden("Only the case's lawyers (and administrators) generate dossiers.")
     body = inputs.body()
+    services.check_signing(current_app)  # a key that cannot sign: refused before queueing
     dossier = services.request_dossier(session, case, audience=body.audience.value,
                                        prepared_by=body.prepared_by, actor=user,
                                        incidents=body.incidents,
@@ -61,8 +62,8 @@ def download_dossier_pdf(id: str):  # noqa: A002
     stored = services.open_pdf(session, dossier, current_app.extensions["ihl_store"])
     response = send_file(stored, mimetype="application/pdf", as_attachment=True,
                          download_name=f"{dossier.ref}.pdf", conditional=False,
-                         etag=dossier.sha256)
-    response.content_length = dossier.size
+                         etag=services.served_file(dossier)[0])
+    response.content_length = services.served_file(dossier)[1]
     response.headers.update(PDF_HEADERS)
     return response
 
@@ -74,6 +75,8 @@ def dossier_read(dossier: Dossier, case_ref: str, users: dict[int, User]) -> Dos
         stage=dossier.stage, audience=dossier.audience, prepared_by=dossier.prepared_by,
         requested_by=requester.email if requester else None, sha256=dossier.sha256,
         size=dossier.size, page_count=dossier.page_count,
-        case_fingerprint=dossier.case_fingerprint, error=dossier.error or None,
+        case_fingerprint=dossier.case_fingerprint, signed_sha256=dossier.signed_sha256,
+        signed_size=dossier.signed_size, audit_seq_at_signing=dossier.audit_seq_at_signing,
+        error=dossier.error or None,
         created_at=dossier.created_at, started_at=dossier.started_at,
         finished_at=dossier.finished_at)

@@ -429,6 +429,13 @@ class DossierRead(BaseModel):
     page_count: Optional[int]
     case_fingerprint: Optional[str] = Field(
         description="SHA-256 over everything the dossier shows, as printed on its cover")
+    signed_sha256: Optional[str] = Field(
+        default=None, description="of the signed PDF that `/pdf` serves: the reproducible PDF "
+                                  "(`sha256`) followed by the instance's signature; null for "
+                                  "dossiers built before signing")
+    signed_size: Optional[int] = Field(default=None, description="of the signed PDF in bytes")
+    audit_seq_at_signing: Optional[int] = Field(
+        default=None, description="the audit log's last seq when the dossier was signed")
     error: Optional[str] = Field(description="why it failed, when it failed")
     created_at: datetime
     started_at: Optional[datetime]

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -96,6 +97,8 @@ def load_config(instance_path: Path, environ=os.environ, overrides: dict | None 
         "PAGE_SIZE": 25,
         # The Ed25519 key that signs audit checkpoints: outside the database, made on first use.
         "SIGNING_KEY": env.get("SIGNING_KEY", str(instance_path / "audit_signing_key")),
+        # How the certificate of a signed dossier names the instance: the same on every worker.
+        "INSTANCE_NAME": env.get("INSTANCE_NAME") or socket.gethostname(),
         "CHECKPOINT_MINUTES": _number(env, "CHECKPOINT_MINUTES", 60),
         # Each checkpoint is also appended to these journals (files) and sent to these http(s)
         # witnesses, outside the database; and timestamped by these time-stamping authorities.

@@ -909,6 +909,11 @@ class Dossier(SQLModel, table=True):
     manifest: str = Field(default="", sa_type=sa.Text)  # canonical JSON, as the PDF carries it
     audit_head_seq: Optional[int] = Field(default=None)  # the chain's head when it was finished
     audit_head_hash: Optional[str] = Field(default=None, sa_type=sa.String(64))
+    # The signed file: the reproducible PDF (sha256 above) followed by the instance's PAdES
+    # signature as an incremental update; None for dossiers built before signing.
+    signed_sha256: Optional[str] = Field(default=None, sa_type=sa.String(64))
+    signed_size: Optional[int] = Field(default=None, sa_type=sa.BigInteger)
+    audit_seq_at_signing: Optional[int] = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     started_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     # While it runs, the job says it is alive every few seconds; silent too long, it has died.

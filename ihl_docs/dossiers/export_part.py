@@ -19,7 +19,8 @@ def collect(ctx: Collecting) -> list[dict]:
 
 
 def files(records: list[dict]) -> list[str]:
-    return [d["sha256"] for d in records if d["sha256"]]
+    """The PDFs a bag carries: each dossier's reproducible one and, once signed, the signed one."""
+    return [sha for d in records for sha in (d["sha256"], d.get("signed_sha256")) if sha]
 
 
 def restore(ctx: Restoring, records: list[dict]) -> None:

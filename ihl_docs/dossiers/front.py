@@ -1,4 +1,4 @@
-"""The front matter: cover and contents as PDF/A-3b, carrying the manifest and the content as attachments."""
+"""The front matter: cover and contents as tagged PDF/A-3b, carrying the manifest and the content as attachments."""
 
 import hashlib
 from datetime import UTC, datetime
@@ -32,7 +32,7 @@ def render_front(env: Environment, content: dict, sections: list[Section], count
                                fingerprint=manifest["case_fingerprint"],
                                manifest_sha256=manifest_sha256)
         pdf, pages = render.render_html(
-            html, page_css, store_root, pdf_variant="pdf/a-3b",
+            html, page_css, store_root, pdf_variant="pdf/a-3b", pdf_tags=True,
             attachments=_attachments(manifest_bytes, content_bytes, fetcher))
         if pages == front_pages:
             break
@@ -41,15 +41,17 @@ def render_front(env: Environment, content: dict, sections: list[Section], count
 
 
 def _attachments(manifest_bytes: bytes, content_bytes: bytes, fetcher) -> list:
-    """The manifest and the content; new ones for each render, as an Attachment is written once."""
+    """The content and the manifest; new ones for each render, as an Attachment is written once.
+    In the order of their names: WeasyPrint writes the name tree in the order given, and a name
+    tree's keys must be sorted (the signature's update appends signing.json after them)."""
     from weasyprint import Attachment
 
     return [
-        Attachment(string=manifest_bytes, name="manifest.json", url_fetcher=fetcher,
-                   description="Evidence refs and SHA-256, case fingerprint, renderer versions",
-                   created=ATTACHMENT_DATE, modified=ATTACHMENT_DATE, relationship="Data"),
         Attachment(string=content_bytes, name="content.json", url_fetcher=fetcher,
                    description="Everything the dossier shows; its SHA-256 is the case "
                                "fingerprint", created=ATTACHMENT_DATE,
                    modified=ATTACHMENT_DATE, relationship="Source"),
+        Attachment(string=manifest_bytes, name="manifest.json", url_fetcher=fetcher,
+                   description="Evidence refs and SHA-256, case fingerprint, renderer versions",
+                   created=ATTACHMENT_DATE, modified=ATTACHMENT_DATE, relationship="Data"),
     ]

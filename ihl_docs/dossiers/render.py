@@ -27,6 +27,10 @@ ORIGINAL_TYPES = {"image/jpeg", "image/png"}
 os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
 
 
+# Every section is a tagged PDF (its structure tree is merged by assemble.py); PDF 1.7 as the
+# PDF/A-3 front matter is, so no PDF 2.0 namespace enters the tree.
+SECTION_OPTIONS = {"pdf_tags": True, "pdf_version": "1.7"}
+
 # When a list, every URL the renderer asks for is appended to it (tests prove what is fetched).
 FETCH_LOG: list | None = None
 
@@ -119,6 +123,7 @@ def renderer_versions() -> dict:
         "pango": _dotted(pango.pango_version()),
         "harfbuzz": harfbuzz_version,
         "font_subsetter": "harfbuzz" if harfbuzz_subset else "fonttools",
+        "tagged": True,  # structure trees in every section (a cached untagged one is not reused)
         "stylesheet": hashlib.sha256(STYLESHEET.read_bytes()).hexdigest(),
         "fonts": fonts,
     }
@@ -182,7 +187,7 @@ def render_html(html: str, extra_css: str, store_root: str, **pdf_options) -> tu
 
 def render_section(job: SectionJob) -> tuple[str, bytes, int]:
     """Render one section: (its key, the PDF bytes, its page count)."""
-    pdf, pages = render_html(job.html, job.page_css, job.store_root)
+    pdf, pages = render_html(job.html, job.page_css, job.store_root, **SECTION_OPTIONS)
     return job.key, pdf, pages
 
 

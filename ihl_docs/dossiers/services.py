@@ -48,6 +48,7 @@ from ihl_docs.dossiers.content import incident_scope
 from ihl_docs.dossiers.parts import dossier_parts
 from ihl_docs.dossiers.projection import manifest_digest
 from ihl_docs.dossiers.render import ORIGINAL_TYPES
+from ihl_docs.dossiers.signature import DossierSigner, check_signing_key, sign_pdf
 from ihl_docs.evidence import services as evidence_services
 
 log = logging.getLogger(__name__)
@@ -231,24 +232,35 @@ def requesters(session: Session, dossiers: list[Dossier]) -> dict[int, User]:
     return {u.id: u for u in session.exec(select(User).where(User.id.in_(ids)))}
 
 
+def served_file(dossier: Dossier) -> tuple[str, int]:
+    """(sha256, size) of the file a download gives: the signed PDF, or for a dossier built
+    before signing, the reproducible one."""
+    if dossier.signed_sha256:
+        return dossier.signed_sha256, dossier.signed_size
+    return dossier.sha256, dossier.size
+
+
 def open_pdf(session: Session, dossier: Dossier, store: EvidenceStore):
-    """The stored PDF, re-hashed first; refused while it is not built, if it was altered, or if
-    the dossier's row no longer says what its audit entries recorded (its file, its case)."""
+    """The stored PDF (the signed one when there is one), re-hashed first; refused while it is
+    not built, if it was altered, or if the dossier's row no longer says what its audit entries
+    recorded (its files, its case)."""
     if dossier.status != DossierStatus.done:
         raise Conflict(not_ready_message(dossier))
     changed = differs_from_log(session, "dossier", dossier.ref, {
         "sha256": dossier.sha256, "size": dossier.size, "case_id": dossier.case_id,
-        "status": str(dossier.status)})
+        "status": str(dossier.status), "signed_sha256": dossier.signed_sha256,
+        "signed_size": dossier.signed_size})
     if changed:
         raise EvidenceIntegrityError(
             f"The record of dossier {dossier.ref} differs from its audit log "
             f"({', '.join(changed)}); its PDF was not served. Run `ihl verify`.")
-    found = store.hash_stored(dossier.sha256)
-    if found is None or found[0] != dossier.sha256:
+    sha256, _size = served_file(dossier)
+    found = store.hash_stored(sha256)
+    if found is None or found[0] != sha256:
         raise EvidenceIntegrityError(
             f"The stored PDF of dossier {dossier.ref} is missing or no longer matches its "
             f"SHA-256; it was not served. Run `ihl verify`.")
-    return store.open(dossier.sha256)
+    return store.open(sha256)
 
 
 def not_ready_message(dossier: Dossier) -> str:
@@ -271,32 +283,82 @@ def kept_cache(app) -> list[Kept]:
     return [Kept(cache_dir(app), FOLDER, files=STORED_FILE)]
 
 
+def signer_for(app) -> DossierSigner:
+    """How the app's dossiers are signed: its signing key, its time-stamping authorities."""
+    return DossierSigner.from_config(app.config)
+
+
+def signing_public_key(app) -> str | None:
+    """The instance's public key (hex) dossiers are signed with; None if there is none yet or
+    the key file cannot be read."""
+    from ihl_docs.core.audit.signing import existing_public_key
+
+    try:
+        return existing_public_key(app.config["SIGNING_KEY"])
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def check_signing(app) -> None:
+    """Refuse a request at once if the signing key could not sign the dossier (a key file that
+    exists but is unreadable or not an Ed25519 key): called before a dossier is queued."""
+    check_signing_key(app.config["SIGNING_KEY"])
+
+
 def run_queued(app, dossier_ref: str) -> Dossier | None:
     """The queued job: build the dossier with the app's database, store and section cache."""
     return run_dossier(app.extensions["ihl_engine"], app.extensions["ihl_store"], dossier_ref,
-                       cache_dir(app), parts=dossier_parts(app))
+                       cache_dir(app), parts=dossier_parts(app), signer=signer_for(app))
 
 
 def run_dossier(engine: Engine, store: EvidenceStore, dossier_ref: str,
                 cache_dir: Path | None = None, *,
-                observer: Observer | None = None, parts: tuple = ()) -> Dossier | None:
-    """The job body: build the queued dossier, keep its PDF and record it, or record why not.
+                observer: Observer | None = None, parts: tuple = (),
+                signer: DossierSigner | None = None) -> Dossier | None:
+    """The job body: build the queued dossier, sign it (given a `signer`), keep both PDFs and
+    record them, or record why not.
 
     Returns the dossier as it ended, or None if it was not queued (already taken, done or
     failed), in which case nothing is done."""
     if not progress_records.start(engine, Dossier, dossier_ref, _actor):
         return None
     progress = ProgressRecorder(engine, Dossier, dossier_ref, observer)
-    incoming = store.incoming()
+    incoming, signed = store.incoming(), None
     try:
         with Heartbeat(engine, Dossier, dossier_ref):
             built = _build(engine, store, dossier_ref, incoming, cache_dir, progress, parts)
-        return _finish(engine, store, dossier_ref, incoming, built)
+            if signer is not None:
+                progress("signing", 99)
+                signed = _sign(engine, store, dossier_ref, incoming, signer)
+        return _finish(engine, store, dossier_ref, incoming, built, signed)
     except Exception as exc:  # the record says it failed, in words; the log has the details
         log.exception("Dossier %s failed while %s", dossier_ref, progress.stage or "starting")
         return fail_dossier(engine, dossier_ref, failure_message(exc, progress.stage))
     finally:
         incoming.discard()
+        if signed is not None:
+            signed[0].discard()
+
+
+def _sign(engine: Engine, store: EvidenceStore, ref: str, unsigned: IncomingFile,
+          signer: DossierSigner) -> tuple[IncomingFile, int]:
+    """The signed file, written aside, and the audit seq it names: the reproducible bytes
+    followed by the signature and `signing.json` (the audit log's head as signing began)."""
+    with open_session(engine, write=False) as session:
+        dossier = _by_ref(session, ref)
+        case = session.get(Case, dossier.case_id)
+        head = audit.head(session)
+        seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+        case_ref = case.ref
+    data = sign_pdf(unsigned.path.read_bytes(), signer, {
+        "dossier": ref, "case": case_ref, "audit_seq": seq, "audit_head": head_hash})
+    out = store.incoming()
+    try:
+        out.write(data)
+    except BaseException:
+        out.discard()
+        raise
+    return out, seq
 
 
 def _build(engine: Engine, store: EvidenceStore, ref: str, out: IncomingFile,
@@ -316,8 +378,9 @@ def _build(engine: Engine, store: EvidenceStore, ref: str, out: IncomingFile,
 
 
 def _finish(engine: Engine, store: EvidenceStore, ref: str, incoming: IncomingFile,
-            built: BuiltDossier) -> Dossier | None:
-    """In one transaction: the file kept, the record done, its audit entry, the exports."""
+            built: BuiltDossier, signed: tuple[IncomingFile, int] | None = None) -> Dossier | None:
+    """In one transaction: the files kept (reproducible and signed), the record done, its
+    audit entry, the exports."""
     with open_session(engine, write=True) as session:
         dossier = _by_ref(session, ref)
         if dossier.status != DossierStatus.running:  # declared interrupted meanwhile
@@ -331,6 +394,9 @@ def _finish(engine: Engine, store: EvidenceStore, ref: str, incoming: IncomingFi
             size=built.size, page_count=built.page_count, case_fingerprint=built.case_fingerprint,
             manifest=canonical_json(built.manifest), audit_head_seq=head.seq if head else 0,
             audit_head_hash=head.hash if head else GENESIS_HASH, finished_at=utcnow()))
+        if signed is not None:
+            dossier.sqlmodel_update(dict(signed_sha256=signed[0].sha256, signed_size=signed[0].size,
+                                         audit_seq_at_signing=signed[1]))
         session.add(dossier)
         session.flush()
         actor = _actor(session, dossier)
@@ -340,11 +406,14 @@ def _finish(engine: Engine, store: EvidenceStore, ref: str, incoming: IncomingFi
         purpose = f"Listed in dossier {dossier.ref} ({dossier.audience} audience)"
         for item in items:
             evidence_services.record_export(session, item, actor=actor, purpose=purpose, case=case)
-        stored = store.keep(incoming)  # in place before the commit that names it
+        stored = [store.keep(incoming)]  # in place before the commit that names them
         try:
+            if signed is not None:
+                stored.append(store.keep(signed[0]))
             session.commit()
         except BaseException:
-            _forget(store, stored)
+            for each in stored:
+                _forget(store, each)
             raise
         return dossier
 

@@ -54,6 +54,7 @@ def request_dossier(ref):
     case = case_for(db, user, ref)
     if not can_do_legal_work(db, user, case):
         raise Forbidden("Only the case's lawyers (and administrators) generate dossiers.")
+    services.check_signing(current_app)  # a key that cannot sign: refused before queueing
     form = DossierForm()
     if form.validate_on_submit():
         check = None
@@ -93,8 +94,9 @@ def detail(ref):
     db = get_session()
     dossier, case = services.dossier_for(db, current_user.user, ref)
     requester = services.requesters(db, [dossier]).get(dossier.requested_by_id)
-    return render_template("dossiers/detail.html", dossier=dossier, case=case,
+    return render_template("dossiers/detail_signed.html", dossier=dossier, case=case,
                            requester=requester, building=dossier.status in services.OPEN,
+                           public_key=services.signing_public_key(current_app),
                            scope=services.chosen_incidents(dossier),
                            images=services.chosen_images(dossier),
                            disclosure=json.loads(dossier.disclosure) if dossier.disclosure else None)
@@ -113,7 +115,7 @@ def pdf(ref):
                                message=exc.message), exc.status
     response = send_file(stored, mimetype="application/pdf", as_attachment=True,
                          download_name=f"{dossier.ref}.pdf", conditional=False, etag=False)
-    response.content_length = dossier.size
+    response.content_length = services.served_file(dossier)[1]
     response.headers.update(PDF_HEADERS)
     return response
 

@@ -129,6 +129,10 @@ def _stored_items(session: Session, case: Case | None) -> list[tuple]:
               in session.exec(derived.order_by(EvidenceDerivative.id))]
     items += [(FindingKind.dossier, ref, f"dossier {ref}", sha, size)
               for ref, sha, size in session.exec(dossiers.order_by(Dossier.id))]
+    signed = (select(Dossier.ref, Dossier.signed_sha256, Dossier.signed_size)
+              .where(dossiers.whereclause, Dossier.signed_sha256.is_not(None)))
+    items += [(FindingKind.dossier, ref, f"dossier {ref} (signed file)", sha, size)
+              for ref, sha, size in session.exec(signed.order_by(Dossier.id))]
     return items
 
 
@@ -140,7 +144,7 @@ def _check_files(session: Session, store: EvidenceStore, case: Case | None, repo
     for kind, ref, label, sha256, size in items:
         found = store.hash_stored(sha256)
         if kind == FindingKind.dossier:
-            report.dossiers += 1
+            report.dossiers += not label.endswith("(signed file)")  # dossiers, not files
         else:
             report.files += 1
         if found is None:
