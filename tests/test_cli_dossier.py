@@ -8,7 +8,14 @@ import pytest
 from sqlmodel import select
 
 from ihl_docs.core.models import AuditEntry, Dossier
-from tests.builders import approve_incident, make_case, make_evidence, make_incident, make_user
+from tests.builders import (
+    approve_incident,
+    jpeg_with_exif,
+    make_case,
+    make_evidence,
+    make_incident,
+    make_user,
+)
 from tests.dossier_support import fresh
 
 
@@ -82,6 +89,8 @@ def test_an_existing_file_is_replaced_whole(runner, case, tmp_path, quick_render
     (["{case}", "-o", "{tmp}"], "is a directory"),
     (["{case}", "-o", "{tmp}/x.pdf", "--prepared-by", "x" * 201], "too long"),
     (["{case}", "-o", "{tmp}/x.pdf", "--incident", "NK-2020-009-I404"], "Not an incident"),
+    (["{case}", "-o", "{tmp}/x.pdf", "--full-image", "NK-2020-009-E0001"],
+     "is not a JPEG or PNG image"),
 ])
 def test_refusals_are_one_line_exit_1_and_record_nothing(runner, db, case, tmp_path, args,
                                                          message, quick_renderer):
@@ -147,3 +156,15 @@ def test_the_real_renderer_writes_a_pdf(runner, app, case, tmp_path):
     with app.extensions["ihl_store"].open(dossier.sha256) as unsigned:
         assert out.read_bytes().startswith(unsigned.read())
     assert f"signed sha256 {dossier.signed_sha256}" in result.stdout
+
+
+def test_a_chosen_image_is_annexed_at_full_resolution(runner, app, db, case, tmp_path,
+                                                      quick_renderer):
+    photo = make_evidence(db, case, make_user(db, "admin"), app.extensions["ihl_store"],
+                          jpeg_with_exif(), kind="photo", sensitivity="public",
+                          original_filename="crater.jpg")
+    result = runner.invoke(args=["dossier", case.ref, "-o", str(tmp_path / "d.pdf"),
+                                 "--full-image", photo.ref])
+    assert result.exit_code == 0, result.output
+    [dossier] = dossiers(db)
+    assert dossier.full_image_refs == f'["{photo.ref}"]'

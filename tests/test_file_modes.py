@@ -20,7 +20,7 @@ from ihl_docs.core.db import open_session
 from ihl_docs.core.models import EvidenceDerivative
 from ihl_docs.dossiers.cache import SectionCache
 from tests.api_support import bearer, token_for
-from tests.builders import jpeg_with_exif, make_case, make_evidence, make_user
+from tests.builders import jpeg_with_exif, make_case, make_evidence, make_incident, make_user
 from tests.database_support import PG_URL
 from tests.dossier_support import make_dossier
 from tests.tampering import alter_one_byte
@@ -148,6 +148,7 @@ def test_a_dossier_pdf_is_stored_read_only_for_the_service(loose_umask, instance
     with session_of(instance) as db:
         admin = make_user(db, "admin")
         case = make_case(db, admin)
+        make_incident(db, case, admin)  # a dossier covers at least one incident
         dossier = make_dossier(db, instance, case, admin)
     assert dossier.sha256
     assert mode(instance.extensions["ihl_store"].path_for(dossier.sha256)) == 0o440

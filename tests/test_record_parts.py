@@ -43,7 +43,8 @@ def _exported(app, db, runner, tmp_path):
 
 def test_the_features_register_the_record_files_in_order(app):
     assert [part.name for part in record_parts(app)] == [
-        "case.json", "incidents.json", "evidence.json", "qualifications.json", "dossiers.json"]
+        "case.json", "incidents.json", "evidence.json", "qualifications.json",
+        "protected_terms.json", "dossiers.json"]
 
 
 def test_a_registered_part_is_exported_sealed_and_restored(app, db, runner, tmp_path,

@@ -26,7 +26,7 @@ from ihl_docs.core.models import (
 )
 from ihl_docs.evidence import services as evidence_services
 from ihl_docs.verification import checks, runs
-from tests.builders import jpeg_with_exif, make_case, make_evidence, make_user
+from tests.builders import jpeg_with_exif, make_case, make_evidence, make_incident, make_user
 from tests.dossier_support import make_dossier
 from tests.tampering import TAMPERING, alter_one_byte, sql
 
@@ -154,6 +154,7 @@ def test_an_altered_dossier_is_named_by_its_ref(app, db, two_cases, auditor, sto
 
     case_services.add_member(db, two_cases["a"], lawyer.email, actor=two_cases["investigator"])
     db.commit()
+    make_incident(db, two_cases["a"], two_cases["investigator"])  # a dossier covers one at least
     dossier = make_dossier(db, app, two_cases["a"], lawyer)
     clean, _ = start(db, app, auditor)
     assert clean.dossiers_checked == 1

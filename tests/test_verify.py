@@ -12,7 +12,14 @@ from ihl_docs.core.audit.journal import Witnesses
 from ihl_docs.core.audit.replay import projections
 from ihl_docs.core.models import Case, EvidenceDerivative
 from ihl_docs.verification import verify_all, verify_files
-from tests.builders import jpeg_with_exif, make_case, make_evidence, make_user
+from tests.builders import (
+    approve_incident,
+    jpeg_with_exif,
+    make_case,
+    make_evidence,
+    make_incident,
+    make_user,
+)
 from tests.tampering import alter_one_byte
 
 
@@ -156,6 +163,8 @@ def test_stored_dossiers_are_verified_and_named_by_their_ref(runner, app, db, st
 
     lawyer = make_user(db, "admin")
     case = db.get(Case, items["photo"].case_id)
+    # a dossier covers at least one incident; the public edition, an approved one
+    approve_incident(db, make_incident(db, case, lawyer), lawyer)
     kept = make_dossier(db, app, case, lawyer, audience="internal")
     altered = make_dossier(db, app, case, lawyer, audience="public")
     make_dossier(db, app, case, lawyer, run=False)  # queued: no file yet, nothing to check

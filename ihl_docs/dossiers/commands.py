@@ -55,8 +55,10 @@ def dossier_command():
 @click.option("--incident", "incidents", multiple=True, metavar="REF",
               help="An incident the dossier covers (repeat for several). Left out: every "
                    "incident for internal, the approved ones for court and public.")
+@click.option("--full-image", "full_images", multiple=True, metavar="REF",
+              help="An image item (JPEG, PNG) to annex at full resolution (repeat for several).")
 @with_appcontext
-def build_command(case_ref, output, audience, prepared_by, incidents):
+def build_command(case_ref, output, audience, prepared_by, incidents, full_images):
     """Build a dossier of CASE_REF now, store and record it like any other, write it to FILE.
 
     Prints the dossier's ref, the PDF's SHA-256, its page count and the case fingerprint."""
@@ -70,7 +72,8 @@ def build_command(case_ref, output, audience, prepared_by, incidents):
     case = commit_or_fail(lambda s: _case(s, case_ref))
     dossier = commit_or_fail(lambda s: services.request_dossier(
         s, case, audience=audience, prepared_by=prepared_by, actor=services.COMMAND_ACTOR,
-        incidents=list(incidents) or None, through="the command line"))
+        incidents=list(incidents) or None, through="the command line",
+        full_images=list(full_images) or None))
     engine, store = current_app.extensions["ihl_engine"], current_app.extensions["ihl_store"]
     with click.progressbar(length=100, label=f"Building {dossier.ref}", file=sys.stderr,
                            show_eta=False) as bar:
