@@ -269,7 +269,8 @@ def test_changes_are_audited_and_nothing_is_deleted(db, exposed, lawyer):
     protection.withdraw_term(db, case, term.number, term.version, lawyer)
     db.commit()
     entries = db.exec(select(AuditEntry).where(AuditEntry.entity == "protected_term",
-                                               AuditEntry.entity_id == f"{case.ref}:T2")).all()
+                                               AuditEntry.entity_id == f"{case.ref}:T2")
+                      .order_by(AuditEntry.seq)).all()
     assert [e.action for e in entries] == ["create", "update"]
     row = db.exec(select(ProtectedTerm).where(ProtectedTerm.number == 2)).one()
     assert row.active is False
