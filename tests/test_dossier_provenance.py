@@ -95,7 +95,7 @@ def test_the_court_edition_shows_metadata_facts_and_every_flag(db, app, sources,
     text = re.sub(r"\s+", " ", pdf_text(build_pdf(db, app, sources["case"], audience="court")[0]))
     assert "File metadata: captured 2020-10-04" in text
     assert "Canon EOS 80D" in text
-    assert "Acquired: saved with the browser" in text
+    assert "(saved with the browser)" in text
 
 
 def test_the_public_edition_keeps_the_flags_but_not_the_position(db, app, sources, store):
