@@ -157,7 +157,8 @@ def generate(instance: Path, incidents: int, evidence: int) -> None:
                         sensitivity=("public", "restricted", "confidential")[e % 3],
                         reliability="B", credibility="2", sha256=sha, size=size,
                         media_type="image/jpeg" if photo else "application/pdf",
-                        created_by_id=user.id)
+                        # uploaded the day after collection, as a team working as it should
+                        created_at=start + timedelta(days=4, minutes=e), created_by_id=user.id)
         session.add(item)
         items.append((item, tsha, tsize))
     session.flush()
@@ -169,12 +170,13 @@ def generate(instance: Path, incidents: int, evidence: int) -> None:
         session.add(CustodyEvent(evidence_id=item.id, action="collected", occurred_at=when,
                                  custodian_to="Field team", actor="bench@example.org",
                                  place="Field office", sha256_observed=item.sha256,
-                                 hash_matched=True))
+                                 hash_matched=True, recorded_at=when + timedelta(hours=1)))
         session.add(CustodyEvent(evidence_id=item.id, action="transferred",
                                  occurred_at=when + timedelta(days=2), custodian_from="Field team",
                                  custodian_to="Evidence unit", actor="bench@example.org",
                                  purpose="Archiving", sha256_observed=item.sha256,
-                                 hash_matched=True))
+                                 hash_matched=True,
+                                 recorded_at=when + timedelta(days=2, hours=1)))
         session.add(IncidentEvidence(incident_id=incident_rows[e % incidents].id,
                                      evidence_id=item.id, relevance="Shows the impact site"))
     session.flush()
