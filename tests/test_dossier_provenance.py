@@ -11,11 +11,10 @@ import pikepdf
 import pytest
 
 from ihl_docs.core.errors import InvalidInput
-from ihl_docs.core.models import Incident, WorkflowStatus
 from ihl_docs.dossiers import services
 from ihl_docs.dossiers.content import collect
 from ihl_docs.evidence import services as evidence
-from tests.builders import jpeg_with_exif, make_case, make_evidence, make_incident, make_user
+from tests.builders import approve_incident, jpeg_with_exif, make_case, make_evidence, make_incident, make_user
 from tests.dossier_support import build_pdf, pdf_text
 
 POST_URL = "https://www.facebook.com/mod.gov.example/posts/12345"
@@ -36,10 +35,7 @@ def sources(db, store, lawyer):
     case = make_case(db, lawyer, ref="NK-2020-004")
     incident = make_incident(db, case, lawyer, latitude=39.8, longitude=46.75,
                              occurred_from=datetime(2020, 10, 4, 8, tzinfo=UTC))
-    row = db.get(Incident, incident.id)
-    row.workflow_status = WorkflowStatus.approved
-    db.add(row)
-    db.commit()
+    approve_incident(db, incident, lawyer)
     post = make_evidence(db, case, lawyer, store, data=b"%PDF-1.4 post", kind="open_source_post",
                          sensitivity="public", title="Ministry video of the strike",
                          source_platform="Facebook", source_author="@mod.gov.example",

@@ -21,9 +21,7 @@ from ihl_docs.core.models import (
     AuditEntry,
     CustodyEventCreate,
     Dossier,
-    Incident,
     ProtectedTerm,
-    WorkflowStatus,
 )
 from ihl_docs.dossiers import services as dossiers
 from ihl_docs.dossiers.content import collect, disclosure_check
@@ -33,6 +31,7 @@ from ihl_docs.protection.matching import Finder, find, text_finder
 from ihl_docs.qualifications import services as qualifications
 from tests.api_support import bearer, error_of, token_for
 from tests.builders import (
+    approve_incident,
     load_catalogue,
     login,
     make_case,
@@ -63,14 +62,6 @@ def investigator(db):
     return make_user(db, "investigator", email="ivan.field@ngo.example", name="Ivan Fieldworker")
 
 
-def approve(db, incident):
-    row = db.get(Incident, incident.id)
-    row.workflow_status = WorkflowStatus.approved
-    db.add(row)
-    db.commit()
-    return row
-
-
 @pytest.fixture
 def exposed(db, store, lawyer, investigator):
     """A case whose witness is named in a narrative, a custody note and an element note, and
@@ -78,9 +69,9 @@ def exposed(db, store, lawyer, investigator):
     load_catalogue(db)
     case = make_case(db, lawyer, ref="NK-2020-001")
     cases.add_member(db, case, investigator.email, actor=lawyer)
-    incident = approve(db, make_incident(
+    incident = approve_incident(db, make_incident(
         db, case, lawyer, title="Strike on the bakery",
-        narrative=f"{WITNESS}, witness (phone {PHONE}), saw the rocket land at 00:30."))
+        narrative=f"{WITNESS}, witness (phone {PHONE}), saw the rocket land at 00:30."), lawyer)
     item = make_evidence(db, case, lawyer, store, data=b"%PDF-1.4 statement", sensitivity="public",
                          title="Statement of the baker", acquired_by="ivan.field@ngo.example",
                          acquisition_method="interview at the Goris office",

@@ -27,6 +27,7 @@ from cryptography.x509.oid import NameOID
 
 from ihl_docs.core.audit.chain import canonical_json
 from ihl_docs.core.audit.signing import load_or_create_key, public_key_hex
+from ihl_docs.core.audit.timestamps import failure_reason
 from ihl_docs.core.errors import Conflict, DomainError
 
 FIELD_NAME = "IHLDossierSignature"
@@ -128,18 +129,10 @@ def _timestamper(urls: tuple):
                         raise ValueError("the authority did not grant a timestamp")
                     return response
                 except (OSError, ValueError) as exc:
-                    self.failures.append(f"{url}: {_reason(exc)}")
+                    self.failures.append(f"{url}: {failure_reason(exc)}")
             raise OSError("; ".join(self.failures))
 
     return Stamper()
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, urllib.error.HTTPError):
-        return f"HTTP {exc.code}"
-    if isinstance(exc, urllib.error.URLError):
-        return f"unreachable ({exc.reason})"
-    return str(exc) or type(exc).__name__
 
 
 def sign_pdf(unsigned: bytes, signer: DossierSigner, record: dict) -> bytes:
