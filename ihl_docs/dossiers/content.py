@@ -190,15 +190,19 @@ def _evidence(session: Session, case: Case, policy: AudiencePolicy,
     case evidence, always in)."""
     rows = list(session.exec(select(Evidence).where(Evidence.case_id == case.id)
                              .order_by(Evidence.ref)))
-    linked_to = _all_links(session, case)
-    in_scope = [row for row in rows if not linked_to.get(row.id) or linked_to[row.id] & covered]
+    linked_to = _links_of_case(session, case)
+    in_scope = [row for row in rows if not linked_to.get(row.id)
+                or any(i.id in covered for i in linked_to[row.id])]
     out_of_scope = len(rows) - len(in_scope)
     rows = in_scope
     ids = [row.id for row in rows]
     refs = {row.id: row.ref for row in rows}
     chains = _custody(session, ids)
     thumbs = _thumbnails(session, ids)
-    incidents = _linked_incidents(session, ids, policy, covered)
+    # the incidents each item is linked to that the edition covers and shows
+    incidents = {evidence_id: [i for i in linked if i.id in covered
+                               and i.workflow_status in policy.incidents]
+                 for evidence_id, linked in linked_to.items()}
     items = []
     for row in rows:
         show = policy.show(row.sensitivity)
@@ -221,14 +225,14 @@ def _evidence(session: Session, case: Case, policy: AudiencePolicy,
     return items, out_of_scope
 
 
-def _all_links(session: Session, case: Case) -> dict[int, set[int]]:
-    """Evidence id -> the ids of every incident it is linked to."""
-    links: dict[int, set[int]] = defaultdict(set)
-    rows = session.exec(select(IncidentEvidence.evidence_id, IncidentEvidence.incident_id)
+def _links_of_case(session: Session, case: Case) -> dict[int, list[Incident]]:
+    """Evidence id -> every incident of the case it is linked to (one query)."""
+    links: dict[int, list[Incident]] = defaultdict(list)
+    rows = session.exec(select(IncidentEvidence.evidence_id, Incident)
                         .join(Incident, Incident.id == IncidentEvidence.incident_id)
-                        .where(Incident.case_id == case.id))
-    for evidence_id, incident_id in rows:
-        links[evidence_id].add(incident_id)
+                        .where(Incident.case_id == case.id).order_by(Incident.ref))
+    for evidence_id, incident in rows:
+        links[evidence_id].append(incident)
     return links
 
 
@@ -335,21 +339,6 @@ def _thumbnail(derivative: EvidenceDerivative | None, store: EvidenceStore) -> d
         return None
     present = store.exists(derivative.sha256)
     return {"sha256": derivative.sha256, "media_type": derivative.media_type, "present": present}
-
-
-def _linked_incidents(session: Session, ids: list[int], policy: AudiencePolicy,
-                      covered: set[int]) -> dict[int, list[Incident]]:
-    """Evidence id -> the incidents it is linked to that the edition covers and shows."""
-    linked: dict[int, list[Incident]] = defaultdict(list)
-    if not ids:
-        return linked
-    rows = session.exec(select(IncidentEvidence.evidence_id, Incident)
-                        .join(Incident, Incident.id == IncidentEvidence.incident_id)
-                        .where(IncidentEvidence.evidence_id.in_(ids)))
-    for evidence_id, incident in rows:
-        if incident.id in covered and incident.workflow_status in policy.incidents:
-            linked[evidence_id].append(incident)
-    return linked
 
 
 # ---- incidents and their legal analysis -------------------------------------------------------
